@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/launcher"
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+func init() {
+	commands = []*command{
+		{name: "launch", args: "NAME [--] [ARGS…]", short: "run a profile's app in its container (created and started as needed)",
+			long: `Creates the container if it does not exist and starts it if it is not running,
+then runs the profile's command with ARGS appended, as you, with only the
+profile's environment. When the app's last process exits (and no other launch
+of the profile runs), the container is stopped — if lxcage started it.
+The exit status is the app's (128+N when it died of signal N).
+SIGINT, SIGTERM and SIGHUP are passed on to the app.`,
+			run: cmdLaunch},
+		{name: "stop", args: "NAME", short: "stop a profile's container now (apps in it are killed)", run: cmdStop},
+		{name: "status", args: "[NAME]", short: "container state, init PID, and the launches holding it", run: cmdStatus},
+		{name: "list", short: "profiles with their container state", run: cmdList},
+		{name: "compile", args: "NAME", short: "print the LXC config a profile compiles to", run: cmdCompile},
+		{name: "create", args: "NAME", short: "build a profile's container", run: cmdCreate},
+		{name: "destroy", args: "NAME", short: "remove a profile's (stopped) container", run: cmdDestroy},
+		{name: "new", args: "NAME --preset PRESET", short: "write a profile from a preset (see lxcage presets)", run: cmdNew,
+			flags: func(fs *flag.FlagSet) {
+				fs.String("preset", "", "preset to start from (required)")
+				fs.Bool("force", false, "replace an existing profile")
+			}},
+		{name: "presets", short: "list the built-in presets", run: cmdPresets},
+		{name: "check", short: "is this host ready to run lxcage containers? (each failure with its fix)", run: cmdCheck},
+		{name: "import", args: "OLD.conf [NAME]", short: "turn an LXC 1.0-style container config into a profile", run: cmdImport,
+			long: `Reads an old-style LXC config (lxc.id_map, lxc.aa_profile, lxc.network.*,
+lxc.mount.entry for the X socket and devices, lxc.cgroup.*, lxc.logfile …)
+and writes the profile NAME (default: the config's directory name).`,
+			flags: func(fs *flag.FlagSet) {
+				fs.String("command", "x-terminal-emulator", "the program the profile runs (split on spaces)")
+				fs.Bool("force", false, "replace an existing profile")
+				fs.Bool("print", false, "print the profile instead of saving it")
+			}},
+		{name: launcher.WatchCommand, hidden: true, run: cmdWatch},
+		{name: sandbox.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
+			return sandbox.SkeletonMain(os.Stdin)
+		}},
+	}
+}
+
+func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usageError{"expected a profile name"}
+	}
+	name, appArgs := args[0], args[1:]
+	if len(appArgs) > 0 && appArgs[0] == "--" {
+		appArgs = appArgs[1:]
+	}
+	p, err := e.loadProfile(name)
+	if err != nil {
+		return err
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	code, err := l.Launch(e.ctx, p, appArgs)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitError(code)
+	}
+	return nil
+}
+
+func cmdStop(e *env, _ *flag.FlagSet, args []string) error {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return err
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	mode := ""
+	if p, err := e.loadProfile(name); err == nil {
+		mode = p.Mode
+	}
+	return l.Stop(e.ctx, name, mode)
+}
+
+func cmdStatus(e *env, _ *flag.FlagSet, args []string) error {
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	names := args
+	if len(names) == 0 {
+		if names, err = allNames(e, l); err != nil {
+			return err
+		}
+	}
+	for _, n := range names {
+		if err := profiles.CheckName(n); err != nil {
+			return err
+		}
+		p, perr := e.loadProfile(n)
+		if perr != nil && !errors.Is(perr, profiles.ErrNoProfile) {
+			fmt.Fprintf(e.stderr, "lxcage status: %v\n", perr)
+		}
+		if perr != nil {
+			p = nil
+		}
+		s, err := l.Status(e.ctx, n, p)
+		if err != nil {
+			return err
+		}
+		printStatus(e, s)
+	}
+	return nil
+}
+
+func printStatus(e *env, s *launcher.Status) {
+	fmt.Fprintf(e.stdout, "%s: %s\n", s.Name, strings.ToLower(string(s.State)))
+	if s.InitPID > 0 {
+		who := "started outside lxcage (lxcage will not stop it)"
+		if s.Ours {
+			who = "started by lxcage (stopped after the last launch)"
+		}
+		fmt.Fprintf(e.stdout, "  init pid: %d, %s\n", s.InitPID, who)
+	}
+	fmt.Fprintf(e.stdout, "  launches: %d\n", len(s.Holders))
+	for _, h := range s.Holders {
+		fmt.Fprintf(e.stdout, "    pid %d since %s %s\n", h.PID, h.Since.Local().Format(time.TimeOnly), strings.Join(h.Args, " "))
+	}
+	if s.RestartPending {
+		fmt.Fprintf(e.stdout, "  restart pending: the profile changed; the new config applies after the container stops\n")
+	}
+}
+
+// allNames is every profile and every container on the path.
+func allNames(e *env, l *launcher.Launcher) ([]string, error) {
+	dir, err := e.profileDir()
+	if err != nil {
+		return nil, err
+	}
+	names, err := profiles.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		seen[n] = true
+	}
+	cs, _ := l.LXC.List()
+	for _, c := range cs {
+		if !seen[c] && profiles.CheckName(c) == nil {
+			names = append(names, c)
+		}
+	}
+	return names, nil
+}
+
+func cmdList(e *env, _ *flag.FlagSet, args []string) error {
+	if len(args) > 0 {
+		return usageError{"list takes no arguments"}
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	dir, err := e.profileDir()
+	if err != nil {
+		return err
+	}
+	names, err := profiles.List(dir)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(e.stdout, "no profiles in %s; make one with: lxcage new NAME --preset %s\n", dir, "xeyes")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tLAUNCHES\tDESCRIPTION")
+	for _, n := range names {
+		desc := ""
+		p, perr := profiles.LoadName(dir, n)
+		if perr != nil {
+			desc = "invalid profile: run lxcage compile " + n
+			p = nil
+		} else {
+			desc = p.Description
+		}
+		s, err := l.Status(e.ctx, n, p)
+		if err != nil {
+			return err
+		}
+		state := strings.ToLower(string(s.State))
+		if s.RestartPending {
+			state += " (restart pending)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", n, state, len(s.Holders), desc)
+	}
+	return tw.Flush()
+}
+
+func cmdCompile(e *env, _ *flag.FlagSet, args []string) error {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return err
+	}
+	p, err := e.loadProfile(name)
+	if err != nil {
+		return err
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(e.stdout, plan.Config.String())
+	return nil
+}
+
+func cmdCreate(e *env, _ *flag.FlagSet, args []string) error {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return err
+	}
+	p, err := e.loadProfile(name)
+	if err != nil {
+		return err
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	if err := l.Create(e.ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created container %s in %s\n", name, l.LXC.Dir(name))
+	return nil
+}
+
+func cmdDestroy(e *env, _ *flag.FlagSet, args []string) error {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return err
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	if !l.LXC.Exists(name) {
+		return fmt.Errorf("destroy %s: there is no such container in %s", name, l.LXC.Path)
+	}
+	return l.Destroy(e.ctx, name)
+}
+
+func cmdNew(e *env, fs *flag.FlagSet, args []string) error {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return err
+	}
+	preset := fs.Lookup("preset").Value.String()
+	force := fs.Lookup("force").Value.String() == "true"
+	if preset == "" {
+		return usageError{"--preset is required; presets: " + strings.Join(assets.Presets(), ", ")}
+	}
+	data, ok := assets.Preset(preset)
+	if !ok {
+		return fmt.Errorf("no preset %q; presets: %s", preset, strings.Join(assets.Presets(), ", "))
+	}
+	dir, err := e.profileDir()
+	if err != nil {
+		return err
+	}
+	path, err := profiles.WriteFile(dir, name, data, force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (from preset %s)\nrun it with: lxcage launch %s\n", path, preset, name)
+	return nil
+}
+
+func cmdPresets(e *env, _ *flag.FlagSet, args []string) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, n := range assets.Presets() {
+		data, _ := assets.Preset(n)
+		desc := ""
+		if p, err := profiles.Parse(n, n+".toml", data); err == nil {
+			desc = p.Description
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", n, desc)
+	}
+	return tw.Flush()
+}
+
+func cmdCheck(e *env, _ *flag.FlagSet, args []string) error {
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, c := range sandbox.CheckHost(e.ctx, l.Host) {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+			if !c.Required {
+				mark = "warn"
+			} else {
+				failed++
+			}
+		}
+		fmt.Fprintf(e.stdout, "%s %-34s %s\n", mark, c.Name, c.Detail)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(e.stdout, "     fix: %s\n", strings.ReplaceAll(c.Fix, "\n", "\n          "))
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stdout, "%d required check(s) failed\n", failed)
+		return exitError(1)
+	}
+	return nil
+}
+
+func cmdImport(e *env, fs *flag.FlagSet, args []string) error {
+	if len(args) < 1 || len(args) > 2 {
+		return usageError{"expected OLD.conf and optionally a profile name"}
+	}
+	file := args[0]
+	name := ""
+	if len(args) == 2 {
+		name = args[1]
+	} else {
+		name = strings.ToLower(filepath.Base(filepath.Dir(mustAbs(file))))
+	}
+	if err := profiles.CheckName(name); err != nil {
+		return fmt.Errorf("%v; give the profile name as the second argument", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	home, _ := os.UserHomeDir()
+	cmdline := strings.Fields(fs.Lookup("command").Value.String())
+	im, err := profiles.Import(bytes.NewReader(data), name, cmdline, home)
+	if err != nil {
+		return err
+	}
+	header := "Imported by lxcage from " + mustAbs(file) + "\n"
+	for _, n := range im.Notes {
+		header += n + "\n"
+	}
+	out, err := profiles.Encode(im.Profile, header)
+	if err != nil {
+		return err
+	}
+	if fs.Lookup("print").Value.String() == "true" {
+		_, err := e.stdout.Write(out)
+		return err
+	}
+	dir, err := e.profileDir()
+	if err != nil {
+		return err
+	}
+	path, err := profiles.WriteFile(dir, name, out, fs.Lookup("force").Value.String() == "true")
+	if err != nil {
+		return err
+	}
+	for _, n := range im.Notes {
+		fmt.Fprintf(e.stdout, "note: %s\n", n)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s\n", path)
+	return nil
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func cmdWatch(e *env, _ *flag.FlagSet, args []string) error {
+	if len(args) != 2 {
+		return usageError{"expected NAME INITPID"}
+	}
+	pid, err := strconv.Atoi(args[1])
+	if err != nil {
+		return usageError{"bad pid"}
+	}
+	l, err := e.setup()
+	if err != nil {
+		return err
+	}
+	return l.Watch(e.ctx, args[0], pid)
+}

@@ -1,0 +1,453 @@
+// Package launcher runs a profile's app: it creates the container if
+// needed, starts it if it is not running, runs the app as the user with a
+// clean environment, and stops the container when the last app process
+// of the last launch is gone — only if lxcage started it.
+package launcher
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lxcage/lxcage/launcher/xauth"
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+// SystemStopTimeout is how long a system container gets to shut down
+// cleanly before it is killed.
+const SystemStopTimeout = 10 * time.Second
+
+// Launcher runs apps for one user on one LXC path.
+type Launcher struct {
+	LXC  *sandbox.LXC
+	Host *profiles.Host
+	// Self is the lxcage binary; it is started again as the watchdog.
+	Self string
+	// Stdin, Stdout and Stderr are passed to the app.
+	Stdin          *os.File
+	Stdout, Stderr io.Writer
+	// Progress, when set, hears about slow steps ("creating …").
+	Progress func(msg string)
+	// NoWatchdog skips the watchdog (the watchdog itself, tests).
+	NoWatchdog bool
+}
+
+func (l *Launcher) progress(format string, args ...any) {
+	if l.Progress != nil {
+		l.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// StartError is a container that would not start, with LXC's log.
+type StartError struct {
+	Name    string
+	Err     error
+	LogFile string
+	LogTail string
+}
+
+func (e *StartError) Error() string {
+	msg := fmt.Sprintf("container %s did not start: %v", e.Name, e.Err)
+	if e.LogTail != "" {
+		msg += "\nLXC log (" + e.LogFile + "):\n" + e.LogTail
+	} else if e.LogFile != "" {
+		msg += "\nLXC log: " + e.LogFile
+	}
+	return msg
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Compile compiles p for this launcher's host, first learning where LXC
+// will put the container's cgroups (that decides the limit keys).
+func (l *Launcher) Compile(p *profiles.Profile) (*profiles.Plan, error) {
+	if cg, err := sandbox.ReadCgroups(); err == nil && cg.Delegated() {
+		l.Host.Cgroup2 = cg.UseCgroup2()
+	}
+	return profiles.Compile(p, l.Host, profiles.HostPathKind)
+}
+
+func (l *Launcher) state(name string) (*state, error) {
+	return newState(filepath.Join(l.Host.StateDir, name))
+}
+
+// Launch runs p's command with args appended and returns its exit status
+// (128+N when it died of signal N).
+func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []string) (int, error) {
+	plan, err := l.Compile(p)
+	if err != nil {
+		return 0, err
+	}
+	st, err := l.state(p.Name)
+	if err != nil {
+		return 0, err
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	h, err := st.register(args)
+	if err != nil {
+		lk.unlock()
+		return 0, err
+	}
+	initPID, err := l.ensureRunning(ctx, p, plan, st)
+	lk.unlock()
+	if err != nil {
+		h.release()
+		return 0, err
+	}
+
+	code, runErr := l.runApp(ctx, plan, args)
+
+	l.finish(context.WithoutCancel(ctx), st, plan, initPID, h)
+	return code, runErr
+}
+
+// ensureRunning creates and starts the container as needed and returns
+// its init's PID. The caller holds the state lock.
+func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan *profiles.Plan, st *state) (int, error) {
+	if m, ok := st.readMarker(); ok {
+		return m.InitPID, nil // running, started by lxcage
+	}
+	spec := sandbox.CreateSpec{Config: plan.Config.String(), Image: p.Image, Skeleton: plan.Skeleton, IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID}
+	if !l.LXC.Exists(p.Name) {
+		l.progress("creating container %s", p.Name)
+		if err := l.LXC.Create(ctx, p.Name, spec); err != nil {
+			return 0, err
+		}
+	} else {
+		if _, err := l.LXC.WriteConfig(p.Name, spec.Config); err != nil {
+			return 0, err
+		}
+		if err := l.LXC.RefreshSkeleton(ctx, p.Name, spec); err != nil {
+			return 0, err
+		}
+	}
+	if err := l.prepareStart(ctx, plan); err != nil {
+		return 0, err
+	}
+	pidFile := filepath.Join(st.dir, "init.pid")
+	os.Remove(pidFile)
+	logOffset := fileSize(l.logFile(plan))
+	if err := l.LXC.StartPidFile(ctx, p.Name, pidFile); err != nil {
+		// Running already, started by someone else: use it, never stop it.
+		if s, serr := l.LXC.State(ctx, p.Name); serr == nil && s == sandbox.Running {
+			return l.LXC.InitPID(ctx, p.Name)
+		}
+		return 0, l.startError(p.Name, plan, err, logOffset)
+	}
+	// lxc-start -d writes its monitor's PID; the container's init is the
+	// monitor's only child.
+	initPID := attachChild(readPidFile(pidFile))
+	if initPID <= 0 {
+		var err error
+		if initPID, err = l.LXC.InitPID(ctx, p.Name); err != nil {
+			return 0, err
+		}
+	}
+	start, err := procStartTime(initPID)
+	if err != nil {
+		return 0, l.startError(p.Name, plan, fmt.Errorf("init exited right after start"), logOffset)
+	}
+	if err := st.writeMarker(marker{InitPID: initPID, InitStart: start, ConfigHash: ConfigHash(plan.Config.String()), StartedAt: time.Now().UTC(), StartedBy: os.Getpid(), Mode: plan.Mode}); err != nil {
+		return 0, err
+	}
+	if !l.NoWatchdog {
+		l.spawnWatchdog(p.Name, initPID)
+	}
+	return initPID, nil
+}
+
+// prepareStart makes what the config refers to: the log's directory, the
+// runtime dir, the X cookie, and a cgroup the user may use.
+func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error {
+	if err := os.MkdirAll(filepath.Dir(l.logFile(plan)), 0o700); err != nil {
+		return fmt.Errorf("log directory: %w", err)
+	}
+	if err := os.MkdirAll(plan.RunDir, 0o700); err != nil {
+		return fmt.Errorf("runtime dir: %w", err)
+	}
+	if err := l.writeXAuthority(ctx, plan); err != nil {
+		return err
+	}
+	return l.ensureCgroups(ctx, plan.Name)
+}
+
+// ensureCgroups makes sure LXC can place an unprivileged container: the
+// user owns its cgroups already (hosts without systemd, set up by root),
+// or systemd delegates a scope, or the error says what to run.
+func (l *Launcher) ensureCgroups(ctx context.Context, name string) error {
+	cg, err := sandbox.ReadCgroups()
+	if err != nil {
+		return err
+	}
+	if cg.Delegated() {
+		return nil
+	}
+	unit, err := sandbox.DelegateScope(ctx, sandbox.SystemdBus(), name)
+	if err == nil {
+		if cg, err = sandbox.ReadCgroups(); err == nil && cg.Delegated() {
+			return nil
+		}
+		return fmt.Errorf("systemd scope %s was created but its cgroup is not writable", unit)
+	}
+	var dirs []string
+	for _, h := range cg.NotWritable() {
+		dirs = append(dirs, h.Dir)
+	}
+	return fmt.Errorf("you may not create cgroups for containers (%s not writable; systemd: %v);\nfix: %s",
+		strings.Join(dirs, ", "), err, cg.Fix(l.Host.UserName))
+}
+
+// logFile is the container's LXC log: the -o override or the profile's.
+func (l *Launcher) logFile(plan *profiles.Plan) string {
+	if l.LXC.LogFile != "" {
+		return l.LXC.LogFile
+	}
+	return plan.LogFile
+}
+
+// startError describes a failed start with what LXC logged during it
+// (the log from offset on).
+func (l *Launcher) startError(name string, plan *profiles.Plan, err error, offset int64) error {
+	f := l.logFile(plan)
+	return &StartError{Name: name, Err: err, LogFile: f, LogTail: fileTail(f, offset, 15)}
+}
+
+// writeXAuthority gives the container its own cookie file: an untrusted
+// cookie by default, the user's own with x11 = "trusted". The entry is
+// rewritten for any host name, since the container has its own.
+func (l *Launcher) writeXAuthority(ctx context.Context, plan *profiles.Plan) error {
+	if !plan.X11.On() {
+		return nil
+	}
+	var entries []xauth.Entry
+	switch plan.X11 {
+	case profiles.X11Trusted:
+		e, ok, err := xauth.UserCookie(plan.Display)
+		if err != nil {
+			return fmt.Errorf("read your X cookie (%s): %w", xauth.DefaultFile(), err)
+		}
+		if ok {
+			entries = append(entries, xauth.ForContainer(e))
+		}
+	case profiles.X11Untrusted:
+		e, err := xauth.Untrusted(ctx, plan.Display, plan.RunDir)
+		if errors.Is(err, xauth.ErrNoSecurity) {
+			return fmt.Errorf("%s: %w; set x11 = \"trusted\" in the profile to give the app your full display", plan.Name, err)
+		}
+		if err != nil {
+			return err
+		}
+		entries = append(entries, xauth.ForContainer(e))
+	default:
+		return fmt.Errorf("%s: x11 = %q is not supported yet; use \"untrusted\" or \"trusted\"", plan.Name, plan.X11)
+	}
+	return sandbox.WriteFileAtomic(plan.XAuthorityHost, xauth.Marshal(entries), 0o600)
+}
+
+// runApp runs the app through lxc-attach, passing signals on, and returns
+// its exit status.
+func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []string) (int, error) {
+	env := plan.Attach.Env
+	interactive := l.Stdin != nil && isTerminal(l.Stdin)
+	if term := os.Getenv("TERM"); interactive && term != "" && !strings.ContainsAny(term, "\n\r\x00") {
+		env = append(append([]string(nil), env...), "TERM="+term)
+	}
+	cmd := l.LXC.AttachCmd(plan.Name, sandbox.AttachOptions{
+		UID: plan.Attach.UID, GID: plan.Attach.GID, Env: env, Cwd: plan.Attach.Cwd,
+		Argv: append(append([]string(nil), plan.Attach.Command...), args...),
+	})
+	if l.Stdin != nil {
+		cmd.Stdin = l.Stdin
+	}
+	cmd.Stdout, cmd.Stderr = l.Stdout, l.Stderr
+	if !interactive {
+		// No controlling terminal for the app: it cannot push keystrokes
+		// into the caller's terminal (TIOCSTI). From a terminal,
+		// lxc-attach gives the app a pty of the container's own.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("run lxc-attach: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var pending []syscall.Signal
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return exitStatus(err)
+		case s := <-sigs:
+			pending = append(pending, s.(syscall.Signal))
+		case <-tick.C:
+			if len(pending) == 0 {
+				continue
+			}
+		}
+		// Killing lxc-attach would not kill the app inside, so signals go
+		// to the app's process itself (lxc-attach's child).
+		if len(pending) > 0 {
+			if child := attachChild(cmd.Process.Pid); child > 0 {
+				for _, s := range pending {
+					syscall.Kill(child, s)
+				}
+				pending = nil
+			}
+		}
+	}
+}
+
+func exitStatus(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	return 1, err
+}
+
+// finish ends a launch: if no other launch holds the container and
+// lxcage started it, it waits for the app's last process and stops it.
+func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, initPID int, h *holder) {
+	defer h.release()
+	for {
+		lk, err := st.lock(ctx)
+		if err != nil {
+			return
+		}
+		m, ours := st.readMarker()
+		if !ours || m.InitPID != initPID || len(st.holders(os.Getpid())) > 0 {
+			lk.unlock()
+			return
+		}
+		if pids, _ := appProcs(initPID, plan.Attach.UID); len(pids) == 0 {
+			l.stopLocked(ctx, st, plan.Name, plan.Mode)
+			lk.unlock()
+			return
+		}
+		// The app left processes behind (forked children, a browser's
+		// helpers): wait for them without holding the lock, then decide
+		// again, since another launch may have come meanwhile.
+		lk.unlock()
+		if err := waitAppGone(ctx, initPID, plan.Attach.UID); err != nil {
+			return
+		}
+	}
+}
+
+// stopLocked stops the container and forgets the marker; the caller holds
+// the lock.
+func (l *Launcher) stopLocked(ctx context.Context, st *state, name, mode string) error {
+	timeout := time.Duration(0)
+	if mode == profiles.ModeSystem {
+		timeout = SystemStopTimeout
+	}
+	err := l.LXC.Stop(ctx, name, timeout)
+	if err == nil {
+		st.clearMarker()
+	}
+	return err
+}
+
+// spawnWatchdog starts `lxcage _watch` in its own session. It stops the
+// container if every launch dies (say, killed with SIGKILL) and the app's
+// processes end; in the normal case the last launch stops the container
+// and the watchdog sees its init exit and quits.
+func (l *Launcher) spawnWatchdog(name string, initPID int) {
+	if l.Self == "" {
+		return
+	}
+	args := []string{WatchCommand, "-P", l.LXC.Path}
+	if l.LXC.LogFile != "" {
+		args = append(args, "-o", l.LXC.LogFile)
+	}
+	args = append(args, name, strconv.Itoa(initPID))
+	cmd := exec.Command(l.Self, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = os.Environ()
+	// No inherited stdio: a caller waiting for our output to close must
+	// not wait for the watchdog too.
+	if err := cmd.Start(); err == nil {
+		cmd.Process.Release()
+	}
+}
+
+// ConfigHash identifies a compiled config (for "restart pending").
+func ConfigHash(config string) string {
+	sum := sha256.Sum256([]byte(config))
+	return hex.EncodeToString(sum[:8])
+}
+
+func readPidFile(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// fileTail returns the last n lines of a file written after offset.
+func fileTail(path string, offset int64, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(fi.Size()-16384, offset, 0)
+	if off >= fi.Size() {
+		return ""
+	}
+	buf := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

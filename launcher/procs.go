@@ -1,0 +1,137 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// appProcs lists the host PIDs of the app's processes in the container
+// whose init is initPID: every process in the container's PID namespace
+// running as uid (the user's own uid, passed through). The container's
+// init and anything else running as the container's root do not count.
+func appProcs(initPID, uid int) ([]int, error) {
+	ns, err := os.Readlink("/proc/" + strconv.Itoa(initPID) + "/ns/pid")
+	if err != nil {
+		return nil, err
+	}
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	self := os.Getpid()
+	var out []int
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil || pid == initPID || pid == self {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+n, &st) != nil || int(st.Uid) != uid {
+			continue
+		}
+		if l, err := os.Readlink("/proc/" + n + "/ns/pid"); err == nil && l == ns {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
+// waitAppGone returns when no app process is left in the container, or
+// when the container's init is gone. It does not poll: it waits on a
+// pidfd for each process found and looks again when one exits, which
+// finds the children a dying process left behind.
+func waitAppGone(ctx context.Context, initPID, uid int) error {
+	initFD, err := unix.PidfdOpen(initPID, 0)
+	if err != nil {
+		return nil // init already gone: nothing can be left
+	}
+	defer unix.Close(initFD)
+	for {
+		pids, err := appProcs(initPID, uid)
+		if err != nil || len(pids) == 0 {
+			return nil
+		}
+		fds := []unix.PollFd{{Fd: int32(initFD), Events: unix.POLLIN}}
+		for _, pid := range pids {
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				continue // exited between the scan and now
+			}
+			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+		}
+		if len(fds) == 1 {
+			continue
+		}
+		err = pollCtx(ctx, fds)
+		for _, f := range fds[1:] {
+			unix.Close(int(f.Fd))
+		}
+		if err != nil {
+			return err
+		}
+		if fds[0].Revents != 0 {
+			return nil
+		}
+	}
+}
+
+// pollCtx polls until one fd is ready or ctx ends (checked every 250 ms;
+// cancellation is rare and need not be instant).
+func pollCtx(ctx context.Context, fds []unix.PollFd) error {
+	for {
+		n, err := unix.Poll(fds, 250)
+		if err != nil && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// waitPidGone waits until pid has exited (or ctx ends, or timeout).
+func waitPidGone(ctx context.Context, pid int, timeout time.Duration) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(fd)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return pollCtx(ctx, []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}) == nil
+}
+
+// attachChild finds the first child of a process: lxc-attach's child is
+// the app's main process, the LXC monitor's child the container's init.
+func attachChild(attachPID int) int {
+	if attachPID <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(attachPID) + "/task/" + strconv.Itoa(attachPID) + "/children")
+	if err != nil {
+		return 0
+	}
+	var pid int
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			pid = pid*10 + int(c-'0')
+		} else if pid > 0 {
+			return pid
+		}
+	}
+	return pid
+}

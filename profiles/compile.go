@@ -1,0 +1,548 @@
+package profiles
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Plan is everything a profile compiles to: the LXC config plus what the
+// launcher does around it (the attach step, the files of a host-image
+// rootfs). It is data only; sandbox and launcher carry it out.
+type Plan struct {
+	Name string
+	Mode string
+	// Config is the container's LXC config.
+	Config Config
+	// ContainerDir is LXCPath/Name; Rootfs the rootfs inside it.
+	ContainerDir string
+	Rootfs       string
+	// RunDir is the host directory that becomes XDG_RUNTIME_DIR inside.
+	RunDir string
+	// Attach says how to run the app inside.
+	Attach Attach
+	// Skeleton is the rootfs content of a host-image container; nil for
+	// other image types, whose rootfs comes from the image.
+	Skeleton *Skeleton
+	// X11 is the X access mode; XSocket the host socket bound in.
+	X11     X11Mode
+	Display string
+	XSocket string
+	// XAuthority is the cookie file for the container, on the host (in
+	// RunDir) and inside.
+	XAuthorityHost, XAuthority string
+	// LogFile and LogLevel are LXC's log for this container.
+	LogFile, LogLevel string
+	// Shares are the share sources that must exist before start.
+	Shares []ResolvedShare
+	// IDMap is the container's id map (uid entries, then gid entries).
+	IDMap []IDMapEntry
+}
+
+// ResolvedShare is a share with its paths made absolute.
+type ResolvedShare struct {
+	Host, Path string
+	Readonly   bool
+	Optional   bool
+}
+
+// Attach is how the app runs inside the container.
+type Attach struct {
+	UID, GID int
+	User     string
+	Cwd      string
+	// Env is the app's whole environment, sorted "NAME=value" strings.
+	Env     []string
+	Command []string
+}
+
+// Skeleton is a minimal root filesystem for host-image containers: the
+// host's /usr is bound in read-only, and only the few /etc files that
+// must differ from the host's are written.
+type Skeleton struct {
+	Dirs  []SkelDir
+	Files []SkelFile
+	Links []SkelLink
+}
+
+// SkelDir is a directory of the skeleton; User means owned by the app
+// user rather than the container's root.
+type SkelDir struct {
+	Path string
+	Mode uint32
+	User bool
+}
+
+// SkelFile is a file of the skeleton, owned by the container's root.
+type SkelFile struct {
+	Path    string
+	Mode    uint32
+	Content string
+}
+
+// SkelLink is a symlink of the skeleton.
+type SkelLink struct {
+	Path, Target string
+}
+
+// Hash is a short digest of the skeleton, to know when to rewrite it.
+func (s *Skeleton) Hash() string {
+	h := sha256.New()
+	for _, d := range s.Dirs {
+		fmt.Fprintf(h, "d %s %o %v\n", d.Path, d.Mode, d.User)
+	}
+	for _, f := range s.Files {
+		fmt.Fprintf(h, "f %s %o %d\n%s", f.Path, f.Mode, len(f.Content), f.Content)
+	}
+	for _, l := range s.Links {
+		fmt.Fprintf(h, "l %s %s\n", l.Path, l.Target)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// PathKind says what is at a host path.
+type PathKind int
+
+// Kinds of host paths.
+const (
+	PathMissing PathKind = iota
+	PathDir
+	PathFile
+)
+
+// Inside paths lxcage uses.
+const (
+	// InitInside is where the host's static LXC init is bound.
+	InitInside = "/run/lxcage/init"
+	// DefaultPath is the app's PATH unless the profile sets one.
+	DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// DefaultDropCaps are dropped in every container: nothing a desktop app
+// needs, and each one a known way to poke at the kernel.
+var DefaultDropCaps = []string{"mac_admin", "mac_override", "sys_module", "sys_rawio", "sys_time"}
+
+// Compile turns a validated profile into a Plan for host. It is pure:
+// it reads nothing but its arguments (PathKind is the host's answer to
+// "what is at this path", supplied by the caller).
+func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
+	if err := Validate(p); err != nil {
+		return nil, err
+	}
+	q := *p
+	q.Defaults()
+	p = &q
+	if kind == nil {
+		kind = func(string) PathKind { return PathDir }
+	}
+	file := p.Name + Ext
+	fail := func(key, format string, args ...any) error {
+		return &Error{File: file, Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	if h.UID == 0 {
+		return nil, fail("", "lxcage runs apps in unprivileged containers and will not run as root; run it as your own user")
+	}
+	umap, err := IDMap('u', h.UID, h.UserName, h.SubUIDs, "/etc/subuid")
+	if err != nil {
+		return nil, fail("", "%v", err)
+	}
+	gmap, err := IDMap('g', h.GID, h.UserName, h.SubGIDs, "/etc/subgid")
+	if err != nil {
+		return nil, fail("", "%v", err)
+	}
+	if h.LXCPath == "" || h.StateDir == "" {
+		return nil, fmt.Errorf("compile %s: host facts incomplete (no lxcpath or runtime dir)", p.Name)
+	}
+
+	home := p.Home()
+	runInside := "/run/user/" + strconv.Itoa(h.UID)
+	plan := &Plan{
+		Name:         p.Name,
+		Mode:         p.Mode,
+		ContainerDir: path.Join(h.LXCPath, p.Name),
+		RunDir:       path.Join(h.StateDir, p.Name, "run"),
+		X11:          p.Access.X11,
+		LogLevel:     strings.ToUpper(p.Log.Level),
+	}
+	plan.Rootfs = path.Join(plan.ContainerDir, "rootfs")
+	plan.LogFile = expandHome(p.Log.File, h.Home)
+	if plan.LogFile == "" {
+		plan.LogFile = path.Join(h.CacheDir, "lxcage", p.Name+".log")
+	}
+
+	c := &plan.Config
+	c.Comment("Generated by lxcage from profile " + p.Name + ". Edit the profile, not this file.")
+	c.Add("lxc.uts.name", p.Name)
+	c.Add("lxc.rootfs.path", "dir:"+plan.Rootfs)
+	plan.IDMap = append(umap, gmap...)
+	for _, e := range plan.IDMap {
+		c.Add("lxc.idmap", e.String())
+	}
+
+	// Init. App mode: LXC's static init reaps orphans (Chromium leaves
+	// many) and stops in milliseconds; it waits on a sleep.
+	if p.Mode == ModeApp {
+		c.Add("lxc.init.cmd", InitInside+" -n "+p.Name+" -- /bin/sleep infinity")
+		c.Add("lxc.console.path", "none")
+	} else {
+		c.Add("lxc.signal.halt", "SIGRTMIN+3")
+	}
+	c.Add("lxc.autodev", "1")
+	c.Add("lxc.tty.max", "0")
+	c.Add("lxc.pty.max", "64")
+
+	// Network. "off" is a namespace with only loopback: it also keeps the
+	// host's abstract X socket (@/tmp/.X11-unix/X0) out of reach.
+	sysBind := false
+	switch p.Access.Network {
+	case NetworkOff:
+		c.Add("lxc.net.0.type", "empty")
+	case NetworkHost:
+		// Sharing the host's network namespace makes a fresh sysfs mount
+		// fail with EPERM; bind the host's /sys instead.
+		c.Add("lxc.net.0.type", "none")
+		sysBind = true
+	case NetworkBridge:
+		c.Add("lxc.net.0.type", "veth")
+		c.Add("lxc.net.0.link", orDefault(h.LXCBridge, "lxcbr0"))
+		c.Add("lxc.net.0.flags", "up")
+	}
+	auto := "proc:mixed sys:ro"
+	if sysBind {
+		auto = "proc:mixed"
+	}
+	if p.Mode == ModeSystem {
+		auto += " cgroup:mixed"
+	}
+	c.Add("lxc.mount.auto", auto)
+
+	// Mounts, in order: each target's parent must exist when it is made.
+	var mounts []MountEntry
+	bind := func(src, dst string, opts ...string) {
+		if len(opts) == 0 || opts[0] != "rbind" {
+			opts = append([]string{"bind"}, opts...)
+		}
+		mounts = append(mounts, MountEntry{src, strings.TrimPrefix(dst, "/"), "none", opts})
+	}
+	tmpfs := func(dst, mode string) {
+		mounts = append(mounts, MountEntry{"tmpfs", strings.TrimPrefix(dst, "/"), "tmpfs", []string{"rw", "nosuid", "nodev", "mode=" + mode, "create=dir"}})
+	}
+	if sysBind {
+		bind("/sys", "/sys", "rbind", "ro", "create=dir")
+	}
+	if p.Image.Type == ImageHost {
+		bind("/usr", "/usr", "rbind", "ro", "create=dir")
+		for _, d := range h.RootDirs {
+			bind("/"+d, "/"+d, "rbind", "ro", "create=dir")
+		}
+		for _, d := range sortedKeys(h.HostEtc) {
+			create := "create=file"
+			if h.HostEtc[d] {
+				create = "create=dir"
+			}
+			bind("/etc/"+d, "/etc/"+d, "rbind", "ro", "optional", create)
+		}
+		bind("/opt", "/opt", "rbind", "ro", "optional", "create=dir")
+		if p.Access.Network == NetworkHost {
+			bind("/etc/resolv.conf", "/etc/resolv.conf", "ro", "optional", "create=file")
+		}
+	}
+	tmpfs("/tmp", "1777")
+	tmpfs("/run", "755")
+	tmpfs("/dev/shm", "1777")
+	if p.Mode == ModeApp {
+		if h.InitPath == "" {
+			return nil, fmt.Errorf("compile %s: LXC's static init (init.lxc.static) is not installed; install the lxc package (apt-get install lxc)", p.Name)
+		}
+		bind(h.InitPath, InitInside, "ro", "create=file")
+	}
+	bind(plan.RunDir, runInside, "create=dir")
+
+	env := map[string]string{
+		"HOME":            home,
+		"USER":            p.User,
+		"LOGNAME":         p.User,
+		"SHELL":           "/bin/sh",
+		"PATH":            DefaultPath,
+		"LANG":            orDefault(h.Lang, "C.UTF-8"),
+		"XDG_RUNTIME_DIR": runInside,
+	}
+	if p.Access.X11.On() {
+		if h.XSocket == "" {
+			return nil, fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", h.Display)
+		}
+		sock := "/tmp/.X11-unix/" + path.Base(h.XSocket)
+		// Only this display's socket: a writable copy of the whole
+		// directory has let a container's init wipe the host's sockets.
+		bind(h.XSocket, sock, "create=file")
+		plan.Display = ":" + strings.TrimPrefix(path.Base(h.XSocket), "X")
+		plan.XSocket = h.XSocket
+		plan.XAuthorityHost = path.Join(plan.RunDir, "Xauthority")
+		plan.XAuthority = path.Join(runInside, "Xauthority")
+		env["DISPLAY"] = plan.Display
+		env["XAUTHORITY"] = plan.XAuthority
+	}
+	if p.Access.GPU {
+		bind("/dev/dri", "/dev/dri", "optional", "create=dir")
+	}
+	if p.Access.Sound {
+		bind("/dev/snd", "/dev/snd", "optional", "create=dir")
+	}
+
+	for i, s := range p.Shares {
+		key := fmt.Sprintf("share[%d]", i)
+		hostAbs := expandHome(s.Host, h.Home)
+		inside := s.Path
+		if inside == "" {
+			inside = DefaultSharePath(s.Host, home)
+		}
+		inside = path.Clean(inside)
+		if why := sensitive(hostAbs, h); why != "" && !s.AllowSensitive {
+			return nil, &Error{File: file, Key: key + ".host", Msg: fmt.Sprintf("sharing %s would give the app %s", s.Host, why),
+				Fix: "share a narrower directory, or write allow_sensitive = true in this [[share]] if you mean it"}
+		}
+		create := "create=dir"
+		switch kind(hostAbs) {
+		case PathFile:
+			create = "create=file"
+		case PathMissing:
+			if !s.Optional {
+				return nil, &Error{File: file, Key: key + ".host", Msg: fmt.Sprintf("%s does not exist", hostAbs),
+					Fix: fmt.Sprintf("create it (mkdir -p %q) or write optional = true", hostAbs)}
+			}
+		}
+		opts := []string{"rbind"}
+		if s.Readonly {
+			opts = append(opts, "ro")
+		}
+		if s.Optional {
+			opts = append(opts, "optional")
+		}
+		bind(hostAbs, inside, append(opts, create)...)
+		plan.Shares = append(plan.Shares, ResolvedShare{Host: hostAbs, Path: inside, Readonly: s.Readonly, Optional: s.Optional})
+	}
+	for _, m := range mounts {
+		c.Add("lxc.mount.entry", m.String())
+	}
+
+	// Security.
+	c.Add("lxc.cap.drop", strings.Join(dropCaps(p.Security.DropCaps), " "))
+	switch p.Security.Seccomp {
+	case "default":
+		if h.SeccompDefault != "" {
+			c.Add("lxc.seccomp.profile", h.SeccompDefault)
+		}
+	case "none":
+	default:
+		c.Add("lxc.seccomp.profile", expandHome(p.Security.Seccomp, h.Home))
+	}
+	if h.AppArmor {
+		c.Add("lxc.apparmor.profile", orDefault(p.Security.AppArmor, "generated"))
+	}
+
+	// Limits, in the hierarchy that holds the controllers.
+	cg := "lxc.cgroup."
+	if h.Cgroup2 {
+		cg = "lxc.cgroup2."
+	}
+	if p.Limits.Memory != "" {
+		n, _ := ParseSize(p.Limits.Memory)
+		if h.Cgroup2 {
+			c.Add(cg+"memory.max", strconv.FormatInt(n, 10))
+		} else {
+			c.Add(cg+"memory.limit_in_bytes", strconv.FormatInt(n, 10))
+		}
+	}
+	if p.Limits.Pids > 0 {
+		c.Add(cg+"pids.max", strconv.FormatInt(p.Limits.Pids, 10))
+	}
+	if p.Limits.CPUWeight > 0 {
+		if h.Cgroup2 {
+			c.Add(cg+"cpu.weight", strconv.FormatInt(p.Limits.CPUWeight, 10))
+		} else {
+			// cpu.shares: 1024 is the default, as weight 100 is on v2.
+			c.Add(cg+"cpu.shares", strconv.FormatInt(max(2, p.Limits.CPUWeight*1024/100), 10))
+		}
+	}
+
+	c.Add("lxc.log.file", plan.LogFile)
+	c.Add("lxc.log.level", plan.LogLevel)
+
+	for k, v := range p.Env {
+		env[k] = v
+	}
+	plan.Attach = Attach{
+		UID:     h.UID,
+		GID:     h.GID,
+		User:    p.User,
+		Cwd:     home,
+		Env:     envList(env),
+		Command: append([]string(nil), p.Command...),
+	}
+	if p.Image.Type == ImageHost {
+		plan.Skeleton = skeleton(p, h)
+	}
+	return plan, nil
+}
+
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for _, k := range sortedKeys(env) {
+		out = append(out, k+"="+env[k])
+	}
+	return out
+}
+
+func dropCaps(extra []string) []string {
+	set := map[string]bool{}
+	for _, c := range DefaultDropCaps {
+		set[c] = true
+	}
+	for _, c := range extra {
+		set[strings.TrimPrefix(strings.ToLower(c), "cap_")] = true
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// expandHome turns "~" and "~/x" into paths under home.
+func expandHome(p, home string) string {
+	switch {
+	case p == "~":
+		return home
+	case strings.HasPrefix(p, "~/"):
+		return path.Join(home, p[2:])
+	}
+	return p
+}
+
+// secretDirs are home-relative paths whose content is a credential.
+var secretDirs = []string{".ssh", ".gnupg", ".pki", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".local/share/keyrings", ".mozilla", ".config/chromium", ".config/google-chrome"}
+
+// sensitive explains why sharing hostAbs would expose the user's secrets
+// or lxcage's own policy, or returns "".
+func sensitive(hostAbs string, h *Host) string {
+	p := path.Clean(hostAbs)
+	within := func(parent string) bool {
+		parent = path.Clean(parent)
+		return p == parent || strings.HasPrefix(p, strings.TrimSuffix(parent, "/")+"/")
+	}
+	contains := func(child string) bool { // p is child or an ancestor of it
+		child = path.Clean(child)
+		return p == child || p == "/" || strings.HasPrefix(child, p+"/")
+	}
+	switch {
+	case p == "/":
+		return "the whole host filesystem"
+	case p == path.Clean(h.Home):
+		return "your whole home directory"
+	}
+	for _, s := range secretDirs {
+		if within(path.Join(h.Home, s)) {
+			return "your credentials in ~/" + s
+		}
+	}
+	configHome := orDefault(h.ConfigHome, path.Join(h.Home, ".config"))
+	// Policy paths: refused when shared themselves, inside or above.
+	guarded := map[string]string{
+		path.Join(configHome, "lxcage"): "lxcage's profiles, so it could rewrite its own sandbox",
+		path.Join(configHome, "lxc"):    "your LXC configuration",
+		h.LXCPath:                       "the LXC containers and their configs",
+	}
+	if h.StateDir != "" {
+		guarded[path.Dir(h.StateDir)] = "lxcage's runtime state"
+	}
+	for _, g := range sortedKeys(guarded) {
+		if g != "" && (contains(g) || within(g)) {
+			return guarded[g]
+		}
+	}
+	if contains(configHome) {
+		return "your whole ~/.config, including lxcage's profiles"
+	}
+	for _, sys := range []string{"/etc", "/root", "/proc", "/sys", "/dev", "/boot", "/run/user", "/run/dbus", "/run/docker.sock", "/var/run"} {
+		if within(sys) {
+			return "the host's " + sys
+		}
+	}
+	return ""
+}
+
+// skeleton lists the rootfs of a host-image container.
+func skeleton(p *Profile, h *Host) *Skeleton {
+	s := &Skeleton{}
+	for _, d := range []string{"dev", "etc", "home", "mnt", "opt", "proc", "root", "run", "sys", "tmp", "usr", "var", "var/cache", "var/lib", "var/log", "var/tmp"} {
+		mode := uint32(0o755)
+		switch d {
+		case "tmp", "var/tmp":
+			mode = 0o1777
+		case "root":
+			mode = 0o700
+		}
+		s.Dirs = append(s.Dirs, SkelDir{Path: d, Mode: mode})
+	}
+	for _, d := range sortedKeys(h.HostEtc) {
+		if h.HostEtc[d] {
+			s.Dirs = append(s.Dirs, SkelDir{Path: "etc/" + d, Mode: 0o755})
+		} else {
+			s.Files = append(s.Files, SkelFile{Path: "etc/" + d, Mode: 0o644})
+		}
+	}
+	s.Dirs = append(s.Dirs, SkelDir{Path: "home/" + p.User, Mode: 0o700, User: true})
+	for _, l := range h.UsrLinks {
+		s.Links = append(s.Links, SkelLink{Path: l, Target: "usr/" + l})
+	}
+	for _, d := range h.RootDirs {
+		s.Dirs = append(s.Dirs, SkelDir{Path: d, Mode: 0o755})
+	}
+	s.Links = append(s.Links, SkelLink{Path: "var/run", Target: "../run"})
+
+	u, g := strconv.Itoa(h.UID), strconv.Itoa(h.GID)
+	passwd := "root:x:0:0:root:/root:/bin/sh\n" +
+		p.User + ":x:" + u + ":" + g + ":" + p.User + ":" + p.Home() + ":/bin/sh\n"
+	group := "root:x:0:\n" + p.User + ":x:" + g + ":\n"
+	if h.UID != 65534 {
+		passwd += "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+	}
+	if h.GID != 65534 {
+		group += "nogroup:x:65534:\n"
+	}
+	id := sha256.Sum256([]byte(h.LXCPath + "\x00" + p.Name + "\x00" + u))
+	files := []SkelFile{
+		{"etc/passwd", 0o644, passwd},
+		{"etc/group", 0o644, group},
+		{"etc/shadow", 0o640, "root:*:1::::::\n" + p.User + ":*:1::::::\n"},
+		{"etc/hostname", 0o644, p.Name + "\n"},
+		{"etc/hosts", 0o644, "127.0.0.1\tlocalhost\n127.0.1.1\t" + p.Name + "\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
+		{"etc/nsswitch.conf", 0o644, "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"},
+		{"etc/machine-id", 0o444, hex.EncodeToString(id[:16]) + "\n"},
+		{"etc/shells", 0o644, "/bin/sh\n/bin/bash\n/usr/bin/bash\n"},
+	}
+	if p.Access.Network != NetworkHost {
+		files = append(files, SkelFile{"etc/resolv.conf", 0o644, "# no DNS: this container's network is " + p.Access.Network + "\n"})
+	} else {
+		files = append(files, SkelFile{"etc/resolv.conf", 0o644, ""})
+	}
+	s.Files = append(s.Files, files...)
+	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Path < s.Files[j].Path })
+	return s
+}

@@ -1,0 +1,87 @@
+package profiles
+
+// Host holds every fact about the machine and the calling user that
+// Compile needs. DetectHost fills it from the running system; tests set it
+// by hand so that compiling is reproducible anywhere.
+type Host struct {
+	// UID, GID, UserName and Home describe the calling user.
+	UID      int
+	GID      int
+	UserName string
+	Home     string
+
+	// SubUIDs and SubGIDs are the user's subordinate ranges from
+	// /etc/subuid and /etc/subgid.
+	SubUIDs []IDRange
+	SubGIDs []IDRange
+
+	// LXCPath is the directory holding containers (lxc-config lxc.lxcpath
+	// or the -P flag).
+	LXCPath string
+	// StateDir holds lxcage's runtime state for the containers of LXCPath:
+	// $XDG_RUNTIME_DIR/lxcage/<hash of LXCPath>. StateDir/NAME/run becomes
+	// the container's XDG_RUNTIME_DIR.
+	StateDir string
+	// CacheDir is $XDG_CACHE_HOME (default logs go under it) and
+	// ConfigHome $XDG_CONFIG_HOME.
+	CacheDir   string
+	ConfigHome string
+	// Lang is the caller's $LANG, passed to the app.
+	Lang string
+
+	// Display is $DISPLAY and XSocket the X server's Unix socket for it
+	// ("" when the display is not a local socket).
+	Display string
+	XSocket string
+
+	// Cgroup2 is true when the resource controllers live in the unified
+	// hierarchy (cgroup v2); false on v1 or hybrid hosts.
+	Cgroup2 bool
+	// AppArmor is true when the kernel has AppArmor enabled.
+	AppArmor bool
+	// UsrLinks are the top-level names that are symlinks into /usr on a
+	// merged-/usr host ("bin", "lib64", …); a host-image rootfs gets the
+	// same links. RootDirs are those that are real directories on an
+	// older host; they are bound in read-only.
+	UsrLinks []string
+	RootDirs []string
+	// HostEtc has an entry for each of HostEtcFiles that exists on this
+	// host: true for a directory, false for a file.
+	HostEtc map[string]bool
+	// InitPath is LXC's static init on the host (init.lxc.static).
+	InitPath string
+	// SeccompDefault is LXC's shipped default seccomp policy.
+	SeccompDefault string
+	// LXCBridge is the bridge that bridged networking attaches to.
+	LXCBridge string
+}
+
+// IDRange is one line of /etc/subuid or /etc/subgid.
+type IDRange struct {
+	Start, Count int
+}
+
+// HostEtcFiles are the host /etc entries a host-image container binds
+// read-only: what GUI programs need to find fonts, libraries, themes,
+// certificates and the time zone. Nothing here holds secrets.
+var HostEtcFiles = []string{
+	"alternatives",
+	"ca-certificates",
+	"dconf",
+	"fonts",
+	"gtk-2.0",
+	"gtk-3.0",
+	"ld.so.cache",
+	"ld.so.conf",
+	"ld.so.conf.d",
+	"localtime",
+	"mime.types",
+	"os-release",
+	"pki",
+	"pulse",
+	"ssl",
+	"timezone",
+	"vulkan",
+	"X11",
+	"xdg",
+}

@@ -1,0 +1,207 @@
+// Package profiles loads, validates, saves and compiles lxcage profiles.
+//
+// A profile is a small TOML file that says which program to run, in which
+// image, and what it may reach on the host. Compile turns a validated
+// profile plus the facts of a host into the text of an unprivileged LXC
+// container config. Compile is pure: the same profile and host always give
+// the same bytes, which the golden files under testdata pin down.
+//
+// Every value in a profile is treated as hostile input: it ends up in LXC
+// config lines, mount entries and desktop Exec lines, so validation refuses
+// anything that could add a line, escape the rootfs or smuggle a flag.
+package profiles
+
+// Profile is one sandboxed application. The zero value of every field
+// means "unset"; Defaults fills in what an unset field means.
+type Profile struct {
+	// Name is the profile's name, taken from its file name (NAME.toml).
+	// It names the container too.
+	Name string `toml:"-"`
+	// Description is one line for humans (menus, `lxcage list`).
+	Description string `toml:"description,omitempty"`
+	// Command is the program and its arguments, as an argv list.
+	Command []string `toml:"command"`
+	// User is the account inside the container that runs the app. It has
+	// the caller's own uid and gid.
+	User string `toml:"user,omitempty"`
+	// Mode is "app" (a tiny waiting init) or "system" (the image's init).
+	Mode string `toml:"mode,omitempty"`
+
+	Image    Image             `toml:"image,omitempty"`
+	Setup    Setup             `toml:"setup,omitempty"`
+	Access   Access            `toml:"access,omitempty"`
+	Env      map[string]string `toml:"env,omitempty"`
+	Shares   []Share           `toml:"share,omitempty"`
+	Limits   Limits            `toml:"limits,omitempty"`
+	Security Security          `toml:"security,omitempty"`
+	Desktop  Desktop           `toml:"desktop,omitempty"`
+	Log      Log               `toml:"log,omitempty"`
+}
+
+// Image says where the container's root filesystem comes from.
+type Image struct {
+	// Type is host, download, local, debootstrap or clone.
+	Type string `toml:"type,omitempty"`
+
+	// download
+	Dist    string `toml:"dist,omitempty"`
+	Release string `toml:"release,omitempty"`
+	Arch    string `toml:"arch,omitempty"`
+	Variant string `toml:"variant,omitempty"`
+	Server  string `toml:"server,omitempty"`
+
+	// local
+	Rootfs   string `toml:"rootfs,omitempty"`
+	Metadata string `toml:"metadata,omitempty"`
+
+	// debootstrap (Variant is shared with download)
+	Suite      string   `toml:"suite,omitempty"`
+	Mirror     string   `toml:"mirror,omitempty"`
+	Components []string `toml:"components,omitempty"`
+
+	// clone
+	Base string `toml:"base,omitempty"`
+}
+
+// Setup runs once, as root inside the container, after it is created.
+type Setup struct {
+	Packages []string   `toml:"packages,omitempty"`
+	Debs     []string   `toml:"debs,omitempty"`
+	URLs     []URL      `toml:"urls,omitempty"`
+	Run      [][]string `toml:"run,omitempty"`
+}
+
+// URL is a file downloaded inside the container during setup; the
+// checksum is required so a compromised server cannot swap it.
+type URL struct {
+	URL    string `toml:"url"`
+	SHA256 string `toml:"sha256"`
+}
+
+// Access lists what the app may reach on the host. Everything is off
+// unless switched on.
+type Access struct {
+	// X11 is "", "untrusted", "trusted" or "nested"; true in a file means
+	// "untrusted" and false means "".
+	X11        X11Mode  `toml:"x11,omitempty"`
+	Wayland    bool     `toml:"wayland,omitempty"`
+	PulseAudio bool     `toml:"pulseaudio,omitempty"`
+	PipeWire   bool     `toml:"pipewire,omitempty"`
+	GPU        bool     `toml:"gpu,omitempty"`
+	Sound      bool     `toml:"sound,omitempty"`
+	Webcam     bool     `toml:"webcam,omitempty"`
+	Input      bool     `toml:"input,omitempty"`
+	DBus       string   `toml:"dbus,omitempty"`
+	DBusTalk   []string `toml:"dbus_talk,omitempty"`
+	Network    string   `toml:"network,omitempty"`
+}
+
+// Share is a host path bind-mounted into the container.
+type Share struct {
+	// Host is the path on the host; "~" means the caller's home.
+	Host string `toml:"host"`
+	// Path is where it appears inside; default: Host with the home
+	// directory moved to the container user's home.
+	Path     string `toml:"path,omitempty"`
+	Readonly bool   `toml:"readonly,omitempty"`
+	// Optional lets the container start when Host does not exist.
+	Optional bool `toml:"optional,omitempty"`
+	// AllowSensitive must be set to share the home itself, ~/.ssh,
+	// ~/.config and the like.
+	AllowSensitive bool `toml:"allow_sensitive,omitempty"`
+}
+
+// Limits are cgroup limits for the whole container.
+type Limits struct {
+	// Memory is a size such as "512M" or "4G".
+	Memory string `toml:"memory,omitempty"`
+	// Pids caps the number of processes and threads.
+	Pids int64 `toml:"pids,omitempty"`
+	// CPUWeight is the relative CPU share, 1–10000 (100 is the default).
+	CPUWeight int64 `toml:"cpu_weight,omitempty"`
+}
+
+// Security holds the confinement knobs beyond the user namespace.
+type Security struct {
+	// DropCaps are capability names without the cap_ prefix.
+	DropCaps []string `toml:"drop_caps,omitempty"`
+	// AppArmor is "generated", "unconfined" or a profile name.
+	AppArmor string `toml:"apparmor,omitempty"`
+	// Seccomp is "default", "none" or an absolute path to an LXC policy.
+	Seccomp string `toml:"seccomp,omitempty"`
+}
+
+// Desktop describes the generated menu entry.
+type Desktop struct {
+	Name       string   `toml:"name,omitempty"`
+	Comment    string   `toml:"comment,omitempty"`
+	Icon       string   `toml:"icon,omitempty"`
+	Categories []string `toml:"categories,omitempty"`
+	MimeTypes  []string `toml:"mime_types,omitempty"`
+	Keywords   []string `toml:"keywords,omitempty"`
+	WMClass    string   `toml:"wm_class,omitempty"`
+}
+
+// Log is LXC's own log for the container.
+type Log struct {
+	File  string `toml:"file,omitempty"`
+	Level string `toml:"level,omitempty"`
+}
+
+// Values of the enumerated keys.
+const (
+	ModeApp    = "app"
+	ModeSystem = "system"
+
+	ImageHost        = "host"
+	ImageDownload    = "download"
+	ImageLocal       = "local"
+	ImageDebootstrap = "debootstrap"
+	ImageClone       = "clone"
+
+	NetworkOff    = "off"
+	NetworkHost   = "host"
+	NetworkBridge = "bridge"
+
+	DBusNone     = "none"
+	DBusFiltered = "filtered"
+	DBusFull     = "full"
+
+	DefaultUser = "user"
+)
+
+// Defaults fills unset fields with what they mean, so later stages never
+// have to know the defaults. It does not touch fields that are set.
+func (p *Profile) Defaults() {
+	if p.User == "" {
+		p.User = DefaultUser
+	}
+	if p.Mode == "" {
+		p.Mode = ModeApp
+	}
+	if p.Image.Type == "" {
+		p.Image.Type = ImageHost
+	}
+	if p.Access.Network == "" {
+		p.Access.Network = NetworkOff
+	}
+	if p.Access.DBus == "" {
+		p.Access.DBus = DBusNone
+	}
+	if p.Security.Seccomp == "" {
+		p.Security.Seccomp = "default"
+	}
+	if p.Log.Level == "" {
+		p.Log.Level = "ERROR"
+	}
+}
+
+// Home is the app user's home directory inside the container.
+func (p *Profile) Home() string { return "/home/" + p.userOrDefault() }
+
+func (p *Profile) userOrDefault() string {
+	if p.User == "" {
+		return DefaultUser
+	}
+	return p.User
+}

@@ -1,0 +1,209 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lxcage/lxcage/profiles"
+)
+
+// Check is one host readiness check, like a line of lxc-checkconfig.
+type Check struct {
+	Name string
+	OK   bool
+	// Required checks fail `lxcage check`; the others are needed only by
+	// some profiles (bridge networking, X11).
+	Required bool
+	Detail   string
+	// Fix is the command (or step) that makes the check pass.
+	Fix string
+}
+
+// CheckHost runs every check for the calling user.
+func CheckHost(ctx context.Context, h *profiles.Host) []Check {
+	var out []Check
+	add := func(c Check) { out = append(out, c) }
+
+	// LXC tools.
+	if v, err := exec.CommandContext(ctx, "lxc-start", "--version").Output(); err != nil {
+		add(Check{Name: "LXC tools", Required: true, Detail: "lxc-start not found", Fix: "apt-get install lxc (LXC 4 or newer)"})
+	} else {
+		ver := strings.TrimSpace(string(v))
+		major, _ := strconv.Atoi(strings.SplitN(ver, ".", 2)[0])
+		add(Check{Name: "LXC tools", Required: true, OK: major >= 4, Detail: "LXC " + ver, Fix: "upgrade LXC to version 4 or newer"})
+	}
+	add(Check{Name: "LXC static init", Required: true, OK: h.InitPath != "", Detail: orNone(h.InitPath), Fix: "apt-get install lxc (it ships init.lxc.static)"})
+
+	// User namespaces.
+	userns := readInt("/proc/sys/user/max_user_namespaces")
+	c := Check{Name: "user namespaces", Required: true, OK: userns > 0, Detail: fmt.Sprintf("max_user_namespaces = %d", userns), Fix: "sysctl -w user.max_user_namespaces=15000"}
+	if v := readInt("/proc/sys/kernel/unprivileged_userns_clone"); v == 0 && fileExists("/proc/sys/kernel/unprivileged_userns_clone") {
+		c.OK, c.Detail, c.Fix = false, "kernel.unprivileged_userns_clone = 0", "sysctl -w kernel.unprivileged_userns_clone=1"
+	}
+	add(c)
+
+	// Subordinate ids.
+	for _, s := range []struct {
+		name, file string
+		ranges     []profiles.IDRange
+		kind       byte
+		own        int
+	}{{"subordinate uids", "/etc/subuid", h.SubUIDs, 'u', h.UID}, {"subordinate gids", "/etc/subgid", h.SubGIDs, 'g', h.GID}} {
+		_, err := profiles.IDMap(s.kind, s.own, h.UserName, s.ranges, s.file)
+		c := Check{Name: s.name, Required: true, OK: err == nil}
+		if err != nil {
+			c.Detail, c.Fix = err.Error(), fmt.Sprintf("usermod --add-sub%sids 100000-165535 %s", map[byte]string{'u': "u", 'g': "g"}[s.kind], h.UserName)
+			if i := strings.Index(c.Detail, "; as root"); i > 0 {
+				c.Detail = c.Detail[:i]
+			}
+		} else {
+			c.Detail = fmt.Sprintf("%s: %d ids from %d", s.file, s.ranges[0].Count, s.ranges[0].Start)
+		}
+		add(c)
+	}
+
+	// newuidmap and newgidmap must be setuid root (or carry file caps).
+	for _, tool := range []string{"newuidmap", "newgidmap"} {
+		p, err := exec.LookPath(tool)
+		c := Check{Name: tool, Required: true, Fix: "apt-get install uidmap"}
+		if err == nil {
+			var st unix.Stat_t
+			if unix.Stat(p, &st) == nil && (st.Mode&unix.S_ISUID != 0 && st.Uid == 0 || hasFileCaps(p)) {
+				c.OK, c.Detail = true, p
+			} else {
+				c.Detail, c.Fix = p+" is neither setuid root nor has file capabilities", "chmod u+s "+p+" (as root)"
+			}
+		} else {
+			c.Detail = tool + " not found"
+		}
+		add(c)
+	}
+
+	// Cgroups.
+	if cg, err := ReadCgroups(); err != nil {
+		add(Check{Name: "cgroup delegation", Required: true, Detail: err.Error()})
+	} else {
+		c := Check{Name: "cgroup delegation", Required: true, OK: cg.Delegated()}
+		switch {
+		case cg.LegacyDelegated():
+			c.Detail = "you own your cgroup in every v1 hierarchy (limits work)"
+		case cg.Delegated():
+			c.Detail = "you own your cgroup in the unified (v2) hierarchy"
+		case SystemdBus() != "":
+			c.OK, c.Detail = true, "not delegated now; lxcage will ask systemd for a delegated scope at launch"
+		default:
+			var dirs []string
+			for _, hh := range cg.NotWritable() {
+				dirs = append(dirs, hh.Dir)
+			}
+			c.Detail = "not writable: " + strings.Join(dirs, ", ")
+			c.Fix = cg.Fix(h.UserName)
+		}
+		add(c)
+	}
+
+	// Bridge networking.
+	usernet, _ := os.ReadFile("/etc/lxc/lxc-usernet")
+	re := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(h.UserName) + `\s+veth\s+` + regexp.QuoteMeta(h.LXCBridge) + `\s+[1-9]`)
+	add(Check{Name: "lxc-usernet (network = \"bridge\")", OK: re.Match(usernet),
+		Detail: "/etc/lxc/lxc-usernet entry for " + h.UserName,
+		Fix:    fmt.Sprintf("echo '%s veth %s 10' >> /etc/lxc/lxc-usernet (as root)", h.UserName, h.LXCBridge)})
+
+	// Runtime dir.
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	c = Check{Name: "XDG_RUNTIME_DIR", Required: true, Fix: "log in through a session manager, or export XDG_RUNTIME_DIR=/run/user/$(id -u) (a 0700 directory you own)"}
+	if rt == "" {
+		c.OK, c.Detail = true, "not set; lxcage falls back to "+FallbackRuntimeDir()
+	} else if fi, err := os.Stat(rt); err != nil {
+		c.Detail = err.Error()
+	} else if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Getuid() && fi.Mode().Perm()&0o077 == 0 {
+		c.OK, c.Detail = true, rt
+	} else {
+		c.Detail = rt + " is not a private directory of yours"
+	}
+	add(c)
+
+	// X11.
+	c = Check{Name: "X display", Detail: "DISPLAY is not set", Fix: "run lxcage from your desktop session (DISPLAY=:0)"}
+	if h.Display != "" {
+		if h.XSocket == "" {
+			c.Detail = fmt.Sprintf("DISPLAY=%s is not a local socket (remote displays cannot be bound into a container)", h.Display)
+		} else if conn, err := net.DialTimeout("unix", h.XSocket, time.Second); err != nil {
+			c.Detail = fmt.Sprintf("DISPLAY=%s: %v", h.Display, err)
+			c.Fix = "start your X server, or check DISPLAY"
+		} else {
+			conn.Close()
+			c.OK, c.Detail = true, fmt.Sprintf("DISPLAY=%s, socket %s", h.Display, h.XSocket)
+		}
+	}
+	add(c)
+	_, err := exec.LookPath("xauth")
+	add(Check{Name: "xauth (untrusted X cookies)", OK: err == nil, Detail: "xauth makes the untrusted cookie of x11 = true", Fix: "apt-get install xauth"})
+	return out
+}
+
+// FallbackRuntimeDir is where runtime state goes without XDG_RUNTIME_DIR.
+func FallbackRuntimeDir() string {
+	if p := "/run/user/" + strconv.Itoa(os.Getuid()); dirOwned(p) {
+		return p
+	}
+	return os.TempDir() + "/lxcage-" + strconv.Itoa(os.Getuid())
+}
+
+// RuntimeDir is $XDG_RUNTIME_DIR, or a private fallback it creates.
+func RuntimeDir() (string, error) {
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
+		return rt, nil
+	}
+	p := FallbackRuntimeDir()
+	if err := os.Mkdir(p, 0o700); err != nil && !os.IsExist(err) {
+		return "", fmt.Errorf("runtime dir: %w", err)
+	}
+	if !dirOwned(p) {
+		return "", fmt.Errorf("runtime dir %s is not a private directory of yours; set XDG_RUNTIME_DIR", p)
+	}
+	return p, nil
+}
+
+func dirOwned(p string) bool {
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid() && fi.Mode().Perm()&0o077 == 0
+}
+
+func hasFileCaps(p string) bool {
+	buf := make([]byte, 64)
+	n, err := unix.Getxattr(p, "security.capability", buf)
+	return err == nil && n > 0
+}
+
+func readInt(p string) int {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func orNone(s string) string {
+	if s == "" {
+		return "not found"
+	}
+	return s
+}
