@@ -112,9 +112,9 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 		return 0, err
 	}
 
-	code, runErr := l.runApp(ctx, plan, args)
+	code, sig, runErr := l.runApp(ctx, plan, args)
 
-	l.finish(context.WithoutCancel(ctx), st, plan, initPID, h)
+	l.finish(context.WithoutCancel(ctx), st, plan, initPID, h, sig)
 	return code, runErr
 }
 
@@ -262,8 +262,8 @@ func (l *Launcher) writeXAuthority(ctx context.Context, plan *profiles.Plan) err
 }
 
 // runApp runs the app through lxc-attach, passing signals on, and returns
-// its exit status.
-func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []string) (int, error) {
+// its exit status and the last signal passed on (nil if none).
+func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []string) (int, syscall.Signal, error) {
 	env := plan.Attach.Env
 	interactive := l.Stdin != nil && isTerminal(l.Stdin)
 	if term := os.Getenv("TERM"); interactive && term != "" && !strings.ContainsAny(term, "\n\r\x00") {
@@ -287,19 +287,22 @@ func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []strin
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("run lxc-attach: %w", err)
+		return 0, 0, fmt.Errorf("run lxc-attach: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var pending []syscall.Signal
+	var last syscall.Signal
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
-			return exitStatus(err)
+			code, err := exitStatus(err)
+			return code, last, err
 		case s := <-sigs:
 			pending = append(pending, s.(syscall.Signal))
+			last = s.(syscall.Signal)
 		case <-tick.C:
 			if len(pending) == 0 {
 				continue
@@ -334,7 +337,10 @@ func exitStatus(err error) (int, error) {
 
 // finish ends a launch: if no other launch holds the container and
 // lxcage started it, it waits for the app's last process and stops it.
-func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, initPID int, h *holder) {
+// When the launch was told to end (sig, passed on to the app's main
+// process), the app's leftover processes get the same signal instead of
+// being waited for: the user asked for the app to go away.
+func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, initPID int, h *holder, sig syscall.Signal) {
 	defer h.release()
 	for {
 		lk, err := st.lock(ctx)
@@ -348,6 +354,19 @@ func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, i
 		}
 		if pids, _ := appProcs(initPID, plan.Attach.UID); len(pids) == 0 {
 			l.stopLocked(ctx, st, plan.Name, plan.Mode)
+			lk.unlock()
+			return
+		}
+		if sig != 0 {
+			if pids, _ := appProcs(initPID, plan.Attach.UID); len(pids) > 0 {
+				for _, pid := range pids {
+					syscall.Kill(pid, sig)
+				}
+				tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				waitAppGone(tctx, initPID, plan.Attach.UID)
+				cancel()
+			}
+			l.stopLocked(ctx, st, plan.Name, plan.Mode) // kills what ignored it
 			lk.unlock()
 			return
 		}

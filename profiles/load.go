@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -131,18 +132,33 @@ func Parse(name, file string, data []byte) (*Profile, error) {
 // the key and what the value should look like.
 func decodeError(file string, err error) error {
 	var pe toml.ParseError
-	if !errors.As(err, &pe) {
-		return &Error{File: file, Msg: err.Error()}
+	if errors.As(err, &pe) {
+		e := &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+		if e.Key == "" {
+			e.Fix = "this is not valid TOML; see https://toml.io"
+		}
+		if isTypeError(pe.Message) {
+			e.Msg, e.Fix = typeHint(pe.LastKey, pe.Message)
+		}
+		return e
 	}
-	e := &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
-	if strings.Contains(pe.Message, "incompatible types") || strings.Contains(pe.Message, "cannot decode") || strings.Contains(pe.Message, "type mismatch") {
-		e.Msg, e.Fix = typeHint(pe.LastKey, pe.Message)
-	} else if e.Key == "" {
-		e.Fix = "this is not valid TOML; see https://toml.io"
-	} else {
-		e.keyInMsg = false
+	// Type mismatches come as plain errors:
+	// toml: line 1 (last key "command"): incompatible types: …
+	if m := decodeErrRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		e := &Error{File: file, Line: line, Key: m[2], Msg: m[3]}
+		if isTypeError(m[3]) {
+			e.Msg, e.Fix = typeHint(m[2], m[3])
+		}
+		return e
 	}
-	return e
+	return &Error{File: file, Msg: err.Error()}
+}
+
+var decodeErrRE = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+
+func isTypeError(msg string) bool {
+	return strings.Contains(msg, "incompatible types") || strings.Contains(msg, "cannot decode") || strings.Contains(msg, "type mismatch")
 }
 
 // typeHint explains a type mismatch in profile terms.

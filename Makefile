@@ -1,0 +1,50 @@
+# lxcage — see README.md.
+GO      ?= go
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build test unit demo bench lint install uninstall clean
+
+all: build
+
+build: bin/lxcage
+
+# The CLI and launcher: no cgo, no GUI toolkit, starts fast.
+bin/lxcage: FORCE
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/lxcage
+
+# Everything: as root it installs and starts what the tests need, then runs
+# the integration tests as an unprivileged test user (hack/test.sh).
+test:
+	./hack/test.sh
+
+unit:
+	$(GO) test ./...
+
+# xeyes from the built-in preset, in a container, on your display (or on a
+# private Xvfb when there is none).
+demo: bin/lxcage
+	./hack/demo.sh
+
+bench:
+	./hack/bench.sh
+
+lint:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./tests/integration/
+
+install: build
+	install -d $(BINDIR)
+	install -m 0755 bin/lxcage $(BINDIR)/lxcage
+
+uninstall:
+	rm -f $(BINDIR)/lxcage
+
+clean:
+	rm -rf bin
+
+FORCE:

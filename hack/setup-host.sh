@@ -1,0 +1,123 @@
+#!/bin/sh
+# Prepare this machine (as root, idempotently) to run lxcage's tests:
+# Debian packages, a test user with subordinate ids and delegated cgroups,
+# and the user's desktop services: Xvfb (with access control), a session
+# dbus-daemon and PulseAudio. Prints the environment the tests need as
+# shell assignments on stdout (eval them); everything else goes to stderr.
+set -eu
+
+TEST_USER=${LXCAGE_TEST_USER:-lxcage-test}
+TEST_UID=${LXCAGE_TEST_UID:-2345}
+NOSUB_USER=${LXCAGE_NOSUB_USER:-lxcage-nosub}
+DISPLAY_NUM=${LXCAGE_TEST_DISPLAY_NUM:-77}
+CG=lxcage-test
+CG_NODELEG=lxcage-nodeleg
+
+log() { echo "setup-host: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
+
+PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils
+desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
+libglib2.0-bin procps psmisc ca-certificates git make gcc"
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	log "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+# Test users: one with subordinate ids (not uid 1000: nothing may assume
+# it), one without (to see the error a user without ranges gets).
+if ! id "$TEST_USER" >/dev/null 2>&1; then
+	if getent passwd "$TEST_UID" >/dev/null; then
+		useradd -m -s /bin/sh "$TEST_USER"
+	else
+		useradd -m -s /bin/sh -u "$TEST_UID" "$TEST_USER"
+	fi
+fi
+id "$NOSUB_USER" >/dev/null 2>&1 || useradd -m -s /bin/sh "$NOSUB_USER"
+for f in /etc/subuid /etc/subgid; do
+	touch "$f"
+	sed -i "/^$NOSUB_USER:/d" "$f"
+	grep -q "^$TEST_USER:" "$f" || {
+		# A free range above everything listed.
+		start=$(awk -F: 'BEGIN{m=100000} {e=$2+$3; if (e>m) m=e} END{print m}' "$f")
+		echo "$TEST_USER:$start:65536" >>"$f"
+	}
+done
+uid=$(id -u "$TEST_USER")
+home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+chmod 755 "$home" # the container's root must traverse to ~/.local/share/lxc
+
+# Delegated cgroups: one directory per hierarchy owned by the test user.
+# lxcage-nodeleg is one the user can be moved into but cannot create
+# cgroups in (for the systemd delegation test).
+for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	[ -f "$d/cgroup.procs" ] || continue
+	for c in $CG $CG_NODELEG; do
+		mkdir -p "$d$c"
+		if [ -f "$d/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d$c/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d$c/cpuset.mems"
+		fi
+	done
+	chown -R "$TEST_USER:" "$d$CG"
+	chown "$TEST_USER:" "$d$CG_NODELEG/cgroup.procs"
+done
+# Bridged networking for the test user.
+[ -f /etc/lxc/lxc-usernet ] || touch /etc/lxc/lxc-usernet
+grep -q "^$TEST_USER veth lxcbr0" /etc/lxc/lxc-usernet || echo "$TEST_USER veth lxcbr0 10" >>/etc/lxc/lxc-usernet
+
+# The user's session: runtime dir, Xvfb, dbus, pulseaudio.
+rt=/run/user/$uid
+mkdir -p "$rt" && chown "$TEST_USER:" "$rt" && chmod 700 "$rt"
+mkdir -p /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix
+as_user() { runuser -u "$TEST_USER" -- env -i HOME="$home" USER="$TEST_USER" LOGNAME="$TEST_USER" \
+	PATH=/usr/local/bin:/usr/bin:/bin XDG_RUNTIME_DIR="$rt" DISPLAY=":$DISPLAY_NUM" \
+	DBUS_SESSION_BUS_ADDRESS="unix:path=$rt/bus" XAUTHORITY="$home/.Xauthority" "$@"; }
+
+if ! [ -S "/tmp/.X11-unix/X$DISPLAY_NUM" ] || ! as_user xdpyinfo >/dev/null 2>&1; then
+	log "starting Xvfb :$DISPLAY_NUM with access control"
+	rm -f "/tmp/.X11-unix/X$DISPLAY_NUM" "/tmp/.X$DISPLAY_NUM-lock"
+	as_user sh -c "rm -f \$HOME/.Xauthority; xauth -q add :$DISPLAY_NUM . \$(mcookie)"
+	as_user sh -c "setsid Xvfb :$DISPLAY_NUM -auth \$HOME/.Xauthority -nolisten tcp -noreset -screen 0 1280x800x24 >/tmp/lxcage-xvfb.log 2>&1 &"
+	i=0
+	until as_user xdpyinfo >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 100 ] || { log "Xvfb did not start"; cat /tmp/lxcage-xvfb.log >&2; exit 1; }
+		sleep 0.1
+	done
+fi
+if ! [ -S "$rt/bus" ] || ! as_user dbus-send --session --dest=org.freedesktop.DBus --print-reply / org.freedesktop.DBus.GetId >/dev/null 2>&1; then
+	log "starting the session dbus-daemon"
+	rm -f "$rt/bus"
+	as_user sh -c "setsid dbus-daemon --session --address=unix:path=$rt/bus --nofork --nopidfile >/tmp/lxcage-dbus.log 2>&1 &"
+	i=0
+	until [ -S "$rt/bus" ]; do i=$((i + 1)); [ $i -lt 100 ] || { log "dbus-daemon did not start"; exit 1; }; sleep 0.1; done
+fi
+if ! as_user pactl info >/dev/null 2>&1; then
+	log "starting pulseaudio with a null sink"
+	as_user sh -c "pulseaudio --daemonize=yes --exit-idle-time=-1 --system=false -n \
+		--load='module-native-protocol-unix' --load='module-null-sink sink_name=lxcage_null' \
+		--load='module-always-sink' >/tmp/lxcage-pulse.log 2>&1" || true
+	i=0
+	until as_user pactl info >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt 50 ] || { log "pulseaudio did not start"; cat /tmp/lxcage-pulse.log >&2; break; }
+		sleep 0.1
+	done
+fi
+
+cat <<EOF
+LXCAGE_TEST_USER=$TEST_USER
+LXCAGE_TEST_HOME=$home
+LXCAGE_TEST_RUNTIME=$rt
+LXCAGE_TEST_DISPLAY=:$DISPLAY_NUM
+LXCAGE_NOSUB_USER=$NOSUB_USER
+LXCAGE_CGROUP=$CG
+LXCAGE_CGROUP_NODELEG=$CG_NODELEG
+EOF

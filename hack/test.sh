@@ -1,0 +1,74 @@
+#!/bin/sh
+# The whole test suite (make test). As root (CI): install and start what
+# the tests need (hack/setup-host.sh), run the unit tests, then run the
+# integration tests as the unprivileged test user against real containers,
+# a real Xvfb, dbus-daemon and PulseAudio. As a normal user: unit tests,
+# then the integration tests as yourself (they need what setup-host.sh
+# sets up; outside CI they skip what is missing).
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+GO=${GO:-go}
+command -v "$GO" >/dev/null 2>&1 || GO=/usr/local/go/bin/go
+RUN=${LXCAGE_TEST_RUN:-}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	step "unit tests"
+	"$GO" test ./...
+	step "integration tests (as $(id -un))"
+	"$GO" test -tags integration -count=1 ${RUN:+-run "$RUN"} ./tests/integration/
+	exit 0
+fi
+
+step "host setup"
+eval "$(hack/setup-host.sh)"
+
+step "lint"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$bad" ] || { echo "gofmt needed: $bad"; exit 1; }
+"$GO" vet ./...
+"$GO" vet -tags integration ./tests/integration/
+
+step "unit tests"
+"$GO" test -count=1 ./...
+
+step "build"
+OUT=$(mktemp -d /tmp/lxcage-test.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+chmod 755 "$OUT"
+CGO_ENABLED=0 "$GO" build -o "$OUT/lxcage" ./cmd/lxcage
+"$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
+chmod -R a+rX "$OUT"
+
+# as_test_user CGROUP USER CMD…: run CMD as USER, first placing the shell
+# in CGROUP of every hierarchy (root can; the user then owns what it
+# creates below). No systemd here, so this is the user's "session".
+as_test_user() {
+	cg=$1 user=$2
+	shift 2
+	uid=$(id -u "$user")
+	home=$(getent passwd "$user" | cut -d: -f6)
+	rt=/run/user/$uid
+	mkdir -p "$rt" && chown "$user:" "$rt" && chmod 700 "$rt"
+	sh -c 'for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -f "$d$0/cgroup.procs" ] && echo $$ >"$d$0/cgroup.procs"; done; exec "$@"' "$cg" \
+		runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" \
+		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="$rt" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
+		DBUS_SESSION_BUS_ADDRESS="unix:path=$LXCAGE_TEST_RUNTIME/bus" \
+		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" "$@"
+}
+
+cd "$OUT"
+step "integration tests as $LXCAGE_TEST_USER"
+as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" ./integration.test -test.v -test.count=1 -test.timeout 25m \
+	${RUN:+-test.run "$RUN"} -test.skip 'TestNoSubordinateIDs|TestSystemdDelegation'
+
+if [ -z "$RUN" ]; then
+	step "integration tests as $LXCAGE_NOSUB_USER (no subordinate ids)"
+	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_NOSUB_USER" env LXCAGE_TEST_NOSUB=1 DISPLAY= \
+		./integration.test -test.v -test.count=1 -test.run 'TestNoSubordinateIDs'
+fi
+cd "$ROOT"
+echo "PASS: all tests"

@@ -1,0 +1,259 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// procsNamed finds host processes whose command name is comm and that run
+// in another PID namespace (inside a container), with their uids.
+func procsNamed(comm string) map[int]int {
+	self, _ := os.Readlink("/proc/self/ns/pid")
+	out := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err != nil || strings.TrimSpace(string(b)) != comm {
+			continue
+		}
+		ns, err := os.Readlink("/proc/" + e.Name() + "/ns/pid")
+		if err != nil || ns == self {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat("/proc/"+e.Name(), &st) == nil {
+			out[pid] = int(st.Uid)
+		}
+	}
+	return out
+}
+
+// TestXeyesWindow is the headline: a profile from the xeyes preset shows
+// its window, runs as the user, and when the window is killed the
+// launcher exits with xeyes' status and the container is stopped.
+func TestXeyesWindow(t *testing.T) {
+	e := newEnv(t)
+	x := xconn(t)
+	e.mustRun("new", "eyes", "--preset", "xeyes")
+	conf := e.mustRun("compile", "eyes").stdout
+	for _, want := range []string{"lxc.idmap = u " + strconv.Itoa(os.Getuid()) + " " + strconv.Itoa(os.Getuid()) + " 1", "tmp/.X11-unix/X", "lxc.net.0.type = empty"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("compiled config lacks %q:\n%s", want, conf)
+		}
+	}
+	l := e.start("launch", "eyes", "--", "-geometry", "120x90")
+	w, ok := waitWindow(t, x, "xeyes", 20*time.Second)
+	if !ok {
+		t.Fatalf("no xeyes window; launcher output:\n%s", l.out)
+	}
+	procs := procsNamed("xeyes")
+	if len(procs) == 0 {
+		t.Fatal("no xeyes process in a container")
+	}
+	for pid, uid := range procs {
+		if uid != os.Getuid() {
+			t.Errorf("xeyes (pid %d) runs as uid %d on the host, want the user's %d", pid, uid, os.Getuid())
+		}
+	}
+	if st := e.state("eyes"); st != "RUNNING" {
+		t.Errorf("container is %s while xeyes runs", st)
+	}
+	status := e.mustRun("status", "eyes").stdout
+	if !strings.Contains(status, "running") || !strings.Contains(status, "launches: 1") {
+		t.Errorf("status:\n%s", status)
+	}
+	killed := time.Now()
+	killClient(t, x, w)
+	code := l.wait(t, 10*time.Second)
+	// xeyes exits 1 when its X connection dies; the launcher passes it on.
+	if code != 1 {
+		t.Errorf("launcher exit status %d, want xeyes' 1; output:\n%s", code, l.out)
+	}
+	if st := e.state("eyes"); st != "STOPPED" {
+		t.Errorf("container %s after the launcher exited", st)
+	}
+	if d := l.ended.Sub(killed); d > time.Second {
+		t.Errorf("container stopped %v after the window was killed, want ≤ 1s", d)
+	}
+	t.Logf("stopped %v after the kill", l.ended.Sub(killed))
+}
+
+// TestForkedChildKeepsContainer: the app's first process exits at once,
+// leaving a child; the container lives until the child is gone.
+func TestForkedChildKeepsContainer(t *testing.T) {
+	e := newEnv(t)
+	e.profile("forker", `command = ["sh", "-c", "sleep 3 & exit 0"]`)
+	l := e.start("launch", "forker")
+	time.Sleep(1500 * time.Millisecond)
+	if st := e.state("forker"); st != "RUNNING" {
+		t.Fatalf("container %s while the child still runs; output:\n%s", st, l.out)
+	}
+	if code := l.wait(t, 15*time.Second); code != 0 {
+		t.Errorf("status %d, want the first process's 0", code)
+	}
+	if took := l.ended.Sub(l.starts); took < 2500*time.Millisecond {
+		t.Errorf("launch ended after %v, before the child (3 s)", took)
+	}
+	if st := e.state("forker"); st != "STOPPED" {
+		t.Errorf("container %s after the child ended", st)
+	}
+}
+
+// TestConcurrentLaunches: three launches of one profile share one
+// container, which stops only after the last.
+func TestConcurrentLaunches(t *testing.T) {
+	e := newEnv(t)
+	e.profile("sleeper", `command = ["sleep"]`)
+	var ls []*started
+	for _, d := range []string{"1", "3", "5"} {
+		ls = append(ls, e.start("launch", "sleeper", d))
+	}
+	time.Sleep(2 * time.Second)
+	st := e.mustRun("status", "sleeper").stdout
+	if !strings.Contains(st, "running") || !strings.Contains(st, "launches: 2") {
+		t.Errorf("at 2 s want running with 2 launches:\n%s", st)
+	}
+	pid1 := initPID(st)
+	time.Sleep(2 * time.Second)
+	st = e.mustRun("status", "sleeper").stdout
+	if !strings.Contains(st, "running") || initPID(st) != pid1 || pid1 == "" {
+		t.Errorf("at 4 s want the same running container (init %s):\n%s", pid1, st)
+	}
+	for i, l := range ls {
+		if code := l.wait(t, 20*time.Second); code != 0 {
+			t.Errorf("launch %d: status %d\n%s", i, code, l.out)
+		}
+	}
+	if s := e.state("sleeper"); s != "STOPPED" {
+		t.Errorf("container %s after the last launch", s)
+	}
+	if d := ls[2].ended.Sub(ls[2].starts); d < 4500*time.Millisecond {
+		t.Errorf("last launch ended after %v", d)
+	}
+}
+
+func initPID(status string) string {
+	i := strings.Index(status, "init pid: ")
+	if i < 0 {
+		return ""
+	}
+	f := strings.FieldsFunc(status[i+len("init pid: "):], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// TestKilledLauncher: a launcher killed with SIGKILL leaves nothing that
+// blocks the next launch, and its container is still stopped once its app
+// ends (by the watchdog, with no further launch).
+func TestKilledLauncher(t *testing.T) {
+	e := newEnv(t)
+	e.profile("victim", `command = ["sleep"]`)
+	l := e.start("launch", "victim", "2")
+	if !e.waitState("victim", "RUNNING", 10*time.Second) {
+		t.Fatalf("never running:\n%s", l.out)
+	}
+	time.Sleep(300 * time.Millisecond)
+	l.cmd.Process.Kill()
+	l.wait(t, 5*time.Second)
+	// The next launch works at once, even while the orphan still runs.
+	r := e.run("launch", "victim", "0")
+	if r.code != 0 {
+		t.Fatalf("next launch: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if s := e.state("victim"); s != "STOPPED" {
+		t.Errorf("after the orphan app ended and the next launch finished: %s", s)
+	}
+
+	// Now with no next launch: the watchdog stops the container.
+	l = e.start("launch", "victim", "2")
+	if !e.waitState("victim", "RUNNING", 10*time.Second) {
+		t.Fatalf("never running:\n%s", l.out)
+	}
+	time.Sleep(300 * time.Millisecond)
+	l.cmd.Process.Kill()
+	l.wait(t, 5*time.Second)
+	if s := e.state("victim"); s != "RUNNING" {
+		t.Errorf("container %s while the orphaned app still runs", s)
+	}
+	if !e.waitState("victim", "STOPPED", 6*time.Second) {
+		t.Errorf("watchdog did not stop the container after the orphaned app ended: %s", e.state("victim"))
+	}
+	// And the state it left does not block the next launch.
+	if r := e.run("launch", "victim", "0"); r.code != 0 {
+		t.Errorf("launch after watchdog stop: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestExitStatusAndSignals: the launcher's status is the app's, and
+// SIGTERM to the launcher reaches the app.
+func TestExitStatusAndSignals(t *testing.T) {
+	e := newEnv(t)
+	e.profile("sh", `command = ["sh", "-c"]`)
+	if r := e.run("launch", "sh", "exit 7"); r.code != 7 {
+		t.Errorf("status %d, want 7 (%s)", r.code, r.stderr)
+	}
+	if r := e.run("launch", "sh", "--", "kill -TERM $$"); r.code != 128+15 {
+		t.Errorf("status %d, want 143", r.code)
+	}
+	e.profile("missing", `command = ["no-such-program-here"]`)
+	if r := e.run("launch", "missing"); r.code != 127 {
+		t.Errorf("missing program: status %d, want 127 (%s)", r.code, r.stderr)
+	}
+	// SIGTERM to the launcher is passed to the app, which dies of it.
+	l := e.start("launch", "sh", "sleep 30")
+	if !e.waitState("sh", "RUNNING", 10*time.Second) {
+		t.Fatal("never running")
+	}
+	time.Sleep(500 * time.Millisecond)
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	if code := l.wait(t, 5*time.Second); code != 128+15 {
+		t.Errorf("after SIGTERM: status %d, want 143\n%s", code, l.out)
+	}
+	if s := e.state("sh"); s != "STOPPED" {
+		t.Errorf("container %s", s)
+	}
+}
+
+// TestShare: a file written into a share appears on the host, owned by
+// the user; the rest of the home stays invisible.
+func TestShare(t *testing.T) {
+	e := newEnv(t)
+	shared := filepath.Join(t.TempDir(), "my shared dir")
+	os.MkdirAll(shared, 0o755)
+	os.Chmod(filepath.Dir(shared), 0o755)
+	secret := filepath.Join(e.home, ".lxcage-test-secret")
+	os.WriteFile(secret, []byte("secret"), 0o600)
+	defer os.Remove(secret)
+	e.profile("share", `command = ["sh", "-c", "echo hello > \"/home/user/in here/out.txt\" && ! test -e `+secret+` && ! test -e /home/user/.lxcage-test-secret && ! ls `+e.home+` >/dev/null 2>&1"]
+
+[[share]]
+host = "`+shared+`"
+path = "/home/user/in here"
+`)
+	r := e.run("launch", "share")
+	if r.code != 0 {
+		t.Fatalf("app failed (%d): a check inside failed or the write did\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(shared, "out.txt"))
+	if err != nil || string(b) != "hello\n" {
+		t.Fatalf("file from the container: %q %v", b, err)
+	}
+	var st syscall.Stat_t
+	syscall.Stat(filepath.Join(shared, "out.txt"), &st)
+	if int(st.Uid) != os.Getuid() {
+		t.Errorf("file owned by uid %d, want %d", st.Uid, os.Getuid())
+	}
+}
