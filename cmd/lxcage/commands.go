@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	commands = []*command{
+	commands = append(commands, []*command{
 		{name: "launch", args: "NAME [--] [ARGS…]", short: "run a profile's app in its container (created and started as needed)",
 			long: `Creates the container if it does not exist and starts it if it is not running,
 then runs the profile's command with ARGS appended, as you, with only the
@@ -54,7 +54,7 @@ and writes the profile NAME (default: the config's directory name).`,
 		{name: sandbox.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
 			return sandbox.SkeletonMain(os.Stdin)
 		}},
-	}
+	}...)
 }
 
 func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {

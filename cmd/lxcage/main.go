@@ -42,6 +42,8 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// commands is filled by the init functions of this package's files, one
+// file per group of commands.
 var commands []*command
 
 func main() {
