@@ -39,6 +39,9 @@ OUT=$(mktemp -d /tmp/lxcage-test.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 chmod 755 "$OUT"
 CGO_ENABLED=0 "$GO" build -o "$OUT/lxcage" ./cmd/lxcage
+if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
+	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
+fi
 "$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
 chmod -R a+rX "$OUT"
 
@@ -57,7 +60,7 @@ as_test_user() {
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
 		XDG_RUNTIME_DIR="$rt" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
 		DBUS_SESSION_BUS_ADDRESS="unix:path=$LXCAGE_TEST_RUNTIME/bus" \
-		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" "$@"
+		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" "$@"
 }
 
 cd "$OUT"
