@@ -38,7 +38,7 @@ step "build"
 OUT=$(mktemp -d /tmp/lxcage-test.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 chmod 755 "$OUT"
-CGO_ENABLED=0 "$GO" build -o "$OUT/lxcage" ./cmd/lxcage
+CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
 fi

@@ -88,10 +88,7 @@ func (l *Launcher) state(name string) (*state, error) {
 // Launch runs p's command with args appended and returns its exit status
 // (128+N when it died of signal N).
 func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []string) (int, error) {
-	plan, err := l.Compile(p)
-	if err != nil {
-		return 0, err
-	}
+	trace("launch " + p.Name)
 	st, err := l.state(p.Name)
 	if err != nil {
 		return 0, err
@@ -105,25 +102,37 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 		lk.unlock()
 		return 0, err
 	}
-	initPID, err := l.ensureRunning(ctx, p, plan, st)
+	trace("locked and registered")
+	var plan *profiles.Plan
+	initPID := 0
+	if m, ok := st.readMarker(); ok {
+		// Warm: the container runs; only the attach part of the plan is
+		// needed, so the cgroup layout need not be read.
+		initPID = m.InitPID
+		plan, err = profiles.Compile(p, l.Host, profiles.HostPathKind)
+	} else if plan, err = l.Compile(p); err == nil {
+		trace("compiled")
+		initPID, err = l.ensureRunning(ctx, p, plan, st)
+	}
 	lk.unlock()
 	if err != nil {
 		h.release()
 		return 0, err
 	}
+	trace("running")
 
 	code, sig, runErr := l.runApp(ctx, plan, args)
+	trace("app exited")
 
 	l.finish(context.WithoutCancel(ctx), st, plan, initPID, h, sig)
+	trace("finished")
 	return code, runErr
 }
 
-// ensureRunning creates and starts the container as needed and returns
-// its init's PID. The caller holds the state lock.
+// ensureRunning creates and starts the container as needed (it is not
+// running under lxcage's marker) and returns its init's PID. The caller
+// holds the state lock.
 func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan *profiles.Plan, st *state) (int, error) {
-	if m, ok := st.readMarker(); ok {
-		return m.InitPID, nil // running, started by lxcage
-	}
 	spec := sandbox.CreateSpec{Config: plan.Config.String(), Image: p.Image, Skeleton: plan.Skeleton, IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID}
 	if !l.LXC.Exists(p.Name) {
 		l.progress("creating container %s", p.Name)
@@ -144,6 +153,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	pidFile := filepath.Join(st.dir, "init.pid")
 	os.Remove(pidFile)
 	logOffset := fileSize(l.logFile(plan))
+	trace("prepared start")
 	if err := l.LXC.StartPidFile(ctx, p.Name, pidFile); err != nil {
 		// Running already, started by someone else: use it, never stop it.
 		if s, serr := l.LXC.State(ctx, p.Name); serr == nil && s == sandbox.Running {
@@ -153,6 +163,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	}
 	// lxc-start -d writes its monitor's PID; the container's init is the
 	// monitor's only child.
+	trace("lxc-start returned")
 	initPID := attachChild(readPidFile(pidFile))
 	if initPID <= 0 {
 		var err error
@@ -352,7 +363,9 @@ func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, i
 			lk.unlock()
 			return
 		}
+		trace("finish: locked, no other launch")
 		if pids, _ := appProcs(initPID, plan.Attach.UID); len(pids) == 0 {
+			trace("finish: no app process left")
 			l.stopLocked(ctx, st, plan.Name, plan.Mode)
 			lk.unlock()
 			return

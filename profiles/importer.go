@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -17,7 +16,7 @@ type Imported struct {
 	Notes   []string
 }
 
-var templateArgsRE = regexp.MustCompile(`Parameters passed to the template:(.*)$`)
+var templateArgsRE = lazy(`Parameters passed to the template:(.*)$`)
 
 // Import turns an LXC 1.0-style container config (lxc.id_map,
 // lxc.aa_profile, lxc.network.*, lxc.mount.entry for the X socket and

@@ -5,12 +5,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // schema is the set of valid keys, derived from the struct tags so that a
 // new field is known everywhere at once. Keys are dotted; array tables
 // appear without an index ("share.host").
-var schema = buildSchema()
+var schema = sync.OnceValue(buildSchema)
 
 type keyKind int
 
@@ -61,7 +62,7 @@ outer:
 		parts := strings.Split(k, ".")
 		for i := 1; i < len(parts); i++ {
 			p := strings.Join(parts[:i], ".")
-			if reported[p] || schema[p] == kindFreeTable {
+			if reported[p] || schema()[p] == kindFreeTable {
 				continue outer
 			}
 		}
@@ -73,7 +74,7 @@ outer:
 		}
 		fix := ""
 		if s := suggest(k); s != "" {
-			if isTable || schema[s] == kindTable || schema[s] == kindArrayTable {
+			if isTable || schema()[s] == kindTable || schema()[s] == kindArrayTable {
 				s = "[" + s + "]"
 			}
 			fix = "did you mean " + s + "?"
@@ -102,7 +103,7 @@ func siblings(k string) []string {
 		prefix = k[:i+1]
 	}
 	var out []string
-	for s := range schema {
+	for s := range schema() {
 		if strings.HasPrefix(s, prefix) && !strings.Contains(s[len(prefix):], ".") {
 			out = append(out, s[len(prefix):])
 		}
@@ -129,7 +130,7 @@ func suggest(k string) string {
 		return prefix + best
 	}
 	var elsewhere []string
-	for s := range schema {
+	for s := range schema() {
 		if strings.HasSuffix(s, "."+last) || s == last {
 			elsewhere = append(elsewhere, s)
 		}
@@ -219,7 +220,7 @@ func (ps *problems) lineAny(k string) int {
 			return l
 		}
 	}
-	for name, kind := range schema {
+	for name, kind := range schema() {
 		if kind != kindArrayTable || !strings.HasPrefix(k, name+".") {
 			continue
 		}

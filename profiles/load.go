@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +22,7 @@ const Ext = ".toml"
 // profile and is refused before parsing.
 const MaxSize = 1 << 20
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var nameRE = lazy(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // CheckName reports whether name is a valid profile name: it is used as a
 // file name, a container name and inside desktop Exec lines, so it is
@@ -155,7 +154,7 @@ func decodeError(file string, err error) error {
 	return &Error{File: file, Msg: err.Error()}
 }
 
-var decodeErrRE = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+var decodeErrRE = lazy(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 
 func isTypeError(msg string) bool {
 	return strings.Contains(msg, "incompatible types") || strings.Contains(msg, "cannot decode") || strings.Contains(msg, "type mismatch")
@@ -164,7 +163,7 @@ func isTypeError(msg string) bool {
 // typeHint explains a type mismatch in profile terms.
 func typeHint(key, msg string) (string, string) {
 	k := key
-	if i := strings.LastIndex(k, "."); i >= 0 && schema[k] == 0 && schema[k[:i]] == kindFreeTable {
+	if i := strings.LastIndex(k, "."); i >= 0 && schema()[k] == 0 && schema()[k[:i]] == kindFreeTable {
 		return "wrong type: " + msg, "env values are strings: write " + k[i+1:] + ` = "value"`
 	}
 	switch expectedType(k) {
@@ -191,10 +190,10 @@ func lastPart(k string) string {
 
 // expectedType names the Go kind behind a dotted key.
 func expectedType(key string) string {
-	if schema[key] == kindTable || schema[key] == kindFreeTable {
+	if schema()[key] == kindTable || schema()[key] == kindFreeTable {
 		return "table"
 	}
-	if schema[key] == kindArrayTable {
+	if schema()[key] == kindArrayTable {
 		return "list"
 	}
 	return fieldType(key)

@@ -3,7 +3,6 @@ package profiles
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,19 +33,19 @@ func validate(p *Profile, ps *problems) {
 }
 
 var (
-	userRE      = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	wordRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	hostnameRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$`)
-	packageRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9+.:~=_-]*$`)
-	sha256RE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	busNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)+(\.\*)?$`)
-	categoryRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	mimeRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*$`)
-	iconNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	apparmorRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_./:-]*$`)
-	memoryRE    = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?)\s*([KMGT]?)(i?B)?$`)
-	urlSchemeRE = regexp.MustCompile(`^https?://[^\s/]+/\S*$`)
+	userRE      = lazy(`^[a-z_][a-z0-9_-]{0,31}$`)
+	envNameRE   = lazy(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	wordRE      = lazy(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	hostnameRE  = lazy(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$`)
+	packageRE   = lazy(`^[a-z0-9][a-z0-9+.:~=_-]*$`)
+	sha256RE    = lazy(`^[0-9a-f]{64}$`)
+	busNameRE   = lazy(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)+(\.\*)?$`)
+	categoryRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	mimeRE      = lazy(`^[a-z0-9][a-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*$`)
+	iconNameRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	apparmorRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9_./:-]*$`)
+	memoryRE    = lazy(`^([0-9]+(\.[0-9]+)?)\s*([KMGT]?)(i?B)?$`)
+	urlSchemeRE = lazy(`^https?://[^\s/]+/\S*$`)
 )
 
 // reservedEnv are set by lxcage for the inside of the container; a profile
