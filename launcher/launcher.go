@@ -164,7 +164,8 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	// lxc-start -d writes its monitor's PID; the container's init is the
 	// monitor's only child.
 	trace("lxc-start returned")
-	initPID := attachChild(readPidFile(pidFile))
+	monitorPID := readPidFile(pidFile)
+	initPID := attachChild(monitorPID)
 	if initPID <= 0 {
 		var err error
 		if initPID, err = l.LXC.InitPID(ctx, p.Name); err != nil {
@@ -175,7 +176,11 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	if err != nil {
 		return 0, l.startError(p.Name, plan, fmt.Errorf("init exited right after start"), logOffset)
 	}
-	if err := st.writeMarker(marker{InitPID: initPID, InitStart: start, ConfigHash: ConfigHash(plan.Config.String()), StartedAt: time.Now().UTC(), StartedBy: os.Getpid(), Mode: plan.Mode}); err != nil {
+	m := marker{InitPID: initPID, InitStart: start, ConfigHash: ConfigHash(plan.Config.String()), StartedAt: time.Now().UTC(), StartedBy: os.Getpid(), Mode: plan.Mode}
+	if mstart, err := procStartTime(monitorPID); err == nil && monitorPID > 0 {
+		m.MonitorPID, m.MonitorStart = monitorPID, mstart
+	}
+	if err := st.writeMarker(m); err != nil {
 		return 0, err
 	}
 	if !l.NoWatchdog {
@@ -394,8 +399,17 @@ func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, i
 }
 
 // stopLocked stops the container and forgets the marker; the caller holds
-// the lock.
+// the lock. An app container's init only waits, so it is killed at once:
+// directly when lxcage started it (a signal and a wait for LXC's monitor
+// to finish cleaning up, quicker than starting lxc-stop), else with
+// lxc-stop. A system container gets a clean shutdown first.
 func (l *Launcher) stopLocked(ctx context.Context, st *state, name, mode string) error {
+	if m, ok := st.readMarker(); ok && mode != profiles.ModeSystem && m.MonitorPID > 0 {
+		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
+			st.clearMarker()
+			return nil
+		}
+	}
 	timeout := time.Duration(0)
 	if mode == profiles.ModeSystem {
 		timeout = SystemStopTimeout
@@ -405,6 +419,24 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name, mode string)
 		st.clearMarker()
 	}
 	return err
+}
+
+// killInit sends SIGKILL to the container's init through a pidfd, after
+// checking it is still the process the marker names. The user owns the
+// container's user namespace, so it may signal its init.
+func killInit(m *marker) bool {
+	fd, err := unix.PidfdOpen(m.InitPID, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	if st, err := procStartTime(m.InitPID); err != nil || st != m.InitStart {
+		return false
+	}
+	if ms, err := procStartTime(m.MonitorPID); err != nil || ms != m.MonitorStart {
+		return false
+	}
+	return unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil
 }
 
 // spawnWatchdog starts `lxcage _watch` in its own session. It stops the

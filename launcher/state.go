@@ -185,6 +185,10 @@ type marker struct {
 	StartedAt  time.Time `json:"started_at"`
 	StartedBy  int       `json:"started_by"`
 	Mode       string    `json:"mode"`
+	// MonitorPID is LXC's monitor process for the container; it exits
+	// once the container is fully stopped and cleaned up.
+	MonitorPID   int    `json:"monitor_pid"`
+	MonitorStart uint64 `json:"monitor_start"`
 }
 
 func (s *state) markerPath() string { return filepath.Join(s.dir, "started") }
