@@ -271,6 +271,11 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		"LANG":            orDefault(h.Lang, "C.UTF-8"),
 		"XDG_RUNTIME_DIR": runInside,
 	}
+	if p.Access.DBus == DBusNone {
+		// No session bus inside: GTK's accessibility bridge would look for
+		// one and warn or hang on start-up.
+		env["NO_AT_BRIDGE"] = "1"
+	}
 	if p.Access.X11.On() {
 		if h.XSocket == "" {
 			return nil, fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", h.Display)
