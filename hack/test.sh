@@ -72,6 +72,9 @@ if [ -z "$RUN" ]; then
 	step "integration tests as $LXCAGE_NOSUB_USER (no subordinate ids)"
 	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_NOSUB_USER" env LXCAGE_TEST_NOSUB=1 DISPLAY= \
 		./integration.test -test.v -test.count=1 -test.run 'TestNoSubordinateIDs'
+	step "integration tests in a cgroup that is not delegated (systemd scope)"
+	as_test_user "$LXCAGE_CGROUP_NODELEG" "$LXCAGE_TEST_USER" env LXCAGE_TEST_NODELEG=1 LXCAGE_TEST_SCOPE_PARENT="$LXCAGE_CGROUP" \
+		./integration.test -test.v -test.count=1 -test.run 'TestSystemdDelegation'
 fi
 cd "$ROOT"
 echo "PASS: all tests"

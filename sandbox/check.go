@@ -99,7 +99,7 @@ func CheckHost(ctx context.Context, h *profiles.Host) []Check {
 			c.Detail = "you own your cgroup in every v1 hierarchy (limits work)"
 		case cg.Delegated():
 			c.Detail = "you own your cgroup in the unified (v2) hierarchy"
-		case SystemdBus() != "":
+		case SystemdAvailable(ctx, SystemdBus()):
 			c.OK, c.Detail = true, "not delegated now; lxcage will ask systemd for a delegated scope at launch"
 		default:
 			var dirs []string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -22,6 +23,24 @@ func SystemdBus() string {
 		}
 	}
 	return ""
+}
+
+// SystemdAvailable reports whether a systemd user manager answers on the
+// bus at address.
+func SystemdAvailable(ctx context.Context, address string) bool {
+	if address == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := dbus.Connect(address, dbus.WithContext(ctx))
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	var has bool
+	err = conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.systemd1").Store(&has)
+	return err == nil && has
 }
 
 // ErrNoSystemd means there is no systemd user manager to ask.
