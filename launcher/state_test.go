@@ -1,0 +1,136 @@
+package launcher
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestHoldersSeeLiveAndDropDead(t *testing.T) {
+	st, err := newState(filepath.Join(t.TempDir(), "a", "b", "eyes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.register([]string{"https://example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A holder file nobody locks: the debris of a launch killed with SIGKILL.
+	dead := filepath.Join(st.dir, "holders", "999999")
+	os.WriteFile(dead, []byte(`{"pid":999999}`), 0o600)
+	// A live holder in another process: a child that holds its own flock.
+	child := exec.Command("sh", "-c", "exec 9>"+filepath.Join(st.dir, "holders", "424242")+"; flock -x 9; sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		hs := st.holders(os.Getpid())
+		if len(hs) == 1 && hs[0].PID == 424242 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("holders: %+v", hs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("dead holder file not removed")
+	}
+	all := st.holders(-1)
+	if len(all) != 2 {
+		t.Errorf("with self: %+v", all)
+	}
+	h.release()
+	if hs := st.holders(-1); len(hs) != 1 {
+		t.Errorf("after release: %+v", hs)
+	}
+}
+
+func TestMarkerRecoversFromCorruptionAndStaleness(t *testing.T) {
+	st, err := newState(filepath.Join(t.TempDir(), "x", "y", "eyes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(st.markerPath(), []byte("{garbage"), 0o600)
+	if _, ok := st.readMarker(); ok {
+		t.Error("corrupt marker accepted")
+	}
+	if _, err := os.Stat(st.markerPath()); !os.IsNotExist(err) {
+		t.Error("corrupt marker not removed")
+	}
+	// A marker naming a live process with the right start time is valid;
+	// with a wrong start time (a recycled PID) it is stale.
+	start, _ := procStartTime(os.Getpid())
+	st.writeMarker(marker{InitPID: os.Getpid(), InitStart: start})
+	if _, ok := st.readMarker(); !ok {
+		t.Error("valid marker refused")
+	}
+	st.writeMarker(marker{InitPID: os.Getpid(), InitStart: start + 1})
+	if _, ok := st.readMarker(); ok {
+		t.Error("marker of a recycled pid accepted")
+	}
+}
+
+func TestLockWaitsAndHonoursContext(t *testing.T) {
+	st, _ := newState(filepath.Join(t.TempDir(), "x", "y", "eyes"))
+	held, err := st.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := st.lock(ctx); err == nil {
+		t.Fatal("second lock taken while held")
+	}
+	got := make(chan error, 1)
+	go func() {
+		lk, err := st.lock(context.Background())
+		if err == nil {
+			lk.unlock()
+		}
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	held.unlock()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("waiting lock never granted")
+	}
+}
+
+func TestStateDirMustBeOurs(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to make a directory owned by someone else")
+	}
+	dir := filepath.Join(t.TempDir(), "x", "y", "eyes")
+	os.MkdirAll(dir, 0o700)
+	os.Chown(dir, 12345, 12345)
+	if _, err := newState(dir); err == nil {
+		t.Error("accepted a state dir owned by another user")
+	}
+}
+
+func TestAttachChildParsesChildren(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 5 & wait")
+	cmd.Start()
+	defer cmd.Process.Kill()
+	var child int
+	for i := 0; i < 100 && child == 0; i++ {
+		child = attachChild(cmd.Process.Pid)
+		time.Sleep(10 * time.Millisecond)
+	}
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm")
+	if child == 0 || string(b) != "sleep\n" {
+		t.Errorf("child %d (%q)", child, b)
+	}
+}
