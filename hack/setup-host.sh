@@ -20,7 +20,7 @@ log() { echo "setup-host: $*" >&2; }
 PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
-xterm zenity python3-pyqt5"
+xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -111,6 +111,14 @@ if ! as_user pactl info >/dev/null 2>&1; then
 		i=$((i + 1)); [ $i -lt 50 ] || { log "pulseaudio did not start"; cat /tmp/lxcage-pulse.log >&2; break; }
 		sleep 0.1
 	done
+fi
+
+if ! [ -S "$rt/pipewire-0" ] || ! as_user timeout 5 pw-cli info 0 >/dev/null 2>&1; then
+	log "starting pipewire"
+	rm -f "$rt/pipewire-0" "$rt/pipewire-0.lock"
+	as_user sh -c "setsid pipewire >/tmp/lxcage-pipewire.log 2>&1 &"
+	i=0
+	until [ -S "$rt/pipewire-0" ]; do i=$((i + 1)); [ $i -lt 50 ] || { log "pipewire did not start"; break; }; sleep 0.1; done
 fi
 
 cat <<EOF

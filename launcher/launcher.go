@@ -150,6 +150,17 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	if err := l.prepareStart(ctx, plan); err != nil {
 		return 0, err
 	}
+	pulseModule := -1
+	if plan.PulseSocket != "" {
+		var err error
+		if pulseModule, err = setupPulse(ctx, plan, filepath.Dir(st.dir)); err != nil {
+			return 0, err
+		}
+	}
+	unloadOnError := func(err error) error {
+		unloadPulse(ctx, pulseModule)
+		return err
+	}
 	pidFile := filepath.Join(st.dir, "init.pid")
 	os.Remove(pidFile)
 	logOffset := fileSize(l.logFile(plan))
@@ -159,7 +170,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 		if s, serr := l.LXC.State(ctx, p.Name); serr == nil && s == sandbox.Running {
 			return l.LXC.InitPID(ctx, p.Name)
 		}
-		return 0, l.startError(p.Name, plan, err, logOffset)
+		return 0, unloadOnError(l.startError(p.Name, plan, err, logOffset))
 	}
 	// lxc-start -d writes its monitor's PID; the container's init is the
 	// monitor's only child.
@@ -169,16 +180,19 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	if initPID <= 0 {
 		var err error
 		if initPID, err = l.LXC.InitPID(ctx, p.Name); err != nil {
-			return 0, err
+			return 0, unloadOnError(err)
 		}
 	}
 	start, err := procStartTime(initPID)
 	if err != nil {
-		return 0, l.startError(p.Name, plan, fmt.Errorf("init exited right after start"), logOffset)
+		return 0, unloadOnError(l.startError(p.Name, plan, fmt.Errorf("init exited right after start"), logOffset))
 	}
 	m := marker{InitPID: initPID, InitStart: start, ConfigHash: ConfigHash(plan.Config.String()), StartedAt: time.Now().UTC(), StartedBy: os.Getpid(), Mode: plan.Mode}
 	if mstart, err := procStartTime(monitorPID); err == nil && monitorPID > 0 {
 		m.MonitorPID, m.MonitorStart = monitorPID, mstart
+	}
+	if pulseModule >= 0 {
+		m.HasPulse, m.PulseModule = true, pulseModule
 	}
 	if err := st.writeMarker(m); err != nil {
 		return 0, err
@@ -404,7 +418,13 @@ func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, i
 // to finish cleaning up, quicker than starting lxc-stop), else with
 // lxc-stop. A system container gets a clean shutdown first.
 func (l *Launcher) stopLocked(ctx context.Context, st *state, name, mode string) error {
-	if m, ok := st.readMarker(); ok && mode != profiles.ModeSystem && m.MonitorPID > 0 {
+	m, ours := st.readMarker()
+	defer func() {
+		if ours && m.HasPulse {
+			unloadPulse(ctx, m.PulseModule)
+		}
+	}()
+	if ours && mode != profiles.ModeSystem && m.MonitorPID > 0 {
 		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
 			st.clearMarker()
 			return nil

@@ -37,6 +37,9 @@ type Plan struct {
 	XAuthorityHost, XAuthority string
 	// LogFile and LogLevel are LXC's log for this container.
 	LogFile, LogLevel string
+	// PulseSocket is where the launcher has the user's sound server
+	// listen for this container (in RunDir); "" without pulseaudio.
+	PulseSocket string
 	// Shares are the share sources that must exist before start.
 	Shares []ResolvedShare
 	// IDMap is the container's id map (uid entries, then gid entries).
@@ -291,12 +294,10 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		env["DISPLAY"] = plan.Display
 		env["XAUTHORITY"] = plan.XAuthority
 	}
-	if p.Access.GPU {
-		bind("/dev/dri", "/dev/dri", "optional", "create=dir")
+	if err := accessSockets(p, h, plan, env, runInside, bind); err != nil {
+		return nil, err
 	}
-	if p.Access.Sound {
-		bind("/dev/snd", "/dev/snd", "optional", "create=dir")
-	}
+	accessDevices(p, h, bind)
 
 	for i, s := range p.Shares {
 		key := fmt.Sprintf("share[%d]", i)
@@ -438,6 +439,89 @@ func expandHome(p, home string) string {
 		return path.Join(home, p[2:])
 	}
 	return p
+}
+
+// accessSockets gives the container the session sockets the profile
+// switches on. Each lands in the container's XDG_RUNTIME_DIR under the
+// name clients look for; a switch that is off adds nothing: no socket,
+// no variable.
+func accessSockets(p *Profile, h *Host, plan *Plan, env map[string]string, runInside string, bind func(string, string, ...string)) error {
+	a := p.Access
+	needRuntime := func(key, what string) error {
+		if h.XDGRuntimeDir == "" {
+			return &Error{File: p.Name + Ext, Key: key, Msg: "XDG_RUNTIME_DIR is not set, so there is no " + what + " socket to share", Fix: "run lxcage from your desktop session, or switch it off"}
+		}
+		return nil
+	}
+	if a.Wayland {
+		if err := needRuntime("access.wayland", "Wayland"); err != nil {
+			return err
+		}
+		if h.WaylandDisplay == "" {
+			return &Error{File: p.Name + Ext, Key: "access.wayland", Msg: "WAYLAND_DISPLAY is not set: this is not a Wayland session", Fix: "set wayland = false (x11 = true works on XWayland too)"}
+		}
+		sock := h.WaylandDisplay
+		if !path.IsAbs(sock) {
+			sock = path.Join(h.XDGRuntimeDir, sock)
+		}
+		name := path.Base(sock)
+		bind(sock, path.Join(runInside, name), "create=file")
+		env["WAYLAND_DISPLAY"] = name
+		env["XDG_SESSION_TYPE"] = "wayland"
+		env["MOZ_ENABLE_WAYLAND"] = "1"
+		// Toolkits try Wayland first, then X11 when the profile allows it.
+		if a.X11.On() {
+			env["GDK_BACKEND"] = "wayland,x11"
+			env["QT_QPA_PLATFORM"] = "wayland;xcb"
+			env["SDL_VIDEODRIVER"] = "wayland,x11"
+		} else {
+			env["GDK_BACKEND"] = "wayland"
+			env["QT_QPA_PLATFORM"] = "wayland"
+			env["SDL_VIDEODRIVER"] = "wayland"
+		}
+	}
+	if a.PipeWire {
+		if err := needRuntime("access.pipewire", "PipeWire"); err != nil {
+			return err
+		}
+		bind(path.Join(h.XDGRuntimeDir, "pipewire-0"), path.Join(runInside, "pipewire-0"), "optional", "create=file")
+	}
+	if a.PulseAudio {
+		// The launcher asks the user's sound server for a socket of this
+		// container's own in the runtime dir (run/pulse/native).
+		plan.PulseSocket = path.Join(plan.RunDir, "pulse", "native")
+		env["PULSE_SERVER"] = "unix:" + path.Join(runInside, "pulse", "native")
+		env["PULSE_CLIENTCONFIG"] = path.Join(runInside, "pulse", "client.conf")
+	}
+	return nil
+}
+
+// accessDevices binds the device nodes the profile switches on. Nodes are
+// optional: a missing webcam or sound card never stops the container.
+func accessDevices(p *Profile, h *Host, bind func(string, string, ...string)) {
+	a := p.Access
+	if a.GPU {
+		bind("/dev/dri", "/dev/dri", "optional", "create=dir")
+		for _, n := range h.Devices.NVIDIA {
+			bind(n, n, "optional", "create=file")
+		}
+	}
+	if a.Sound {
+		bind("/dev/snd", "/dev/snd", "optional", "create=dir")
+	}
+	if a.Webcam {
+		for _, n := range h.Devices.Video {
+			bind(n, n, "optional", "create=file")
+		}
+	}
+	if a.Input {
+		for _, n := range h.Devices.Joysticks {
+			bind(n, n, "optional", "create=file")
+		}
+	}
+	if a.UInput {
+		bind("/dev/uinput", "/dev/uinput", "optional", "create=file")
+	}
 }
 
 // secretDirs are home-relative paths whose content is a credential.

@@ -28,6 +28,8 @@ func testHost() *Host {
 		UsrLinks:       []string{"bin", "lib", "lib64", "sbin"},
 		HostEtc:        map[string]bool{"fonts": true, "ld.so.cache": false, "alternatives": true, "localtime": false},
 		InitPath:       "/usr/sbin/init.lxc.static",
+		XDGRuntimeDir:  "/run/user/1001",
+		WaylandDisplay: "wayland-0",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",
 		LXCBridge:      "lxcbr0",
 	}
@@ -69,6 +71,14 @@ func TestGolden(t *testing.T) {
 			}
 			if strings.Contains(f, "full") {
 				h.AppArmor = true
+			}
+			if strings.Contains(f, "devices") {
+				// Stand-ins for nodes this test machine may not have.
+				h.Devices = Devices{
+					Video:     []string{"/dev/video0", "/dev/video1"},
+					Joysticks: []string{"/dev/input/event12", "/dev/input/js0"},
+					NVIDIA:    []string{"/dev/nvidia-modeset", "/dev/nvidia-uvm", "/dev/nvidia0", "/dev/nvidiactl"},
+				}
 			}
 			got := compileFile(t, f, h).Config.String()
 			golden := strings.TrimSuffix(f, ".toml") + ".conf"

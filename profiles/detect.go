@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -47,6 +48,9 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 		return nil, err
 	}
 	h.XSocket = XSocket(h.Display)
+	h.XDGRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
+	h.WaylandDisplay = os.Getenv("WAYLAND_DISPLAY")
+	h.Devices = detectDevices()
 	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
 		fi, err := os.Lstat("/" + d)
 		if err != nil {
@@ -66,6 +70,30 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 		}
 	}
 	return h, nil
+}
+
+// detectDevices lists the device nodes present now.
+func detectDevices() Devices {
+	var d Devices
+	d.Video, _ = filepath.Glob("/dev/video[0-9]*")
+	nv, _ := filepath.Glob("/dev/nvidia*")
+	caps, _ := filepath.Glob("/dev/nvidia-caps/nvidia-cap[0-9]*")
+	for _, n := range append(nv, caps...) {
+		if fi, err := os.Stat(n); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			d.NVIDIA = append(d.NVIDIA, n)
+		}
+	}
+	js, _ := filepath.Glob("/dev/input/js[0-9]*")
+	d.Joysticks = append(d.Joysticks, js...)
+	// Joystick event nodes: udev names them *-event-joystick.
+	links, _ := filepath.Glob("/dev/input/by-id/*-event-joystick")
+	for _, l := range links {
+		if t, err := filepath.EvalSymlinks(l); err == nil && strings.HasPrefix(t, "/dev/input/event") {
+			d.Joysticks = append(d.Joysticks, t)
+		}
+	}
+	sort.Strings(d.Joysticks)
+	return d
 }
 
 // StateDir is where lxcage keeps runtime state for the containers of

@@ -54,6 +54,27 @@ type Host struct {
 	SeccompDefault string
 	// LXCBridge is the bridge that bridged networking attaches to.
 	LXCBridge string
+
+	// XDGRuntimeDir is the user's own runtime dir, where the session's
+	// sockets live (wayland-0, pipewire-0, pulse/native).
+	XDGRuntimeDir string
+	// WaylandDisplay is $WAYLAND_DISPLAY: a socket name in XDGRuntimeDir
+	// or an absolute path.
+	WaylandDisplay string
+	// Devices are the device nodes present at launch.
+	Devices Devices
+}
+
+// Devices lists the host's device nodes the access switches hand out.
+type Devices struct {
+	// Video are the webcam nodes (/dev/video*).
+	Video []string
+	// Joysticks are game controllers: /dev/input/js* and the event nodes
+	// of joysticks.
+	Joysticks []string
+	// NVIDIA are the proprietary driver's nodes (/dev/nvidia*), bound
+	// with /dev/dri for gpu = true.
+	NVIDIA []string
 }
 
 // IDRange is one line of /etc/subuid or /etc/subgid.

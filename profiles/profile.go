@@ -83,17 +83,21 @@ type URL struct {
 type Access struct {
 	// X11 is "", "untrusted", "trusted" or "nested"; true in a file means
 	// "untrusted" and false means "".
-	X11        X11Mode  `toml:"x11,omitempty"`
-	Wayland    bool     `toml:"wayland,omitempty"`
-	PulseAudio bool     `toml:"pulseaudio,omitempty"`
-	PipeWire   bool     `toml:"pipewire,omitempty"`
-	GPU        bool     `toml:"gpu,omitempty"`
-	Sound      bool     `toml:"sound,omitempty"`
-	Webcam     bool     `toml:"webcam,omitempty"`
-	Input      bool     `toml:"input,omitempty"`
-	DBus       string   `toml:"dbus,omitempty"`
-	DBusTalk   []string `toml:"dbus_talk,omitempty"`
-	Network    string   `toml:"network,omitempty"`
+	X11        X11Mode `toml:"x11,omitempty"`
+	Wayland    bool    `toml:"wayland,omitempty"`
+	PulseAudio bool    `toml:"pulseaudio,omitempty"`
+	PipeWire   bool    `toml:"pipewire,omitempty"`
+	GPU        bool    `toml:"gpu,omitempty"`
+	Sound      bool    `toml:"sound,omitempty"`
+	Webcam     bool    `toml:"webcam,omitempty"`
+	Input      bool    `toml:"input,omitempty"`
+	// UInput lets the app create virtual input devices (/dev/uinput),
+	// which Steam needs for controller remapping; it can also type into
+	// any window, so it is separate from Input.
+	UInput   bool     `toml:"uinput,omitempty"`
+	DBus     string   `toml:"dbus,omitempty"`
+	DBusTalk []string `toml:"dbus_talk,omitempty"`
+	Network  string   `toml:"network,omitempty"`
 }
 
 // Share is a host path bind-mounted into the container.

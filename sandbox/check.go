@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,9 +148,87 @@ func CheckHost(ctx context.Context, h *profiles.Host) []Check {
 		}
 	}
 	add(c)
+	for _, dc := range deviceChecks(h.UID) {
+		add(dc)
+	}
 	_, err := exec.LookPath("xauth")
 	add(Check{Name: "xauth (untrusted X cookies)", OK: err == nil, Detail: "xauth makes the untrusted cookie of x11 = true", Fix: "apt-get install xauth"})
 	return out
+}
+
+// deviceChecks says, for the device nodes the access switches hand out,
+// whether the user reaches them in a container. lxc-attach drops
+// supplementary groups and a host group such as render or audio cannot be
+// mapped without a subgid entry for it, so only what the user's own uid
+// grants passes through: ownership, an ACL entry for the uid (logind's
+// uaccess gives the seat user one) or world access.
+func deviceChecks(uid int) []Check {
+	var out []Check
+	for _, dev := range []struct{ switchName, glob, group string }{
+		{"gpu", "/dev/dri/*", "render/video"},
+		{"sound", "/dev/snd/*", "audio"},
+		{"webcam", "/dev/video*", "video"},
+	} {
+		nodes, _ := filepath.Glob(dev.glob)
+		var blocked []string
+		found := 0
+		for _, n := range nodes {
+			fi, err := os.Stat(n)
+			if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+				continue
+			}
+			found++
+			if !uidReaches(n, uid) {
+				blocked = append(blocked, n)
+			}
+		}
+		c := Check{Name: "devices for " + dev.switchName + " = true", OK: len(blocked) == 0}
+		switch {
+		case found == 0:
+			c.Detail = "no " + dev.glob + " on this machine (the switch binds nothing)"
+		case len(blocked) == 0:
+			c.Detail = fmt.Sprintf("%d node(s), reachable through your uid (owner, ACL or world access)", found)
+		default:
+			c.Detail = fmt.Sprintf("%s reachable only through the %s group, which the container cannot keep", strings.Join(blocked, " "), dev.group)
+			c.Fix = fmt.Sprintf("log in through a seat manager (logind gives you uaccess ACLs), or as root: setfacl -m u:%d:rw %s", uid, strings.Join(blocked, " "))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// uidReaches reports whether uid may read and write path by ownership,
+// world permissions or a POSIX ACL entry naming uid.
+func uidReaches(path string, uid int) bool {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return false
+	}
+	if int(st.Uid) == uid && st.Mode&0o600 == 0o600 || st.Mode&0o006 == 0o006 {
+		return true
+	}
+	buf := make([]byte, 4096)
+	n, err := unix.Getxattr(path, "system.posix_acl_access", buf)
+	if err != nil || n < 4 {
+		return false
+	}
+	// Linux ACL xattr: a 4-byte version, then (tag u16, perm u16, id u32).
+	const aclUser, aclMask = 0x02, 0x10
+	mask, userPerm, haveUser := uint16(7), uint16(0), false
+	for off := 4; off+8 <= n; off += 8 {
+		tag := uint16(buf[off]) | uint16(buf[off+1])<<8
+		perm := uint16(buf[off+2]) | uint16(buf[off+3])<<8
+		id := uint32(buf[off+4]) | uint32(buf[off+5])<<8 | uint32(buf[off+6])<<16 | uint32(buf[off+7])<<24
+		switch tag {
+		case aclUser:
+			if int(id) == uid {
+				userPerm, haveUser = perm, true
+			}
+		case aclMask:
+			mask = perm
+		}
+	}
+	return haveUser && userPerm&mask&6 == 6
 }
 
 // FallbackRuntimeDir is where runtime state goes without XDG_RUNTIME_DIR.
