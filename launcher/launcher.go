@@ -133,7 +133,7 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 // running under lxcage's marker) and returns its init's PID. The caller
 // holds the state lock.
 func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan *profiles.Plan, st *state) (int, error) {
-	spec := sandbox.CreateSpec{Config: plan.Config.String(), Image: p.Image, Skeleton: plan.Skeleton, IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID}
+	spec := createSpec(p, plan)
 	if !l.LXC.Exists(p.Name) {
 		l.progress("creating container %s", p.Name)
 		if err := l.LXC.Create(ctx, p.Name, spec); err != nil {
@@ -142,6 +142,11 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	} else {
 		if _, err := l.LXC.WriteConfig(p.Name, spec.Config); err != nil {
 			return 0, err
+		}
+		for f, content := range spec.Files {
+			if err := l.LXC.WriteFile(p.Name, f, content); err != nil {
+				return 0, err
+			}
 		}
 		if err := l.LXC.RefreshSkeleton(ctx, p.Name, spec); err != nil {
 			return 0, err
@@ -201,6 +206,15 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 		l.spawnWatchdog(p.Name, initPID)
 	}
 	return initPID, nil
+}
+
+// createSpec is what the sandbox needs to build p's container.
+func createSpec(p *profiles.Profile, plan *profiles.Plan) sandbox.CreateSpec {
+	return sandbox.CreateSpec{
+		Config: plan.Config.String(), Image: p.Image, Skeleton: plan.Skeleton,
+		IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID,
+		Files: map[string]string{profiles.SeccompFile: plan.SeccompPolicy},
+	}
 }
 
 // prepareStart makes what the config refers to: the log's directory, the

@@ -5,16 +5,28 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// sessionHelpers are desktop session daemons that apps start on the side
+// and that never exit on their own (names as /proc/PID/comm gives them,
+// cut at 15 characters). They do not count as the app: when only they are
+// left, the app is done and stopping the container ends them.
+var sessionHelpers = map[string]bool{
+	"dbus-daemon": true, "dbus-launch": true, "at-spi-bus-laun": true, "at-spi2-registr": true,
+	"dconf-service": true, "gvfsd": true, "gvfsd-fuse": true, "gvfsd-metadata": true,
+	"xdg-permission-": true, "xdg-document-po": true, "pulseaudio": true,
+}
+
 // appProcs lists the host PIDs of the app's processes in the container
 // whose init is initPID: every process in the container's PID namespace
-// running as uid (the user's own uid, passed through). The container's
-// init and anything else running as the container's root do not count.
+// running as uid (the user's own uid, passed through), except session
+// helpers. The container's init and anything else running as the
+// container's root do not count.
 func appProcs(initPID, uid int) ([]int, error) {
 	ns, err := os.Readlink("/proc/" + strconv.Itoa(initPID) + "/ns/pid")
 	if err != nil {
@@ -40,9 +52,13 @@ func appProcs(initPID, uid int) ([]int, error) {
 		if unix.Stat("/proc/"+n, &st) != nil || int(st.Uid) != uid {
 			continue
 		}
-		if l, err := os.Readlink("/proc/" + n + "/ns/pid"); err == nil && l == ns {
-			out = append(out, pid)
+		if l, err := os.Readlink("/proc/" + n + "/ns/pid"); err != nil || l != ns {
+			continue
 		}
+		if comm, err := os.ReadFile("/proc/" + n + "/comm"); err == nil && sessionHelpers[strings.TrimSpace(string(comm))] {
+			continue
+		}
+		out = append(out, pid)
 	}
 	return out, nil
 }

@@ -105,7 +105,7 @@ func (l *Launcher) Create(ctx context.Context, p *profiles.Profile) error {
 	if l.LXC.Exists(p.Name) {
 		return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
 	}
-	return l.LXC.Create(ctx, p.Name, sandbox.CreateSpec{Config: plan.Config.String(), Image: p.Image, Skeleton: plan.Skeleton, IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID})
+	return l.LXC.Create(ctx, p.Name, createSpec(p, plan))
 }
 
 // Destroy removes a profile's stopped container.

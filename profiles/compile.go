@@ -44,6 +44,10 @@ type Plan struct {
 	Shares []ResolvedShare
 	// IDMap is the container's id map (uid entries, then gid entries).
 	IDMap []IDMapEntry
+	// SeccompPolicy is the text of lxcage's seccomp policy, written to
+	// ContainerDir/SeccompFile before start; "" when the profile uses none
+	// or its own file.
+	SeccompPolicy string
 }
 
 // ResolvedShare is a share with its paths made absolute.
@@ -254,6 +258,9 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 			bind("/etc/resolv.conf", "/etc/resolv.conf", "ro", "optional", "create=file")
 		}
 	}
+	for _, m := range maskedProc {
+		bind("/dev/null", m, "optional")
+	}
 	tmpfs("/tmp", "1777")
 	tmpfs("/run", "755")
 	tmpfs("/dev/shm", "1777")
@@ -275,8 +282,11 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		"XDG_RUNTIME_DIR": runInside,
 	}
 	if p.Access.DBus == DBusNone {
-		// No session bus inside: GTK's accessibility bridge would look for
-		// one and warn or hang on start-up.
+		// No session bus inside. Without an address, libdbus would
+		// autolaunch a private bus through X11 (dbus-launch), a daemon
+		// that outlives the app and keeps the container up; GTK's
+		// accessibility bridge would look for a bus and warn.
+		env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
 		env["NO_AT_BRIDGE"] = "1"
 	}
 	if p.Access.X11.On() {
@@ -335,20 +345,7 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		c.Add("lxc.mount.entry", m.String())
 	}
 
-	// Security.
-	c.Add("lxc.cap.drop", strings.Join(dropCaps(p.Security.DropCaps), " "))
-	switch p.Security.Seccomp {
-	case "default":
-		if h.SeccompDefault != "" {
-			c.Add("lxc.seccomp.profile", h.SeccompDefault)
-		}
-	case "none":
-	default:
-		c.Add("lxc.seccomp.profile", expandHome(p.Security.Seccomp, h.Home))
-	}
-	if h.AppArmor {
-		c.Add("lxc.apparmor.profile", orDefault(p.Security.AppArmor, "generated"))
-	}
+	securityConfig(p, h, plan, c)
 
 	// Limits, in the hierarchy that holds the controllers.
 	cg := "lxc.cgroup."
@@ -357,10 +354,18 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 	}
 	if p.Limits.Memory != "" {
 		n, _ := ParseSize(p.Limits.Memory)
+		// With swap accounting the limit covers swap too; otherwise a
+		// 256M app could still fill the swap.
 		if h.Cgroup2 {
 			c.Add(cg+"memory.max", strconv.FormatInt(n, 10))
+			if h.SwapAccounting {
+				c.Add(cg+"memory.swap.max", "0")
+			}
 		} else {
 			c.Add(cg+"memory.limit_in_bytes", strconv.FormatInt(n, 10))
+			if h.SwapAccounting {
+				c.Add(cg+"memory.memsw.limit_in_bytes", strconv.FormatInt(n, 10))
+			}
 		}
 	}
 	if p.Limits.Pids > 0 {

@@ -31,6 +31,7 @@ func testHost() *Host {
 		XDGRuntimeDir:  "/run/user/1001",
 		WaylandDisplay: "wayland-0",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",
+		SwapAccounting: true,
 		LXCBridge:      "lxcbr0",
 	}
 }

@@ -32,6 +32,8 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 		CacheDir:   xdgDir("XDG_CACHE_HOME", ".cache"),
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
+	swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
+	h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
 	u, err := user.LookupId(strconv.Itoa(h.UID))
 	if err != nil {
 		return nil, fmt.Errorf("look up user %d: %w", h.UID, err)

@@ -37,6 +37,9 @@ type Host struct {
 	// Cgroup2 is true when the resource controllers live in the unified
 	// hierarchy (cgroup v2); false on v1 or hybrid hosts.
 	Cgroup2 bool
+	// SwapAccounting is true when memory cgroups account swap, so a
+	// memory limit can cover swap too.
+	SwapAccounting bool
 	// AppArmor is true when the kernel has AppArmor enabled.
 	AppArmor bool
 	// UsrLinks are the top-level names that are symlinks into /usr on a

@@ -133,6 +133,13 @@ type Security struct {
 	AppArmor string `toml:"apparmor,omitempty"`
 	// Seccomp is "default", "none" or an absolute path to an LXC policy.
 	Seccomp string `toml:"seccomp,omitempty"`
+	// NoNewPrivs (default true) stops setuid binaries from gaining
+	// privileges inside; false lets them (sudo inside a system container).
+	NoNewPrivs *bool `toml:"no_new_privs,omitempty"`
+	// UserNS lets the app create user namespaces, as Chromium's sandbox
+	// does; off by default, since nested namespaces widen the kernel's
+	// attack surface.
+	UserNS bool `toml:"userns,omitempty"`
 }
 
 // Desktop describes the generated menu entry.

@@ -28,6 +28,9 @@ type CreateSpec struct {
 	// IDMap is the container's id map; UID and GID the app user.
 	IDMap    []profiles.IDMapEntry
 	UID, GID int
+	// Files are written next to the config (name → content), such as
+	// the seccomp policy the config refers to.
+	Files map[string]string
 }
 
 // skeletonHashFile records which skeleton a host-image rootfs holds.
@@ -73,6 +76,14 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 	}
 	if err := l.ApplySkeleton(ctx, rootfs, spec); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
+	}
+	for f, content := range spec.Files {
+		if content == "" {
+			continue
+		}
+		if err := WriteFileAtomic(filepath.Join(tmp, f), []byte(content), 0o644); err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
 	}
 	if err := WriteFileAtomic(filepath.Join(tmp, "config"), []byte(spec.Config), 0o644); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)

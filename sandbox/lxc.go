@@ -205,6 +205,25 @@ func (l *LXC) WriteConfig(name, config string) (bool, error) {
 	return true, nil
 }
 
+// WriteFile installs a file next to the container's config (its seccomp
+// policy), atomically, when its content changed; content "" removes it.
+func (l *LXC) WriteFile(name, file, content string) error {
+	path := filepath.Join(l.Dir(name), file)
+	if content == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	if old, err := os.ReadFile(path); err == nil && string(old) == content {
+		return nil
+	}
+	if err := WriteFileAtomic(path, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("write %s of %s: %w", file, name, err)
+	}
+	return nil
+}
+
 // AttachOptions says how to run a program in a running container.
 type AttachOptions struct {
 	UID, GID int

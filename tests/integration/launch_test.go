@@ -161,14 +161,14 @@ func initPID(status string) string {
 func TestKilledLauncher(t *testing.T) {
 	e := newEnv(t)
 	e.profile("victim", `command = ["sleep"]`)
-	l := e.start("launch", "victim", "2")
+	l := e.start("launch", "victim", "3")
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
 	time.Sleep(300 * time.Millisecond)
-	l.cmd.Process.Kill()
-	l.wait(t, 5*time.Second)
-	// The next launch works at once, even while the orphan still runs.
+	killLauncher(t, l)
+	// The next launch works at once, even while the orphan still runs,
+	// and the container is stopped once both are done.
 	r := e.run("launch", "victim", "0")
 	if r.code != 0 {
 		t.Fatalf("next launch: %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -178,13 +178,13 @@ func TestKilledLauncher(t *testing.T) {
 	}
 
 	// Now with no next launch: the watchdog stops the container.
-	l = e.start("launch", "victim", "2")
+	l = e.start("launch", "victim", "3")
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
 	time.Sleep(300 * time.Millisecond)
-	l.cmd.Process.Kill()
-	l.wait(t, 5*time.Second)
+	killLauncher(t, l)
+	time.Sleep(500 * time.Millisecond)
 	if s := e.state("victim"); s != "RUNNING" {
 		t.Errorf("container %s while the orphaned app still runs", s)
 	}
@@ -194,6 +194,36 @@ func TestKilledLauncher(t *testing.T) {
 	// And the state it left does not block the next launch.
 	if r := e.run("launch", "victim", "0"); r.code != 0 {
 		t.Errorf("launch after watchdog stop: %d %s", r.code, r.stderr)
+	}
+}
+
+// killLauncher sends SIGKILL to a launcher and waits until it is gone
+// (its app, holding the output pipe, may live on).
+func killLauncher(t *testing.T, l *started) {
+	t.Helper()
+	pid := l.cmd.Process.Pid
+	l.cmd.Process.Kill()
+	for i := 0; i < 200; i++ {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("launcher survived SIGKILL")
+}
+
+// TestSessionHelpersDoNotHoldContainer: a session bus daemon the app
+// leaves behind does not keep the container up.
+func TestSessionHelpersDoNotHoldContainer(t *testing.T) {
+	e := newEnv(t)
+	e.profile("helper", `command = ["sh", "-c", "dbus-daemon --session --fork --print-address >/dev/null && sleep 0.5"]`)
+	r := e.run("launch", "helper")
+	if r.code != 0 {
+		t.Fatalf("status %d\n%s", r.code, r.stderr)
+	}
+	if s := e.state("helper"); s != "STOPPED" {
+		t.Errorf("container %s: a leftover dbus-daemon held it", s)
 	}
 }
 
