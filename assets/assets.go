@@ -12,6 +12,13 @@ import (
 //go:embed presets/*.toml
 var presets embed.FS
 
+//go:embed icons/lxcage.svg
+var icon []byte
+
+// Icon returns lxcage's own icon (SVG): the fallback for an app whose
+// own icon cannot be found or is refused, and the icon of notifications.
+func Icon() []byte { return append([]byte(nil), icon...) }
+
 // Presets lists the names of the built-in presets, sorted.
 func Presets() []string {
 	ents, _ := fs.ReadDir(presets, "presets")

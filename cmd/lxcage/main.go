@@ -114,6 +114,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		stop()
 		e.ctx = context.Background()
 	}
+	e.cmd, e.args = c.name, fs.Args()
 	err := c.run(e, fs, fs.Args())
 	var ee exitError
 	var ue usageError
@@ -121,6 +122,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &ee):
+		e.notifyExit(int(ee))
 		return int(ee)
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "lxcage %s: %s\n", c.name, ue.msg)
@@ -227,6 +229,11 @@ type env struct {
 	logLevel       string
 	notify         bool
 
+	// cmd and args are the command being run, for notifications.
+	cmd   string
+	args  []string
+	notes notes
+
 	launcher *launcher.Launcher
 }
 
@@ -305,14 +312,19 @@ func (e *env) setup() (*launcher.Launcher, error) {
 		Stderr: e.stderr,
 		Progress: func(msg string) {
 			fmt.Fprintf(e.stderr, "lxcage: %s\n", msg)
+			e.setupProgress(msg)
 		},
 	}
 	return e.launcher, nil
 }
 
-// report prints an error for the user.
+// report prints an error for the user, and also sends it as a desktop
+// notification when nobody may be reading stderr (see notifying).
 func (e *env) report(cmd string, err error) {
 	fmt.Fprintf(e.stderr, "lxcage %s: %v\n", cmd, err)
+	if e.notifying() {
+		e.notifyError(cmd, err)
+	}
 }
 
 // oneName checks that args is exactly one valid profile name.
