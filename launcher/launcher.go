@@ -155,15 +155,12 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	if err := l.prepareStart(ctx, plan); err != nil {
 		return 0, err
 	}
-	pulseModule := -1
-	if plan.PulseSocket != "" {
-		var err error
-		if pulseModule, err = setupPulse(ctx, plan, filepath.Dir(st.dir)); err != nil {
-			return 0, err
-		}
+	svc, err := l.startServices(ctx, p, plan, st)
+	if err != nil {
+		return 0, err
 	}
 	unloadOnError := func(err error) error {
-		unloadPulse(ctx, pulseModule)
+		svc.stop(ctx)
 		return err
 	}
 	pidFile := filepath.Join(st.dir, "init.pid")
@@ -196,9 +193,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	if mstart, err := procStartTime(monitorPID); err == nil && monitorPID > 0 {
 		m.MonitorPID, m.MonitorStart = monitorPID, mstart
 	}
-	if pulseModule >= 0 {
-		m.HasPulse, m.PulseModule = true, pulseModule
-	}
+	m.Services = svc
 	if err := st.writeMarker(m); err != nil {
 		return 0, err
 	}
@@ -274,34 +269,38 @@ func (l *Launcher) startError(name string, plan *profiles.Plan, err error, offse
 }
 
 // writeXAuthority gives the container its own cookie file: an untrusted
-// cookie by default, the user's own with x11 = "trusted". The entry is
-// rewritten for any host name, since the container has its own.
+// cookie by default, the user's own with x11 = "trusted" (a nested
+// server's cookie is written when it starts). The entry is rewritten for
+// any host name, since the container has its own.
 func (l *Launcher) writeXAuthority(ctx context.Context, plan *profiles.Plan) error {
-	if !plan.X11.On() {
-		return nil
-	}
-	var entries []xauth.Entry
 	switch plan.X11 {
 	case profiles.X11Trusted:
 		e, ok, err := xauth.UserCookie(plan.Display)
 		if err != nil {
 			return fmt.Errorf("read your X cookie (%s): %w", xauth.DefaultFile(), err)
 		}
-		if ok {
-			entries = append(entries, xauth.ForContainer(e))
+		if !ok {
+			return writeCookies(plan, nil) // the server has no access control
 		}
+		return writeCookie(plan, e)
 	case profiles.X11Untrusted:
 		e, err := xauth.Untrusted(ctx, plan.Display, plan.RunDir)
 		if errors.Is(err, xauth.ErrNoSecurity) {
-			return fmt.Errorf("%s: %w; set x11 = \"trusted\" in the profile to give the app your full display", plan.Name, err)
+			return fmt.Errorf("%s: %w; set x11 = \"trusted\" in the profile to give the app your full display, or \"nested\" for a display of its own", plan.Name, err)
 		}
 		if err != nil {
 			return err
 		}
-		entries = append(entries, xauth.ForContainer(e))
-	default:
-		return fmt.Errorf("%s: x11 = %q is not supported yet; use \"untrusted\" or \"trusted\"", plan.Name, plan.X11)
+		return writeCookie(plan, e)
 	}
+	return nil
+}
+
+func writeCookie(plan *profiles.Plan, e xauth.Entry) error {
+	return writeCookies(plan, []xauth.Entry{xauth.ForContainer(e)})
+}
+
+func writeCookies(plan *profiles.Plan, entries []xauth.Entry) error {
 	return sandbox.WriteFileAtomic(plan.XAuthorityHost, xauth.Marshal(entries), 0o600)
 }
 
@@ -434,8 +433,8 @@ func (l *Launcher) finish(ctx context.Context, st *state, plan *profiles.Plan, i
 func (l *Launcher) stopLocked(ctx context.Context, st *state, name, mode string) error {
 	m, ours := st.readMarker()
 	defer func() {
-		if ours && m.HasPulse {
-			unloadPulse(ctx, m.PulseModule)
+		if ours {
+			m.Services.stop(ctx)
 		}
 	}()
 	if ours && mode != profiles.ModeSystem && m.MonitorPID > 0 {

@@ -189,10 +189,9 @@ type marker struct {
 	// once the container is fully stopped and cleaned up.
 	MonitorPID   int    `json:"monitor_pid"`
 	MonitorStart uint64 `json:"monitor_start"`
-	// PulseModule is the sound server module that serves the container's
-	// socket (HasPulse), unloaded when the container stops.
-	HasPulse    bool `json:"has_pulse,omitempty"`
-	PulseModule int  `json:"pulse_module,omitempty"`
+	// Services are the host-side helpers of the container, ended when it
+	// stops.
+	Services services `json:"services"`
 }
 
 func (s *state) markerPath() string { return filepath.Join(s.dir, "started") }

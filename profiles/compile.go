@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"path"
@@ -44,6 +45,12 @@ type Plan struct {
 	Shares []ResolvedShare
 	// IDMap is the container's id map (uid entries, then gid entries).
 	IDMap []IDMapEntry
+	// NestedDisplay is the display number of the container's own X
+	// server with x11 = "nested" (0 otherwise).
+	NestedDisplay int
+	// DBusProxy is the filtering proxy the launcher runs for
+	// dbus = "filtered" (nil otherwise).
+	DBusProxy *DBusProxy
 	// SeccompPolicy is the text of lxcage's seccomp policy, written to
 	// ContainerDir/SeccompFile before start; "" when the profile uses none
 	// or its own file.
@@ -293,16 +300,41 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		if h.XSocket == "" {
 			return nil, fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", h.Display)
 		}
-		sock := "/tmp/.X11-unix/" + path.Base(h.XSocket)
+		xsock := h.XSocket
+		if p.Access.X11 == X11Nested {
+			// The container's own X server (Xephyr, a window on the
+			// user's display) gets a display number derived from the
+			// container, so the config stays the same from start to start.
+			plan.NestedDisplay = NestedDisplay(h.LXCPath, p.Name)
+			xsock = "/tmp/.X11-unix/X" + strconv.Itoa(plan.NestedDisplay)
+		}
 		// Only this display's socket: a writable copy of the whole
 		// directory has let a container's init wipe the host's sockets.
-		bind(h.XSocket, sock, "create=file")
-		plan.Display = ":" + strings.TrimPrefix(path.Base(h.XSocket), "X")
-		plan.XSocket = h.XSocket
+		bind(xsock, xsock, "create=file")
+		plan.Display = ":" + strings.TrimPrefix(path.Base(xsock), "X")
+		plan.XSocket = xsock
 		plan.XAuthorityHost = path.Join(plan.RunDir, "Xauthority")
 		plan.XAuthority = path.Join(runInside, "Xauthority")
 		env["DISPLAY"] = plan.Display
 		env["XAUTHORITY"] = plan.XAuthority
+	}
+	switch p.Access.DBus {
+	case DBusFull, DBusFiltered:
+		bus := h.SessionBus
+		if !strings.HasPrefix(bus, "unix:") {
+			return nil, fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
+		}
+		if p.Access.DBus == DBusFull {
+			sock := busSocketPath(bus)
+			if sock == "" {
+				return nil, fail("access.dbus", "the session bus %q is not a socket file that can be bound in; use dbus = \"filtered\"", bus)
+			}
+			bind(sock, path.Join(runInside, "bus"), "create=file")
+		} else {
+			// The launcher runs xdg-dbus-proxy, listening in RunDir/bus.
+			plan.DBusProxy = &DBusProxy{Address: bus, Socket: path.Join(plan.RunDir, "bus"), Talk: append([]string(nil), p.Access.DBusTalk...)}
+		}
+		env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + path.Join(runInside, "bus")
 	}
 	if err := accessSockets(p, h, plan, env, runInside, bind); err != nil {
 		return nil, err
@@ -444,6 +476,32 @@ func expandHome(p, home string) string {
 		return path.Join(home, p[2:])
 	}
 	return p
+}
+
+// DBusProxy is an xdg-dbus-proxy for one container: it connects to the
+// user's bus at Address and serves Socket, letting through only calls to
+// the Talk names.
+type DBusProxy struct {
+	Address string
+	Socket  string
+	Talk    []string
+}
+
+// NestedDisplay is the X display number of a container's nested server:
+// stable for a container (100–899), unlikely to meet a real display.
+func NestedDisplay(lxcpath, name string) int {
+	sum := sha256.Sum256([]byte(lxcpath + "\x00" + name))
+	return 100 + int(binary.BigEndian.Uint16(sum[:2]))%800
+}
+
+// busSocketPath extracts the socket file of a "unix:path=…" bus address.
+func busSocketPath(addr string) string {
+	for _, part := range strings.Split(strings.TrimPrefix(addr, "unix:"), ",") {
+		if p, ok := strings.CutPrefix(part, "path="); ok {
+			return p
+		}
+	}
+	return ""
 }
 
 // accessSockets gives the container the session sockets the profile

@@ -30,6 +30,7 @@ func testHost() *Host {
 		InitPath:       "/usr/sbin/init.lxc.static",
 		XDGRuntimeDir:  "/run/user/1001",
 		WaylandDisplay: "wayland-0",
+		SessionBus:     "unix:path=/run/user/1001/bus",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",
 		SwapAccounting: true,
 		LXCBridge:      "lxcbr0",

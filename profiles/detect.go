@@ -52,6 +52,10 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 	h.XSocket = XSocket(h.Display)
 	h.XDGRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
 	h.WaylandDisplay = os.Getenv("WAYLAND_DISPLAY")
+	h.SessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if h.SessionBus == "" && h.XDGRuntimeDir != "" && exists(filepath.Join(h.XDGRuntimeDir, "bus")) {
+		h.SessionBus = "unix:path=" + filepath.Join(h.XDGRuntimeDir, "bus")
+	}
 	h.Devices = detectDevices()
 	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
 		fi, err := os.Lstat("/" + d)

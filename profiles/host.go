@@ -61,6 +61,8 @@ type Host struct {
 	// XDGRuntimeDir is the user's own runtime dir, where the session's
 	// sockets live (wayland-0, pipewire-0, pulse/native).
 	XDGRuntimeDir string
+	// SessionBus is $DBUS_SESSION_BUS_ADDRESS.
+	SessionBus string
 	// WaylandDisplay is $WAYLAND_DISPLAY: a socket name in XDGRuntimeDir
 	// or an absolute path.
 	WaylandDisplay string
