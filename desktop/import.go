@@ -43,29 +43,50 @@ func Import(env Env, p *profiles.Profile, from string, replace bool) (profiles.D
 	}
 	notes := []string{"read " + where}
 	d := p.Desktop
-	take := func(key string, dst *string, v string) {
-		if v != "" && (*dst == "" || replace) && *dst != v {
+	take := func(dst *string, v string) {
+		if v != "" && (*dst == "" || replace) {
 			*dst = v
-			notes = append(notes, fmt.Sprintf("desktop.%s = %q", key, v))
 		}
 	}
-	takeList := func(key string, dst *[]string, v []string) {
-		if len(v) > 0 && (len(*dst) == 0 || replace) && !reflect.DeepEqual(*dst, v) {
+	takeList := func(dst *[]string, v []string) {
+		if len(v) > 0 && (len(*dst) == 0 || replace) {
 			*dst = append([]string(nil), v...)
-			notes = append(notes, fmt.Sprintf("desktop.%s = %q", key, v))
 		}
 	}
 	if info.Name != "" {
-		take("name", &d.Name, truncate(info.Name, 100)+" (sandboxed)")
+		take(&d.Name, truncate(info.Name, 100)+" (sandboxed)")
 	}
-	take("comment", &d.Comment, truncate(info.Comment, 300))
-	take("icon", &d.Icon, info.Icon)
-	takeList("categories", &d.Categories, info.Categories)
-	takeList("mime_types", &d.MimeTypes, info.MimeTypes)
-	takeList("keywords", &d.Keywords, info.Keywords)
-	take("wm_class", &d.WMClass, info.WMClass)
+	take(&d.Comment, truncate(info.Comment, 300))
+	take(&d.Icon, info.Icon)
+	takeList(&d.Categories, info.Categories)
+	takeList(&d.MimeTypes, info.MimeTypes)
+	takeList(&d.Keywords, info.Keywords)
+	take(&d.WMClass, info.WMClass)
 	d, dropped := sanitizeDesktop(p, d)
-	return d, append(notes, dropped...), nil
+	return d, append(append(notes, dropped...), changes(p.Desktop, d)...), nil
+}
+
+// changes says which [desktop] values import set.
+func changes(old, d profiles.Desktop) []string {
+	var out []string
+	str := func(key, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("desktop.%s = %q", key, b))
+		}
+	}
+	list := func(key string, a, b []string) {
+		if !reflect.DeepEqual(a, b) {
+			out = append(out, fmt.Sprintf("desktop.%s = %q", key, b))
+		}
+	}
+	str("name", old.Name, d.Name)
+	str("comment", old.Comment, d.Comment)
+	str("icon", old.Icon, d.Icon)
+	list("categories", old.Categories, d.Categories)
+	list("mime_types", old.MimeTypes, d.MimeTypes)
+	list("keywords", old.Keywords, d.Keywords)
+	str("wm_class", old.WMClass, d.WMClass)
+	return out
 }
 
 // truncate cuts s to at most n runes.
@@ -96,7 +117,8 @@ func sanitizeDesktop(p *profiles.Profile, d profiles.Desktop) (profiles.Desktop,
 		}
 		drop := map[string]map[int]bool{}
 		for _, pr := range probs {
-			notes = append(notes, fmt.Sprintf("dropped %s: %s", pr.Key, pr.Msg))
+			// %q in the message keeps whatever the value holds inert.
+			notes = append(notes, fmt.Sprintf("dropped %s from the app's file: %s", pr.Key, pr.Msg))
 			if m := itemKey.FindStringSubmatch(pr.Key); m != nil {
 				i, _ := strconv.Atoi(m[2])
 				if drop[m[1]] == nil {

@@ -97,7 +97,7 @@ func Dial(ctx context.Context, address string) (*Notifier, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	conn, err := dbus.Connect(address, dbus.WithContext(ctx))
+	conn, err := connect(ctx, address)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the session bus %s: %w", address, err)
 	}
@@ -112,6 +112,32 @@ func Dial(ctx context.Context, address string) (*Notifier, error) {
 		n.markup = n.markup || c == "body-markup"
 	}
 	return n, nil
+}
+
+// connect opens a bus connection within ctx's deadline. godbus ties a
+// connection's life to the context it is given, so the connection gets
+// a context of its own and the deadline is kept here.
+func connect(ctx context.Context, address string) (*dbus.Conn, error) {
+	type result struct {
+		conn *dbus.Conn
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		c, err := dbus.Connect(address)
+		ch <- result{c, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.conn, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.conn != nil {
+				r.conn.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // Close closes the bus connection.
