@@ -132,8 +132,17 @@ func checkTop(p *Profile, ps *problems) {
 	case strings.HasPrefix(p.Command[0], "-"):
 		ps.add("command[0]", "name the program first, then its options", "the program name %q starts with a dash", p.Command[0])
 	}
+	// Arguments go to the program as argv, never into a config line or
+	// a shell, so a script may span lines; only NUL cannot be passed.
 	for i, a := range p.Command {
-		text(ps, fmt.Sprintf("command[%d]", i), a, 4096)
+		key := fmt.Sprintf("command[%d]", i)
+		if i == 0 {
+			text(ps, key, a, 4096)
+		} else if strings.ContainsRune(a, 0) || !utf8.ValidString(a) {
+			ps.add(key, "remove the NUL byte", "argument %q cannot be passed to a program", a)
+		} else if len(a) > 65536 {
+			ps.add(key, "shorten it", "argument is %d bytes long", len(a))
+		}
 	}
 	if p.User != "" && (!userRE.MatchString(p.User) || p.User == "root") {
 		ps.add("user", `use a lower-case account name such as "user"; the app never runs as root`, "invalid account name %q", p.User)

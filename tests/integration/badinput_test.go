@@ -29,6 +29,7 @@ func TestBadProfilesRefused(t *testing.T) {
 		{"memory", "command = [\"true\"]\n[limits]\nmemory = \"lots\"\n", []string{"memory.toml:3", "limits.memory", `"512M"`}},
 		{"cr", "command = [\"true\"]\ndescription = \"a\\rlxc.init.cmd = /evil\"\n", []string{"cr.toml:2", "description", "control character"}},
 		{"nul", "command = [\"true\\u0000x\"]\n", []string{"nul.toml", "command[0]", "control character"}},
+		{"nularg", "command = [\"true\", \"a\\u0000b\"]\n", []string{"nularg.toml", "command[1]", "cannot be passed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.profile(tc.name, tc.text)

@@ -24,6 +24,9 @@ import (
 var lxcageBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv("LXCAGE_X11_PROBE") != "" {
+		x11ProbeMain() // this binary, run inside a container as a probe
+	}
 	lxcageBin = os.Getenv("LXCAGE_BIN")
 	if lxcageBin == "" {
 		dir, err := os.MkdirTemp("", "lxcage-bin-")
