@@ -17,7 +17,7 @@ log() { echo "setup-host: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
 
-PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils
+PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils xdg-utils
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
 xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl"
