@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lxcage/lxcage/desktop"
+	"github.com/lxcage/lxcage/launcher"
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+// Backend is everything the editor asks of lxcage's own packages, apart
+// from reading and writing profile files. The editor holds no business
+// logic: each method is a call into launcher, sandbox or desktop. Tests
+// pass a fake so that no LXC tool or container is needed.
+type Backend interface {
+	// Compile returns the LXC config that p compiles to on this host.
+	Compile(p *profiles.Profile) (string, error)
+	// Status reports on the container of profile name; p may be nil when
+	// the profile does not load.
+	Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error)
+	// CheckHost runs the checks of `lxcage check`.
+	CheckHost(ctx context.Context) []sandbox.Check
+	// InstallMenu writes p's desktop menu entry and icon; warn hears
+	// about what did not stop it (an icon that was refused).
+	InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error
+	// RemoveMenu removes profile name's menu entry and icon.
+	RemoveMenu(name string) error
+	// MenuInstalled reports whether profile name has a menu entry.
+	MenuInstalled(name string) bool
+}
+
+// Runner runs the lxcage command-line tool. Launch, stop, create and
+// destroy go through it rather than through the launcher package, so the
+// editor never holds a container's lock or an app's process: a launch
+// outlives the editor, exactly as one started from the menu does.
+type Runner interface {
+	// Run runs `lxcage ARGS…` and calls out (from another goroutine) with
+	// each line it prints. It returns when the command exits, or when ctx
+	// ends — the command itself keeps running then.
+	Run(ctx context.Context, args []string, out func(line string)) error
+}
+
+// local is the Backend of a running editor: a launcher for the user's
+// LXC path and the desktop environment for menu entries.
+type local struct {
+	launcher *launcher.Launcher
+	desktop  desktop.Env
+}
+
+// NewBackend builds the Backend for containers under lxcpath ("" means
+// LXC's default path for this user), the way the lxcage CLI builds its
+// launcher.
+func NewBackend(lxcpath string) (Backend, error) {
+	path, err := resolveLXCPath(lxcpath)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := sandbox.RuntimeDir()
+	if err != nil {
+		return nil, err
+	}
+	host, err := profiles.DetectHost(path, rt)
+	if err != nil {
+		return nil, fmt.Errorf("learn about this host: %w", err)
+	}
+	denv, err := desktop.DefaultEnv(path)
+	if err != nil {
+		return nil, fmt.Errorf("find the menu directories: %w", err)
+	}
+	return &local{
+		launcher: &launcher.Launcher{
+			LXC:  &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}},
+			Host: host,
+		},
+		desktop: denv,
+	}, nil
+}
+
+// resolveLXCPath makes lxcpath absolute, defaulting to LXC's own path.
+func resolveLXCPath(lxcpath string) (string, error) {
+	if lxcpath == "" {
+		var err error
+		if lxcpath, err = sandbox.DefaultPath(); err != nil {
+			return "", err
+		}
+	}
+	abs, err := filepath.Abs(lxcpath)
+	if err != nil {
+		return "", fmt.Errorf("LXC path %s: %w", lxcpath, err)
+	}
+	return abs, nil
+}
+
+func (b *local) Compile(p *profiles.Profile) (string, error) {
+	plan, err := b.launcher.Compile(p)
+	if err != nil {
+		return "", err
+	}
+	return plan.Config.String(), nil
+}
+
+func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error) {
+	return b.launcher.Status(ctx, name, p)
+}
+
+func (b *local) CheckHost(ctx context.Context) []sandbox.Check {
+	return sandbox.CheckHost(ctx, b.launcher.Host)
+}
+
+func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error {
+	env := b.desktop
+	env.Warn = warn
+	return desktop.Install(ctx, env, p)
+}
+
+func (b *local) RemoveMenu(name string) error { return desktop.Remove(b.desktop, name) }
+
+func (b *local) MenuInstalled(name string) bool { return desktop.IsInstalled(b.desktop, name) }
+
+// cacheDir is $XDG_CACHE_HOME/lxcage (or ~/.cache/lxcage).
+func cacheDir() string {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if !filepath.IsAbs(base) {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "lxcage")
+}

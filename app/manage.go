@@ -1,0 +1,160 @@
+package app
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+// showDelete asks before deleting a profile, offering to take its
+// container and menu entry with it.
+func (u *UI) showDelete(it *item) {
+	if it == nil {
+		return
+	}
+	exists := it.status != nil && it.status.State != sandbox.NotCreated
+	destroy := widget.NewCheck("Also destroy its container (apps in it are stopped)", nil)
+	destroy.SetChecked(exists)
+	setEnabled(destroy, exists)
+	menu := widget.NewCheck("Also remove its menu entry", nil)
+	menu.SetChecked(it.menu)
+	setEnabled(menu, it.menu)
+	msg := widget.NewLabel(fmt.Sprintf("The file %s is deleted. This cannot be undone.", profiles.Path(u.dir, it.name)))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Delete "+it.name+"?", "Delete", "Cancel", container.NewVBox(msg, destroy, menu), func(ok bool) {
+		if ok {
+			u.deleteProfile(it, destroy.Checked, menu.Checked)
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(520, 240))
+	d.Show()
+}
+
+// deleteProfile removes it's container (through lxcage, which takes the
+// container's lock), then its menu entry, then its file.
+func (u *UI) deleteProfile(it *item, destroy, menu bool) {
+	finish := func(err error) {
+		if err == nil && menu {
+			err = u.opts.Backend.RemoveMenu(it.name)
+		}
+		if err == nil {
+			err = profiles.Remove(u.dir, it.name)
+		}
+		if err != nil {
+			u.fail(it.name+" was not deleted", err)
+			return
+		}
+		u.loadAll()
+		u.selectFirst("")
+		u.say("Deleted %s", it.name)
+	}
+	if !destroy {
+		finish(nil)
+		return
+	}
+	var steps [][]string
+	if it.status != nil && it.status.State == sandbox.Running {
+		steps = append(steps, []string{"stop", it.name})
+	}
+	steps = append(steps, []string{"destroy", it.name})
+	u.run(it, "delete", steps, finish)
+}
+
+// showReset offers to replace the draft with a preset, like Flatseal's
+// per-app reset. Nothing is written until Save.
+func (u *UI) showReset(it *item) {
+	if it == nil || it.loadErr != nil {
+		return
+	}
+	sel := widget.NewSelect(assets.Presets(), nil)
+	sel.SetSelected(guessPreset(it.draft))
+	msg := widget.NewLabel(fmt.Sprintf("Every setting of %s is replaced with the preset's. Nothing is written until you Save; Revert brings the saved file back.", it.name))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Reset "+it.name+" to a preset", "Reset", "Cancel", container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Preset", sel))), func(ok bool) {
+		if ok && sel.Selected != "" {
+			if err := u.resetTo(it, sel.Selected); err != nil {
+				u.fail("Not reset", err)
+			}
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(520, 240))
+	d.Show()
+}
+
+// resetTo replaces it's draft with preset.
+func (u *UI) resetTo(it *item, preset string) error {
+	p, err := parsePreset(it.name, preset)
+	if err != nil {
+		return err
+	}
+	it.draft = p
+	it.viewErrs = map[string]error{}
+	if it == u.cur {
+		u.selectItem(it)
+	}
+	u.say("%s now holds the settings of preset %s; Save to keep them", it.name, preset)
+	return nil
+}
+
+// parsePreset loads a built-in preset as profile name.
+func parsePreset(name, preset string) (*profiles.Profile, error) {
+	data, ok := assets.Preset(preset)
+	if !ok {
+		return nil, fmt.Errorf("there is no preset %q", preset)
+	}
+	return profiles.Parse(name, preset+profiles.Ext, data)
+}
+
+// guessPreset is the preset a profile most likely came from: the one of
+// the same name, else one running the same program.
+func guessPreset(p *profiles.Profile) string {
+	names := assets.Presets()
+	for _, n := range names {
+		if n == p.Name {
+			return n
+		}
+	}
+	for _, n := range names {
+		if q, err := parsePreset(n, n); err == nil && len(p.Command) > 0 && len(q.Command) > 0 && q.Command[0] == p.Command[0] {
+			return n
+		}
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// brokenView is shown for a profile file that does not load: the error
+// and the text, to fix by hand and save (validated before it is written).
+func (u *UI) brokenView(it *item) fyne.CanvasObject {
+	msg := widget.NewLabel(it.loadErr.Error())
+	msg.Wrapping = fyne.TextWrapWord
+	msg.Importance = widget.DangerImportance
+	text := widget.NewMultiLineEntry()
+	text.TextStyle = fyne.TextStyle{Monospace: true}
+	text.SetText(string(it.raw))
+	save := widget.NewButtonWithIcon("Save text", theme.DocumentSaveIcon(), func() {
+		if _, err := profiles.WriteFile(u.dir, it.name, []byte(text.Text), true); err != nil {
+			msg.SetText(err.Error())
+			u.say("Not saved: the text still has problems")
+			return
+		}
+		u.loadItem(it)
+		u.selectItem(it)
+		u.say("Saved %s", profiles.Path(u.dir, it.name))
+	})
+	save.Importance = widget.HighImportance
+	del := widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { u.showDelete(it) })
+	del.Importance = widget.DangerImportance
+	top := container.NewVBox(heading(it.name+": this file does not load"), msg)
+	return container.NewPadded(container.NewBorder(top, container.NewHBox(save, layoutSpacer(), del), nil, nil, text))
+}

@@ -1,0 +1,248 @@
+package app
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/lxcage/lxcage/profiles"
+)
+
+func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
+
+// heading is a section title inside a tab.
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// item is a form row with a hint under the widget.
+func formItem(label string, w fyne.CanvasObject, hintText string) *widget.FormItem {
+	fi := widget.NewFormItem(label, w)
+	fi.HintText = hintText
+	return fi
+}
+
+// generalSection: what runs, as whom, how the container boots.
+func (ed *editor) generalSection() fyne.CanvasObject {
+	desc := ed.text("description", "one line for menus and lists", func(p *profiles.Profile) *string { return &p.Description })
+	cmd := ed.list("command", "program\nargument\n…", 3, func(p *profiles.Profile) *[]string { return &p.Command })
+	user := ed.text("user", profiles.DefaultUser, func(p *profiles.Profile) *string { return &p.User })
+	modeHint := hint("")
+	mode := ed.choice("mode", []string{profiles.ModeApp, profiles.ModeSystem}, func(p *profiles.Profile) *string { return &p.Mode },
+		func(v string) { modeHint.SetText(modeText[v]) })
+	modeHint.SetText(modeText[mode.Selected])
+	return widget.NewForm(
+		formItem("Description", desc, ""),
+		formItem("Command", cmd, "The program and its arguments, one per line (never a shell string)."),
+		formItem("User", user, "Account inside the container; it has your own uid, never root."),
+		formItem("Mode", container.NewVBox(mode, modeHint), ""),
+	)
+}
+
+var modeText = map[string]string{
+	profiles.ModeApp:    "A tiny init just waits for the app: starts and stops in milliseconds.",
+	profiles.ModeSystem: "Boots the image's own init and services (slower; for apps that expect them).",
+}
+
+// filesSection: shared folders and environment variables.
+func (ed *editor) filesSection() fyne.CanvasObject {
+	return container.NewVBox(
+		heading("Shared folders"),
+		hint("Each folder is bind-mounted into the container; the app can read (and unless read-only, change or delete) everything in it."),
+		ed.sharesList(),
+		widget.NewSeparator(),
+		heading("Environment"),
+		hint("Variables the app starts with. Nothing else from your session's environment reaches it."),
+		ed.envTable(),
+	)
+}
+
+// imageSection: where the root filesystem comes from, and the one-time
+// setup run in it.
+func (ed *editor) imageSection() fyne.CanvasObject {
+	ed.imgBox = container.NewVBox()
+	typeHint := hint("")
+	typ := widget.NewSelect([]string{profiles.ImageHost, profiles.ImageDownload, profiles.ImageLocal, profiles.ImageDebootstrap, profiles.ImageClone}, nil)
+	ed.choices["image.type"] = typ
+	typ.SetSelected(ed.it.draft.Image.Type)
+	typ.OnChanged = func(v string) {
+		ed.setImageType(v)
+		typeHint.SetText(imageText[v])
+		ed.changed()
+	}
+	typeHint.SetText(imageText[typ.Selected])
+	ed.fillImageFields()
+	pkgs := ed.list("setup.packages", "ca-certificates\npulseaudio", 3, func(p *profiles.Profile) *[]string { return &p.Setup.Packages })
+	debs := ed.list("setup.debs", "~/Downloads/app_amd64.deb", 2, func(p *profiles.Profile) *[]string { return &p.Setup.Debs })
+	return container.NewVBox(
+		heading("Image"),
+		widget.NewForm(formItem("Type", container.NewVBox(typ, typeHint), "")),
+		ed.imgBox,
+		widget.NewSeparator(),
+		heading("Setup (once, as root in the container, after it is created)"),
+		widget.NewForm(
+			formItem("Packages", pkgs, "Installed with the image's package manager, one per line."),
+			formItem(".deb files", debs, "Files on this computer to install, one path per line."),
+		),
+		heading("Downloads"),
+		ed.urlsList(),
+		heading("Commands"),
+		ed.runList(),
+	)
+}
+
+var imageText = map[string]string{
+	profiles.ImageHost:        "Your own /usr, read-only: nothing to download, always as up to date as your system.",
+	profiles.ImageDownload:    "A distribution image from the LXC image server.",
+	profiles.ImageLocal:       "An image from rootfs and metadata tarballs on this computer.",
+	profiles.ImageDebootstrap: "A Debian or Ubuntu system built with debootstrap.",
+	profiles.ImageClone:       "A snapshot of another profile's container.",
+}
+
+// imageKeys are the [image] fields each type uses, in the order shown.
+var imageKeys = map[string][]string{
+	profiles.ImageHost:        nil,
+	profiles.ImageDownload:    {"dist", "release", "arch", "variant", "server"},
+	profiles.ImageLocal:       {"rootfs", "metadata"},
+	profiles.ImageDebootstrap: {"suite", "mirror", "variant", "components", "arch"},
+	profiles.ImageClone:       {"base"},
+}
+
+// imageField points at one [image] string field by its key.
+func imageField(im *profiles.Image, key string) *string {
+	return map[string]*string{
+		"dist": &im.Dist, "release": &im.Release, "arch": &im.Arch, "variant": &im.Variant,
+		"server": &im.Server, "rootfs": &im.Rootfs, "metadata": &im.Metadata, "suite": &im.Suite,
+		"mirror": &im.Mirror, "base": &im.Base,
+	}[key]
+}
+
+var imagePlaceholders = map[string]string{
+	"dist": "ubuntu", "release": "noble", "arch": "amd64", "variant": "default",
+	"server": "images.linuxcontainers.org", "rootfs": "~/images/rootfs.tar.xz",
+	"metadata": "~/images/meta.tar.xz", "suite": "bookworm", "mirror": "http://deb.debian.org/debian/",
+	"components": "main contrib", "base": "another profile's name",
+}
+
+// setImageType switches the draft's image type, keeping the fields of
+// the old type aside and bringing back those of the new one.
+func (ed *editor) setImageType(typ string) {
+	cur := ed.it.draft.Image
+	for _, k := range imageKeys[cur.Type] {
+		if k == "components" {
+			ed.imgStash.Components = cur.Components
+			continue
+		}
+		*imageField(&ed.imgStash, k) = *imageField(&cur, k)
+	}
+	next := profiles.Image{Type: typ}
+	for _, k := range imageKeys[typ] {
+		if k == "components" {
+			next.Components = ed.imgStash.Components
+			continue
+		}
+		*imageField(&next, k) = *imageField(&ed.imgStash, k)
+	}
+	ed.it.draft.Image = next
+	ed.fillImageFields()
+}
+
+// fillImageFields shows the fields of the draft's image type.
+func (ed *editor) fillImageFields() {
+	ed.forget("image.")
+	form := widget.NewForm()
+	for _, k := range imageKeys[ed.it.draft.Image.Type] {
+		key := "image." + k
+		if k == "components" {
+			form.AppendItem(formItem("Components", ed.components(), "Archive areas, separated by spaces."))
+			continue
+		}
+		e := ed.text(key, imagePlaceholders[k], func(p *profiles.Profile) *string { return imageField(&p.Image, k) })
+		form.AppendItem(formItem(strings.ToUpper(k[:1])+k[1:], e, ""))
+	}
+	ed.imgBox.Objects = nil
+	if len(form.Items) > 0 {
+		ed.imgBox.Add(form)
+	}
+	ed.imgBox.Refresh()
+}
+
+// components is a one-line entry for the debootstrap archive areas.
+// They are single words, so splitting on spaces cannot break one.
+func (ed *editor) components() *widget.Entry {
+	e := widget.NewEntry()
+	e.SetText(strings.Join(ed.it.draft.Image.Components, " "))
+	e.SetPlaceHolder(imagePlaceholders["components"])
+	ed.bind(e, "image.components", func(p *profiles.Profile, s string) error {
+		p.Image.Components = strings.Fields(s)
+		return nil
+	})
+	return e
+}
+
+// limitsSection: cgroup limits and confinement.
+func (ed *editor) limitsSection() fyne.CanvasObject {
+	mem := ed.text("limits.memory", "no limit (e.g. 4G)", func(p *profiles.Profile) *string { return &p.Limits.Memory })
+	pids := ed.number("limits.pids", "no limit (e.g. 4096)", func(p *profiles.Profile) *int64 { return &p.Limits.Pids })
+	cpu := ed.number("limits.cpu_weight", "100 (normal)", func(p *profiles.Profile) *int64 { return &p.Limits.CPUWeight })
+	caps := ed.list("security.drop_caps", "sys_ptrace\nnet_raw", 3, func(p *profiles.Profile) *[]string { return &p.Security.DropCaps })
+	aa := widget.NewSelectEntry([]string{"generated", "unconfined"})
+	aa.SetText(ed.it.draft.Security.AppArmor)
+	aa.SetPlaceHolder("LXC's default")
+	ed.bind(&aa.Entry, "security.apparmor", func(p *profiles.Profile, s string) error { p.Security.AppArmor = s; return nil })
+	sc := widget.NewSelectEntry([]string{"default", "none"})
+	sc.SetText(ed.it.draft.Security.Seccomp)
+	ed.bind(&sc.Entry, "security.seccomp", func(p *profiles.Profile, s string) error { p.Security.Seccomp = s; return nil })
+	return container.NewVBox(
+		heading("Limits"),
+		widget.NewForm(
+			formItem("Memory", mem, "A size such as 512M or 4G; the app is killed beyond it."),
+			formItem("Processes", pids, "Caps processes and threads (stops fork bombs)."),
+			formItem("CPU weight", cpu, "Relative CPU share, 1–10000."),
+		),
+		widget.NewSeparator(),
+		heading("Security"),
+		widget.NewForm(
+			formItem("Drop capabilities", caps, "One per line, in addition to "+strings.Join(profiles.DefaultDropCaps, ", ")+"."),
+			formItem("AppArmor", aa, `"generated", "unconfined" (no AppArmor confinement) or a profile name.`),
+			formItem("Seccomp", sc, `"default" blocks dangerous system calls; "none" turns that off; or the path of a policy.`),
+		),
+	)
+}
+
+// menuSection: the desktop menu entry and LXC's log.
+func (ed *editor) menuSection() fyne.CanvasObject {
+	d := func(f func(*profiles.Desktop) *string) func(*profiles.Profile) *string {
+		return func(p *profiles.Profile) *string { return f(&p.Desktop) }
+	}
+	name := ed.text("desktop.name", "NAME (sandboxed)", d(func(x *profiles.Desktop) *string { return &x.Name }))
+	comment := ed.text("desktop.comment", "", d(func(x *profiles.Desktop) *string { return &x.Comment }))
+	icon := ed.text("desktop.icon", "icon name or absolute path", d(func(x *profiles.Desktop) *string { return &x.Icon }))
+	cats := ed.list("desktop.categories", "Network\nWebBrowser", 2, func(p *profiles.Profile) *[]string { return &p.Desktop.Categories })
+	mimes := ed.list("desktop.mime_types", "text/html", 2, func(p *profiles.Profile) *[]string { return &p.Desktop.MimeTypes })
+	kw := ed.list("desktop.keywords", "", 2, func(p *profiles.Profile) *[]string { return &p.Desktop.Keywords })
+	wm := ed.text("desktop.wm_class", "see xprop WM_CLASS", d(func(x *profiles.Desktop) *string { return &x.WMClass }))
+	logFile := ed.text("log.file", "~/.cache/lxcage/NAME.log", func(p *profiles.Profile) *string { return &p.Log.File })
+	level := ed.choice("log.level", profiles.LogLevels, func(p *profiles.Profile) *string { return &p.Log.Level }, nil)
+	return container.NewVBox(
+		heading("Menu entry"),
+		widget.NewForm(
+			formItem("Name", name, "As shown in the applications menu."),
+			formItem("Comment", comment, ""),
+			formItem("Icon", icon, "Looked up inside the container and copied to your icons."),
+			formItem("Categories", cats, "One per line."),
+			formItem("Opens", mimes, "MIME types the app is offered for, one per line."),
+			formItem("Keywords", kw, "One per line."),
+			formItem("Window class", wm, "Lets the dock group the app's windows under its icon."),
+		),
+		widget.NewSeparator(),
+		heading("LXC log"),
+		widget.NewForm(
+			formItem("File", logFile, "Where LXC writes about this container."),
+			formItem("Level", level, ""),
+		),
+	)
+}
