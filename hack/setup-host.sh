@@ -75,6 +75,13 @@ done
 [ -f /etc/lxc/lxc-usernet ] || touch /etc/lxc/lxc-usernet
 grep -q "^$TEST_USER veth lxcbr0" /etc/lxc/lxc-usernet || echo "$TEST_USER veth lxcbr0 10" >>/etc/lxc/lxc-usernet
 
+# A tiny filesystem the test user can fill (the disk-full test): few
+# inodes, so a container's rootfs cannot be written there.
+FULLFS=/tmp/lxcage-fullfs
+mkdir -p "$FULLFS"
+mountpoint -q "$FULLFS" || mount -t tmpfs -o size=1m,nr_inodes=24,mode=0755 tmpfs "$FULLFS"
+chown "$TEST_USER:" "$FULLFS"
+
 # The user's session: runtime dir, Xvfb, dbus, pulseaudio.
 rt=/run/user/$uid
 mkdir -p "$rt" && chown "$TEST_USER:" "$rt" && chmod 700 "$rt"
@@ -129,4 +136,5 @@ LXCAGE_TEST_DISPLAY=:$DISPLAY_NUM
 LXCAGE_NOSUB_USER=$NOSUB_USER
 LXCAGE_CGROUP=$CG
 LXCAGE_CGROUP_NODELEG=$CG_NODELEG
+LXCAGE_TEST_FULLFS=$FULLFS
 EOF

@@ -60,18 +60,35 @@ as_test_user() {
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
 		XDG_RUNTIME_DIR="$rt" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
 		DBUS_SESSION_BUS_ADDRESS="unix:path=$LXCAGE_TEST_RUNTIME/bus" \
-		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" "$@"
+		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" \
+		LXCAGE_TEST_FULLFS="$LXCAGE_TEST_FULLFS" "$@"
 }
 
 cd "$OUT"
 step "integration tests as $LXCAGE_TEST_USER"
 as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" ./integration.test -test.v -test.count=1 -test.timeout 25m \
-	${RUN:+-test.run "$RUN"} -test.skip 'TestNoSubordinateIDs|TestSystemdDelegation'
+	${RUN:+-test.run "$RUN"} -test.skip 'TestNoSubordinateIDs|TestSystemdDelegation|TestOtherUserCannotTouch'
 
 if [ -z "$RUN" ]; then
-	step "integration tests as $LXCAGE_NOSUB_USER (no subordinate ids)"
-	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_NOSUB_USER" env LXCAGE_TEST_NOSUB=1 DISPLAY= \
-		./integration.test -test.v -test.count=1 -test.run 'TestNoSubordinateIDs'
+	step "integration tests as $LXCAGE_NOSUB_USER (no subordinate ids; another user's container)"
+	# A container of the test user's, running, for the second user to attack.
+	vpath="$LXCAGE_TEST_HOME/.local/share/lxc"
+	vname="victim-$$"
+	vcfg=$(mktemp -d /tmp/lxcage-victim.XXXXXX)
+	mkdir -p "$vcfg/lxcage/profiles" && printf 'command = ["sleep", "120"]\n' >"$vcfg/lxcage/profiles/$vname.toml"
+	chown -R "$LXCAGE_TEST_USER:" "$vcfg"
+	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" env XDG_CONFIG_HOME="$vcfg" "$OUT/lxcage" launch "$vname" >/dev/null 2>&1 &
+	i=0
+	until vpid=$(as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" lxc-info -P "$vpath" -n "$vname" -p -H 2>/dev/null) && [ -n "$vpid" ]; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "victim container did not start"; exit 1; }; sleep 0.1
+	done
+	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_NOSUB_USER" env LXCAGE_TEST_NOSUB=1 DISPLAY= LXCAGE_TEST_VICTIM="$vpath:$vname:$vpid" \
+		./integration.test -test.v -test.count=1 -test.run 'TestNoSubordinateIDs|TestOtherUserCannotTouch'
+	state=$(as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" lxc-info -P "$vpath" -n "$vname" -s -H)
+	[ "$state" = RUNNING ] || { echo "FAIL: the victim container is $state after the other user's attempts"; exit 1; }
+	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" env XDG_CONFIG_HOME="$vcfg" "$OUT/lxcage" stop "$vname"
+	as_test_user "$LXCAGE_CGROUP" "$LXCAGE_TEST_USER" env XDG_CONFIG_HOME="$vcfg" "$OUT/lxcage" destroy "$vname"
+	rm -rf "$vcfg"
 	step "integration tests in a cgroup that is not delegated (systemd scope)"
 	as_test_user "$LXCAGE_CGROUP_NODELEG" "$LXCAGE_TEST_USER" env LXCAGE_TEST_NODELEG=1 LXCAGE_TEST_SCOPE_PARENT="$LXCAGE_CGROUP" \
 		./integration.test -test.v -test.count=1 -test.run 'TestSystemdDelegation'

@@ -46,7 +46,7 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 	if spec.Image.Type != profiles.ImageHost {
 		return fmt.Errorf("create %s: image type %q is not supported yet; use type = \"host\"", name, spec.Image.Type)
 	}
-	if err := os.MkdirAll(l.Path, 0o755); err != nil {
+	if err := l.ensurePath(); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	final := l.Dir(name)
@@ -67,7 +67,7 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 			}
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
+	if err := os.Chmod(tmp, dirMode); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	rootfs := filepath.Join(tmp, "rootfs")
@@ -81,15 +81,35 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 		if content == "" {
 			continue
 		}
-		if err := WriteFileAtomic(filepath.Join(tmp, f), []byte(content), 0o644); err != nil {
+		if err := WriteFileAtomic(filepath.Join(tmp, f), []byte(content), 0o600); err != nil {
 			return fmt.Errorf("create %s: %w", name, err)
 		}
 	}
-	if err := WriteFileAtomic(filepath.Join(tmp, "config"), []byte(spec.Config), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(tmp, "config"), []byte(spec.Config), 0o600); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
+	}
+	return nil
+}
+
+// dirMode is for the LXC path and container directories: the container's
+// root must pass through them to its rootfs, but other users have no
+// business listing the containers or reading their configs.
+const dirMode = 0o711
+
+// ensurePath creates the LXC path, or closes it to other users' eyes.
+func (l *LXC) ensurePath() error {
+	if err := os.MkdirAll(l.Path, dirMode); err != nil {
+		return err
+	}
+	fi, err := os.Stat(l.Path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o066 != 0 {
+		return os.Chmod(l.Path, fi.Mode().Perm()&^0o066)
 	}
 	return nil
 }

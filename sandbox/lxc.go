@@ -199,7 +199,7 @@ func (l *LXC) WriteConfig(name, config string) (bool, error) {
 	if old, err := os.ReadFile(path); err == nil && string(old) == config {
 		return false, nil
 	}
-	if err := WriteFileAtomic(path, []byte(config), 0o644); err != nil {
+	if err := WriteFileAtomic(path, []byte(config), 0o600); err != nil {
 		return false, fmt.Errorf("write config of %s: %w", name, err)
 	}
 	return true, nil
@@ -218,7 +218,7 @@ func (l *LXC) WriteFile(name, file, content string) error {
 	if old, err := os.ReadFile(path); err == nil && string(old) == content {
 		return nil
 	}
-	if err := WriteFileAtomic(path, []byte(content), 0o644); err != nil {
+	if err := WriteFileAtomic(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("write %s of %s: %w", file, name, err)
 	}
 	return nil

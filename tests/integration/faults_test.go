@@ -1,0 +1,162 @@
+//go:build integration
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lxcage/lxcage/profiles"
+)
+
+// TestFaultBadRootfs: a container that cannot start is reported with what
+// LXC logged while trying and where the whole log is.
+func TestFaultBadRootfs(t *testing.T) {
+	e := newEnv(t)
+	e.profile("broken", `command = ["true"]`)
+	e.mustRun("create", "broken")
+	rootfs := filepath.Join(e.lxcpath, "broken", "rootfs")
+	if err := os.Rename(rootfs, rootfs+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Rename(rootfs+".gone", rootfs) })
+	r := e.run("launch", "broken")
+	if r.code == 0 {
+		t.Fatal("a container without its rootfs started")
+	}
+	logFile := filepath.Join(e.cache, "lxcage", "broken.log")
+	for _, want := range []string{"container broken did not start", "LXC log (" + logFile + ")", "rootfs"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if s := e.state("broken"); s != "STOPPED" {
+		t.Errorf("state %s", s)
+	}
+	// Nothing left that blocks a launch once the rootfs is back.
+	os.Rename(rootfs+".gone", rootfs)
+	if r := e.run("launch", "broken"); r.code != 0 {
+		t.Errorf("launch after repair: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestFaultDiskFull: a create that runs out of space fails cleanly and
+// leaves no half-built container behind.
+func TestFaultDiskFull(t *testing.T) {
+	full := os.Getenv("LXCAGE_TEST_FULLFS")
+	need(t, full != "", "a tiny filesystem for the test user (LXCAGE_TEST_FULLFS, made by hack/setup-host.sh)")
+	e := newEnv(t)
+	path := filepath.Join(full, "lxc-"+strconv.Itoa(os.Getpid()))
+	e.profile("big", `command = ["true"]`)
+	cmd := e.cmd("create", "big")
+	cmd.Args[2] = path // -P
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("create on a full filesystem succeeded:\n%s", out)
+	}
+	if !strings.Contains(string(out), "no space left") && !strings.Contains(string(out), "No space left") {
+		t.Errorf("error does not say the disk is full:\n%s", out)
+	}
+	ents, _ := os.ReadDir(path)
+	for _, x := range ents {
+		t.Errorf("left behind on the full filesystem: %s", x.Name())
+	}
+	os.RemoveAll(path)
+}
+
+// TestFaultProfileEditedWhileRunning: the running container keeps its
+// config; status says a restart is pending; the next start uses the new
+// config.
+func TestFaultProfileEditedWhileRunning(t *testing.T) {
+	e := newEnv(t)
+	e.profile("edit", `command = ["sleep"]`)
+	l := e.start("launch", "edit", "30")
+	if !e.waitState("edit", "RUNNING", 10*time.Second) {
+		t.Fatalf("not running:\n%s", l.out)
+	}
+	if st := e.mustRun("status", "edit").stdout; strings.Contains(st, "restart pending") {
+		t.Errorf("restart pending before any edit:\n%s", st)
+	}
+	e.profile("edit", "command = [\"sleep\"]\n[limits]\npids = 321\n")
+	if st := e.mustRun("status", "edit").stdout; !strings.Contains(st, "restart pending") {
+		t.Errorf("status after the edit:\n%s", st)
+	}
+	if ls := e.mustRun("list").stdout; !strings.Contains(ls, "restart pending") {
+		t.Errorf("list after the edit:\n%s", ls)
+	}
+	e.mustRun("stop", "edit")
+	l.wait(t, 10*time.Second)
+	e.mustRun("launch", "edit", "0")
+	conf, _ := os.ReadFile(filepath.Join(e.lxcpath, "edit", "config"))
+	if !strings.Contains(string(conf), "pids.max = 321") {
+		t.Errorf("the new config was not used:\n%s", conf)
+	}
+}
+
+// TestFaultCorruptState: garbage in the lock, marker and holder files
+// does not stop the next launch.
+func TestFaultCorruptState(t *testing.T) {
+	e := newEnv(t)
+	e.profile("junk", `command = ["true"]`)
+	e.mustRun("launch", "junk")
+	dir := filepath.Join(profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath), "junk")
+	os.WriteFile(filepath.Join(dir, "lock"), []byte("\x00garbage"), 0o600)
+	os.WriteFile(filepath.Join(dir, "started"), []byte("{not json"), 0o600)
+	os.WriteFile(filepath.Join(dir, "holders", "4194303"), []byte("\xff\xfe"), 0o600)
+	os.WriteFile(filepath.Join(dir, "holders", "junk"), []byte("x"), 0o600)
+	r := e.run("launch", "junk")
+	if r.code != 0 {
+		t.Fatalf("launch over corrupt state: %d\n%s", r.code, r.stderr)
+	}
+	if s := e.state("junk"); s != "STOPPED" {
+		t.Errorf("container %s after the launch", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "holders", "4194303")); err == nil {
+		t.Error("the dead holder file is still there")
+	}
+	// A marker that names a process that is not the container's init
+	// must not make lxcage attach to or kill anything.
+	start := strconv.Itoa(os.Getpid())
+	os.WriteFile(filepath.Join(dir, "started"), []byte(`{"init_pid":`+start+`,"init_start":1}`), 0o600)
+	if r := e.run("launch", "junk"); r.code != 0 {
+		t.Errorf("launch with a marker naming a wrong process: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestOtherUserCannotTouch runs as a second user (hack/test.sh runs it
+// with LXCAGE_TEST_VICTIM set to the LXC path, name and init PID of a
+// container the test user keeps running): that user can neither list,
+// stop, attach to nor signal it.
+func TestOtherUserCannotTouch(t *testing.T) {
+	v := os.Getenv("LXCAGE_TEST_VICTIM")
+	need(t, v != "", "another user's running container (LXCAGE_TEST_VICTIM, see hack/test.sh)")
+	f := strings.Split(v, ":")
+	if len(f) != 3 {
+		t.Fatalf("LXCAGE_TEST_VICTIM=%q", v)
+	}
+	path, name, pidStr := f[0], f[1], f[2]
+	pid, _ := strconv.Atoi(pidStr)
+	e := newEnv(t)
+	e.profile(name, `command = ["true"]`)
+	if ents, err := os.ReadDir(path); err == nil && len(ents) > 0 {
+		t.Errorf("the other user's containers can be listed: %d entries", len(ents))
+	}
+	if _, err := os.ReadFile(filepath.Join(path, name, "config")); err == nil {
+		t.Error("the other user's container config is readable")
+	}
+	for _, args := range [][]string{{"stop", name}, {"launch", name}, {"destroy", name}} {
+		cmd := e.cmd(args...)
+		cmd.Args[2] = path
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("lxcage %v on the other user's container worked:\n%s", args, out)
+		}
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+		t.Error("signalled the other user's container init")
+	}
+}
