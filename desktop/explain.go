@@ -58,9 +58,12 @@ func Explain(name string, err error) Failure {
 	var pe *profiles.Error
 	switch {
 	case errors.As(err, &se):
-		f.Cause = "Its container did not start: " + firstLine(se.Err.Error())
-		if line := lastLXCError(se.LogTail); line != "" {
-			f.Cause += "\nLXC: " + line
+		// LXC's first error is the cause (the rest of the excerpt, and
+		// the lxc-start command line, are in the log).
+		if line := firstLXCError(se.LogTail); line != "" {
+			f.Cause = "Its container did not start.\nLXC: " + line
+		} else {
+			f.Cause = "Its container did not start: " + firstLine(se.Err.Error())
 		}
 		f.Fix = `Run "lxcage check" in a terminal: it tests what containers need and prints how to fix it.`
 		f.LogFile = se.LogFile
@@ -68,9 +71,17 @@ func Explain(name string, err error) Failure {
 		f.Cause = "Its profile does not exist any more: " + firstLine(err.Error())
 		f.Fix = `Remove the menu entry with "lxcage desktop remove ` + name + `", or create the profile again.`
 	case errors.As(err, &pe):
-		f.Cause, f.Fix = splitFix(pe.Error())
-		if pe.Fix == "" && f.Fix == "" {
-			f.Fix = "Correct " + pe.File + " (or open it in lxcage-editor)."
+		f.Cause, f.Fix = splitFix(strings.TrimSuffix(pe.Error(), "; "+pe.Fix))
+		var all profiles.Problems
+		if errors.As(err, &all) && len(all) > 1 {
+			f.Cause += fmt.Sprintf("\n(and %d more problems)", len(all)-1)
+		}
+		if f.Fix == "" {
+			f.Fix = "Edit " + pe.File + " (or open it in lxcage-editor)"
+			if pe.Fix != "" {
+				f.Fix += ": " + pe.Fix
+			}
+			f.Fix += "."
 		}
 	default:
 		f.Cause, f.Fix = splitFix(err.Error())
@@ -124,15 +135,14 @@ func splitFix(msg string) (cause, fix string) {
 	return firstLines(msg, 3), ""
 }
 
-var lxcErrorRE = regexp.MustCompile(`\bERROR\s+(.*)$`)
+var lxcErrorRE = regexp.MustCompile(`\bERROR\s+(\S+) - \S+ - (.*)$`)
 
-// lastLXCError is the last ERROR line of an LXC log excerpt, without the
-// timestamp prefix.
-func lastLXCError(tail string) string {
-	lines := strings.Split(tail, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if m := lxcErrorRE.FindStringSubmatch(lines[i]); m != nil {
-			return strings.TrimSpace(m[1])
+// firstLXCError is the first ERROR line of an LXC log excerpt (the cause;
+// later ones are its consequences) as "subsystem: message".
+func firstLXCError(tail string) string {
+	for _, line := range strings.Split(tail, "\n") {
+		if m := lxcErrorRE.FindStringSubmatch(line); m != nil {
+			return m[1] + ": " + strings.TrimSpace(m[2])
 		}
 	}
 	return ""

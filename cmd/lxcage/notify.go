@@ -21,11 +21,17 @@ import (
 // second and needs no message; a download does.
 const setupNoticeDelay = 1500 * time.Millisecond
 
+// setupPoll is how often a launch that builds its container looks whether
+// the container exists yet.
+const setupPoll = 250 * time.Millisecond
+
 // notes is the desktop-notification state of one lxcage run.
 type notes struct {
 	once   sync.Once
 	sender *lazySender
-	setup  *desktop.SetupNotice
+	// building is set once the launch started building its container.
+	building bool
+	setup    *desktop.SetupNotice
 }
 
 // notifying reports whether errors also go out as desktop notifications:
@@ -176,15 +182,18 @@ func (e *env) logLine(path, line string) {
 	fmt.Fprintf(f, "lxcage %s %s\n", time.Now().Format("20060102150405.000"), strings.ReplaceAll(line, "\n", "\n  "))
 }
 
-// setupProgress hears the launcher's progress messages: in notification
-// mode, the first one of a launch that builds its container starts the
-// "Setting up …" notice, which follows the later ones.
+// setupProgress hears the launcher's progress messages, which come only
+// when a launch must build its container. Once the container exists, an
+// installed menu entry gets the app's icon from it; in notification mode
+// the first message starts the "Setting up …" notice, which follows the
+// later ones.
 func (e *env) setupProgress(msg string) {
 	name := e.launchName()
-	if name == "" || !e.notifying() || e.launcher == nil {
+	if name == "" || e.launcher == nil {
 		return
 	}
-	if e.notes.setup == nil {
+	if !e.notes.building {
+		e.notes.building = true
 		l := e.launcher
 		var refresh sync.Once
 		done := func() bool {
@@ -194,10 +203,20 @@ func (e *env) setupProgress(msg string) {
 			refresh.Do(func() { e.refreshEntry(name) })
 			return true
 		}
-		e.notes.setup = desktop.NewSetupNotice(e.notifier(), e.title(name), e.iconURI(), desktop.Prefix+name)
-		e.notes.setup.Start(setupNoticeDelay, 250*time.Millisecond, done)
+		if e.notifying() {
+			e.notes.setup = desktop.NewSetupNotice(e.notifier(), e.title(name), e.iconURI(), desktop.Prefix+name)
+			e.notes.setup.Start(setupNoticeDelay, setupPoll, done)
+		} else {
+			go func() {
+				for !done() {
+					time.Sleep(setupPoll)
+				}
+			}()
+		}
 	}
-	e.notes.setup.Progress(msg)
+	if e.notes.setup != nil {
+		e.notes.setup.Progress(msg)
+	}
 }
 
 // refreshEntry reinstalls a profile's menu entry once its container
