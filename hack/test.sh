@@ -34,6 +34,16 @@ bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 step "unit tests"
 "$GO" test -count=1 ./...
 
+step "fuzzing (bounded)"
+# Each target for a fixed time: a crash found here fails the run and
+# leaves its input under testdata/fuzz for the regression test.
+for target in $(grep -l '^func Fuzz' profiles/*_test.go desktop/*_test.go 2>/dev/null); do
+	pkg=./$(dirname "$target")
+	for f in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$target"); do
+		"$GO" test "$pkg" -run '^$' -fuzz "^$f\$" -fuzztime "${LXCAGE_FUZZTIME:-20s}"
+	done
+done
+
 step "build"
 OUT=$(mktemp -d /tmp/lxcage-test.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
