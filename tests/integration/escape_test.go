@@ -371,3 +371,47 @@ readonly = true
 		e.run("stop", "probe")
 	}
 }
+
+// TestLimitsReachTheCgroup: memory, pids and CPU weight land in the
+// container's own cgroup on this host's hierarchy.
+func TestLimitsReachTheCgroup(t *testing.T) {
+	e := newEnv(t)
+	e.profile("lim", "command = [\"sleep\", \"30\"]\n[limits]\nmemory = \"300M\"\npids = 77\ncpu_weight = 50\n")
+	l := e.start("launch", "lim")
+	if !e.waitState("lim", "RUNNING", 10*time.Second) {
+		t.Fatalf("not running:\n%s", l.out)
+	}
+	defer e.run("stop", "lim")
+	pid := initPID(e.mustRun("status", "lim").stdout)
+	b, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{
+		"memory": {"memory.limit_in_bytes", strconv.Itoa(300 << 20)},
+		"pids":   {"pids.max", "77"},
+		"cpu":    {"cpu.shares", "512"},
+	}
+	found := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			w, ok := want[ctrl]
+			if !ok {
+				continue
+			}
+			got, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", parts[1], parts[2], w[0]))
+			if err != nil {
+				t.Errorf("%s: %v", w[0], err)
+				continue
+			}
+			found++
+			if strings.TrimSpace(string(got)) != w[1] {
+				t.Errorf("%s = %s, want %s", w[0], strings.TrimSpace(string(got)), w[1])
+			}
+		}
+	}
+	if found != len(want) {
+		t.Errorf("found %d of %d limits in the container's cgroups:\n%s", found, len(want), b)
+	}
+}
