@@ -6,15 +6,19 @@ BINDIR  := $(DESTDIR)$(PREFIX)/bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test unit demo bench lint install uninstall clean
+.PHONY: all build test unit demo bench lint install uninstall clean screenshot
 
 all: build
 
-build: bin/lxcage
+build: bin/lxcage bin/lxcage-editor
 
 # The CLI and launcher: no cgo, no GUI toolkit, starts fast.
 bin/lxcage: FORCE
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/lxcage
+
+# The Fyne editor (cgo, OpenGL); it runs the lxcage next to it.
+bin/lxcage-editor: FORCE
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/lxcage-editor
 
 # Everything: as root it installs and starts what the tests need, then runs
 # the integration tests as an unprivileged test user (hack/test.sh).
@@ -32,6 +36,11 @@ demo: bin/lxcage
 bench:
 	./hack/bench.sh
 
+# docs/screenshot.png: the editor's main window at 1280x800 on a private
+# Xvfb (xwd + ImageMagick), showing the built-in presets.
+screenshot:
+	./hack/screenshot.sh
+
 lint:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	$(GO) vet ./...
@@ -40,9 +49,11 @@ lint:
 install: build
 	install -d $(BINDIR)
 	install -m 0755 bin/lxcage $(BINDIR)/lxcage
+	install -m 0755 bin/lxcage-editor $(BINDIR)/lxcage-editor
 
 uninstall:
 	rm -f $(BINDIR)/lxcage
+	rm -f $(BINDIR)/lxcage-editor
 
 clean:
 	rm -rf bin

@@ -58,7 +58,7 @@ var networkRisks = map[string]risk{
 // access is on and the risk high.
 func showRisk(l *widget.Label, r risk, on bool) {
 	l.SetText(r.text)
-	l.Importance = widget.LowImportance
+	l.Importance = widget.MediumImportance
 	if on && r.high {
 		l.Importance = widget.WarningImportance
 	}

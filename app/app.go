@@ -59,7 +59,10 @@ type UI struct {
 	cur   *item
 
 	list    *widget.List
-	center  *fyne.Container // the selected profile, the host check or a welcome
+	right   *fyne.Container  // main, or a page such as the host check
+	main    *container.Split // center | preview
+	center  *fyne.Container  // the selected profile, or a welcome
+	onPage  bool             // a page is shown, not u.cur
 	ed      *editor
 	pv      *preview
 	message *widget.Label // the status line at the bottom
@@ -109,9 +112,10 @@ func (u *UI) layout() {
 	u.message = widget.NewLabel("")
 	u.message.Truncation = fyne.TextTruncateEllipsis
 	u.center = container.NewStack()
-	main := container.NewHSplit(u.center, u.pv.content)
-	main.Offset = 0.58
-	split := container.NewHSplit(u.newSidebar(), main)
+	u.main = container.NewHSplit(u.center, u.pv.content)
+	u.main.Offset = 0.58
+	u.right = container.NewStack(u.main)
+	split := container.NewHSplit(u.newSidebar(), u.right)
 	split.Offset = 0.22
 	u.win.SetContent(container.NewBorder(nil, u.message, nil, nil, split))
 	u.menus = u.newMenus()
@@ -119,10 +123,21 @@ func (u *UI) layout() {
 	u.win.Resize(fyne.NewSize(1280, 800))
 }
 
-// show replaces the center pane.
+// show puts o in the center pane, next to the preview.
 func (u *UI) show(o fyne.CanvasObject) {
 	u.center.Objects = []fyne.CanvasObject{o}
 	u.center.Refresh()
+	u.showPage(u.main)
+}
+
+// showPage fills everything right of the sidebar with o (a page such as
+// the host check, which belongs to no profile).
+func (u *UI) showPage(o fyne.CanvasObject) {
+	if len(u.right.Objects) == 1 && u.right.Objects[0] == o {
+		return
+	}
+	u.right.Objects = []fyne.CanvasObject{o}
+	u.right.Refresh()
 }
 
 // say puts a message in the status line.
@@ -145,11 +160,11 @@ func (u *UI) updateTitle() {
 // Run starts the editor for the user's own profiles and containers and
 // returns when its window closes. lxcpath "" is LXC's default path.
 func Run(lxcpath, selectName string) error {
-	backend, err := NewBackend(lxcpath)
+	bin, err := FindCLI()
 	if err != nil {
 		return err
 	}
-	bin, err := FindCLI()
+	backend, err := NewBackend(lxcpath, bin)
 	if err != nil {
 		return err
 	}

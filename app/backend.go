@@ -49,12 +49,16 @@ type Runner interface {
 type local struct {
 	launcher *launcher.Launcher
 	desktop  desktop.Env
+	// menuErr is why menu entries cannot be made here; the rest of the
+	// editor works without them.
+	menuErr error
 }
 
 // NewBackend builds the Backend for containers under lxcpath ("" means
 // LXC's default path for this user), the way the lxcage CLI builds its
-// launcher.
-func NewBackend(lxcpath string) (Backend, error) {
+// launcher. bin is the lxcage binary the editor runs; menu entries run
+// the same one.
+func NewBackend(lxcpath, bin string) (Backend, error) {
 	path, err := resolveLXCPath(lxcpath)
 	if err != nil {
 		return nil, err
@@ -67,17 +71,20 @@ func NewBackend(lxcpath string) (Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("learn about this host: %w", err)
 	}
-	denv, err := desktop.DefaultEnv(path)
-	if err != nil {
-		return nil, fmt.Errorf("find the menu directories: %w", err)
-	}
-	return &local{
+	b := &local{
 		launcher: &launcher.Launcher{
-			LXC:  &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}},
+			LXC:  &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}, Self: bin},
 			Host: host,
+			Self: bin,
 		},
-		desktop: denv,
-	}, nil
+	}
+	b.desktop, err = desktop.DefaultEnv(lxcpath)
+	if err != nil {
+		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
+	} else if bin != "" {
+		b.desktop.Bin = bin
+	}
+	return b, nil
 }
 
 // resolveLXCPath makes lxcpath absolute, defaulting to LXC's own path.
@@ -112,14 +119,24 @@ func (b *local) CheckHost(ctx context.Context) []sandbox.Check {
 }
 
 func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error {
+	if b.menuErr != nil {
+		return b.menuErr
+	}
 	env := b.desktop
 	env.Warn = warn
 	return desktop.Install(ctx, env, p)
 }
 
-func (b *local) RemoveMenu(name string) error { return desktop.Remove(b.desktop, name) }
+func (b *local) RemoveMenu(name string) error {
+	if b.menuErr != nil {
+		return b.menuErr
+	}
+	return desktop.Remove(b.desktop, name)
+}
 
-func (b *local) MenuInstalled(name string) bool { return desktop.IsInstalled(b.desktop, name) }
+func (b *local) MenuInstalled(name string) bool {
+	return b.menuErr == nil && desktop.IsInstalled(b.desktop, name)
+}
 
 // cacheDir is $XDG_CACHE_HOME/lxcage (or ~/.cache/lxcage).
 func cacheDir() string {

@@ -33,7 +33,8 @@ type CLI struct {
 // executable (an installed or built pair), else lxcage on $PATH.
 func FindCLI() (string, error) {
 	if b := os.Getenv("LXCAGE_BIN"); b != "" {
-		return b, nil
+		// Absolute: menu entries written with it run from anywhere.
+		return filepath.Abs(b)
 	}
 	if self, err := os.Executable(); err == nil {
 		b := filepath.Join(filepath.Dir(self), "lxcage")

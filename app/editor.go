@@ -94,7 +94,7 @@ func sectionOf(key string) int {
 // actions on the container.
 func (ed *editor) header() fyne.CanvasObject {
 	u := ed.u
-	ed.icon = widget.NewIcon(u.iconFor(ed.it.draft))
+	ed.icon = widget.NewIcon(u.iconFor(ed.it))
 	ed.title = widget.NewLabelWithStyle(ed.it.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ed.state = widget.NewLabel("")
 	ed.state.Truncation = fyne.TextTruncateEllipsis
@@ -131,7 +131,7 @@ func (ed *editor) updateHeader() {
 	}
 	ed.title.SetText(name)
 	ed.state.SetText(ed.stateLine())
-	ed.icon.SetResource(ed.u.iconFor(it.draft))
+	ed.icon.SetResource(ed.u.iconFor(it))
 	running := it.status != nil && it.status.State == sandbox.Running
 	exists := it.status != nil && it.status.State != sandbox.NotCreated
 	building := it.busy == "create" || it.busy == "destroy" || it.busy == "rebuild" || it.busy == "delete"

@@ -43,7 +43,8 @@ func (u *UI) showHostCheck() {
 	)
 	h.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewPadded(h.rows)))
 	u.list.UnselectAll()
-	u.show(h.content)
+	u.onPage = true
+	u.showPage(h.content)
 	u.win.SetTitle(Title + ": host check")
 	h.run()
 }

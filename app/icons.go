@@ -4,11 +4,12 @@ import (
 	_ "embed"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"fyne.io/fyne/v2"
 
-	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/desktop"
 )
 
 //go:embed icon.svg
@@ -18,47 +19,56 @@ var appIconSVG []byte
 // profiles whose icon is not on the host.
 var appIcon = fyne.NewStaticResource("lxcage.svg", appIconSVG)
 
-// iconDirs are searched for a profile's icon name, best first: the
-// user's own icons (where a menu entry's icon is copied) before the
-// system's.
-func iconDirs() []string {
+// iconThemes are searched for an icon name, best first: the user's own
+// icons (where a menu entry's icon is installed) before the system's.
+func iconThemes() []string {
 	data := os.Getenv("XDG_DATA_HOME")
 	if !filepath.IsAbs(data) {
 		data = filepath.Join(homeDir(), ".local", "share")
 	}
-	var dirs []string
-	for _, base := range []string{filepath.Join(data, "icons"), "/usr/share/icons"} {
-		for _, size := range []string{"64x64", "48x48", "128x128", "256x256", "32x32", "scalable"} {
-			dirs = append(dirs, filepath.Join(base, "hicolor", size, "apps"))
+	return []string{filepath.Join(data, "icons", "hicolor"), "/usr/share/icons/hicolor"}
+}
+
+// iconFor finds the sidebar icon of it: the icon its menu entry
+// installed, else its [desktop] icon when that is on this host as a PNG
+// or SVG, else lxcage's own. Lookups are cached per icon name, so a
+// sidebar refresh does not touch the disk again.
+func (u *UI) iconFor(it *item) fyne.Resource {
+	var names []string
+	if it.menu {
+		names = append(names, desktop.IconName(it.name))
+	}
+	if it.draft != nil && it.draft.Desktop.Icon != "" {
+		names = append(names, it.draft.Desktop.Icon)
+	}
+	for _, n := range names {
+		r, ok := u.icons[n]
+		if !ok {
+			r = loadIcon(n)
+			u.icons[n] = r
+		}
+		if r != nil {
+			return r
 		}
 	}
-	return append(dirs, "/usr/share/pixmaps")
+	return appIcon
 }
 
-// iconFor finds the sidebar icon of p: its desktop icon when that is on
-// this host as a PNG or SVG, else lxcage's own. Results are cached per
-// icon name, so a sidebar refresh never touches the disk again.
-func (u *UI) iconFor(p *profiles.Profile) fyne.Resource {
-	if p == nil || p.Desktop.Icon == "" {
-		return appIcon
-	}
-	name := p.Desktop.Icon
-	if r, ok := u.icons[name]; ok {
-		return r
-	}
-	r := loadIcon(name)
-	u.icons[name] = r
-	return r
-}
-
+// loadIcon reads an icon by absolute path or theme name; nil when there
+// is none Fyne can draw.
 func loadIcon(name string) fyne.Resource {
 	var candidates []string
 	if filepath.IsAbs(name) {
 		candidates = []string{name}
 	} else {
-		for _, d := range iconDirs() {
-			candidates = append(candidates, filepath.Join(d, name+".png"), filepath.Join(d, name+".svg"))
+		for _, theme := range iconThemes() {
+			for _, ext := range []string{".svg", ".png"} {
+				m, _ := filepath.Glob(filepath.Join(theme, "*", "apps", name+ext))
+				sort.Sort(sort.Reverse(sort.StringSlice(m))) // "scalable", then larger sizes first, roughly
+				candidates = append(candidates, m...)
+			}
 		}
+		candidates = append(candidates, "/usr/share/pixmaps/"+name+".png", "/usr/share/pixmaps/"+name+".svg")
 	}
 	for _, c := range candidates {
 		ext := strings.ToLower(filepath.Ext(c))
@@ -69,5 +79,5 @@ func loadIcon(name string) fyne.Resource {
 			return r
 		}
 	}
-	return appIcon
+	return nil
 }

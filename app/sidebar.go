@@ -27,7 +27,7 @@ func (u *UI) newSidebar() fyne.CanvasObject {
 			}
 		})
 	u.list.OnSelected = func(id widget.ListItemID) {
-		if id < len(u.items) && u.items[id] != u.cur {
+		if id < len(u.items) && (u.items[id] != u.cur || u.onPage) {
 			u.selectItem(u.items[id])
 		}
 	}
@@ -48,7 +48,7 @@ func newRow() fyne.CanvasObject {
 	for _, l := range []*widget.Label{name, desc, state} {
 		l.Truncation = fyne.TextTruncateEllipsis
 	}
-	state.Importance = widget.LowImportance
+	state.TextStyle.Italic = true
 	texts := container.New(&tightVBox{}, name, desc, state)
 	return container.NewBorder(nil, nil, container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), icon)), nil, texts)
 }
@@ -60,7 +60,7 @@ func (u *UI) fillRow(it *item, o fyne.CanvasObject) {
 	icon := b.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*widget.Icon)
 	name, desc, state := texts.Objects[0].(*widget.Label), texts.Objects[1].(*widget.Label), texts.Objects[2].(*widget.Label)
 	p := it.draft
-	icon.SetResource(u.iconFor(p))
+	icon.SetResource(u.iconFor(it))
 	n := it.name
 	if it.dirty() {
 		n = "● " + n // unsaved changes
@@ -205,6 +205,7 @@ func (u *UI) selectFirst(name string) {
 // selectItem shows it in the editor and preview.
 func (u *UI) selectItem(it *item) {
 	u.cur = it
+	u.onPage = false
 	if i := u.indexOf(it); i >= 0 {
 		u.list.Select(i)
 	}
