@@ -71,11 +71,11 @@ func openSource(env Env, p *profiles.Profile) (*source, error) {
 
 func (s *source) Close() { s.root.Close() }
 
-// FindAppInfo finds the app's own .desktop file in the source: the file
+// findAppInfo finds the app's own .desktop file in the source: the file
 // named id (e.g. "google-chrome" or "google-chrome.desktop") when given,
 // else the entry whose Exec runs the profile's command (same name, or the
 // same file once symlinks are resolved inside the root).
-func (s *source) FindAppInfo(command, id string) (*AppInfo, error) {
+func (s *source) findAppInfo(command, id string) (*AppInfo, error) {
 	if id != "" {
 		id = strings.TrimSuffix(id, ".desktop")
 		if !iconNameRE.MatchString(id) {

@@ -33,7 +33,7 @@ func Import(env Env, p *profiles.Profile, from string, replace bool) (profiles.D
 	if len(p.Command) > 0 {
 		command = p.Command[0]
 	}
-	info, err := src.FindAppInfo(command, from)
+	info, err := src.findAppInfo(command, from)
 	if err != nil {
 		return p.Desktop, nil, err
 	}

@@ -62,7 +62,7 @@ func ProfileIcon(env Env, p *profiles.Profile) *Icon {
 	}
 	name := p.Desktop.Icon
 	if name == "" && len(p.Command) > 0 {
-		info, err := src.FindAppInfo(p.Command[0], "")
+		info, err := src.findAppInfo(p.Command[0], "")
 		if err != nil {
 			// Look for an icon named after the program.
 			name = filepath.Base(p.Command[0])

@@ -349,11 +349,14 @@ func cmdDelete(e *env, fs *flag.FlagSet, args []string) error {
 	if !hasProfile && !hasEntry {
 		return fmt.Errorf("delete %s: %w (and no desktop entry)", profiles.Path(dir, name), profiles.ErrNoProfile)
 	}
+	// The launcher is needed to destroy the container; without
+	// --destroy it only serves the hint about a container left behind,
+	// so a host lxcage cannot run containers on can still delete.
 	l, err := e.setup()
-	if err != nil {
+	if err != nil && flagBool(fs, "destroy") {
 		return err
 	}
-	destroy := flagBool(fs, "destroy") && l.LXC.Exists(name)
+	destroy := l != nil && flagBool(fs, "destroy") && l.LXC.Exists(name)
 	if destroy {
 		// Before anything is removed: a running container stops the
 		// whole delete, not half of it.
@@ -381,7 +384,7 @@ func cmdDelete(e *env, fs *flag.FlagSet, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", profiles.Path(dir, name))
 	}
-	if !destroy && l.LXC.Exists(name) {
+	if l != nil && !destroy && l.LXC.Exists(name) {
 		fmt.Fprintf(e.stdout, "its container is kept in %s; remove it with: lxcage destroy %s\n", l.LXC.Dir(name), name)
 	}
 	return nil

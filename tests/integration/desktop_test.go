@@ -543,7 +543,12 @@ func TestDesktopRemoveLeavesNothing(t *testing.T) {
 	if bytes.Contains(mimeapps, []byte("lxcage-web")) {
 		t.Errorf("mimeapps.list:\n%s", mimeapps)
 	}
-	e.mustRun("desktop", "remove", "keep")
+	for _, bad := range [][]string{{"desktop", "install", "--stale"}, {"desktop", "remove", "keep", "--all"}, {"desktop", "frobnicate"}, {"desktop", "install"}} {
+		if r := e.run(bad...); r.code != 2 {
+			t.Errorf("%q: status %d, want a usage error\n%s", bad, r.code, r.stderr)
+		}
+	}
+	e.mustRun("desktop", "remove", "--all")
 	for _, f := range filesUnder(data) {
 		if strings.Contains(f, "lxcage-") {
 			t.Errorf("left behind: %s", f)
