@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -219,27 +220,23 @@ func (u *UI) toggleMenu(it *item) {
 // job while it runs ("" for launches, which may run side by side); then
 // hears the outcome.
 func (u *UI) run(it *item, busy string, steps [][]string, then func(error)) {
-	it.busy = busy
+	if busy != "" {
+		it.busy = busy
+	}
 	u.refreshItem(it)
 	u.async(func() {
+		out := u.logSink(it)
 		var err error
 		for _, args := range steps {
-			fyne.Do(func() { u.logLine(it, "$ lxcage "+strings.Join(args, " ")) })
+			out("$ lxcage " + strings.Join(args, " "))
 			start := time.Now()
-			err = u.opts.Runner.Run(context.Background(), args, func(line string) {
-				fyne.Do(func() { u.logLine(it, line) })
-			})
+			err = u.opts.Runner.Run(context.Background(), args, out)
 			took := time.Since(start).Round(time.Millisecond)
-			fyne.Do(func() {
-				if err != nil {
-					u.logLine(it, fmt.Sprintf("%v (after %v)", err, took))
-				} else {
-					u.logLine(it, fmt.Sprintf("done in %v", took))
-				}
-			})
 			if err != nil {
+				out(fmt.Sprintf("%v (after %v)", err, took))
 				break
 			}
+			out(fmt.Sprintf("done in %v", took))
 		}
 		fyne.Do(func() {
 			if busy != "" {
@@ -260,10 +257,37 @@ func (u *UI) run(it *item, busy string, steps [][]string, then func(error)) {
 }
 
 // logLine adds a line to it's log and shows it when it is selected.
-func (u *UI) logLine(it *item, line string) {
-	it.log.add(line)
+func (u *UI) logLine(it *item, lines ...string) {
+	for _, l := range lines {
+		it.log.add(l)
+	}
 	if it == u.cur {
 		u.pv.showLog(it)
+	}
+}
+
+// logSink returns a function that adds lines to it's log from any
+// goroutine. Lines arriving while the Fyne goroutine is busy are shown
+// together: a setup that prints hundreds of lines redraws the log a few
+// times, not once per line.
+func (u *UI) logSink(it *item) func(string) {
+	var mu sync.Mutex
+	var pending []string
+	return func(line string) {
+		mu.Lock()
+		pending = append(pending, line)
+		first := len(pending) == 1
+		mu.Unlock()
+		if !first {
+			return // a flush is already on its way
+		}
+		fyne.Do(func() {
+			mu.Lock()
+			lines := pending
+			pending = nil
+			mu.Unlock()
+			u.logLine(it, lines...)
+		})
 	}
 }
 

@@ -154,7 +154,9 @@ func (u *UI) updateTitle() {
 			t += " *"
 		}
 	}
-	u.win.SetTitle(t)
+	if u.win.Title() != t { // the status refresh calls this every 2 s
+		u.win.SetTitle(t)
+	}
 }
 
 // Run starts the editor for the user's own profiles and containers and

@@ -102,6 +102,7 @@ func resolveLXCPath(lxcpath string) (string, error) {
 	return abs, nil
 }
 
+// Compile compiles through the launcher, which knows the cgroup layout.
 func (b *local) Compile(p *profiles.Profile) (string, error) {
 	plan, err := b.launcher.Compile(p)
 	if err != nil {
@@ -110,14 +111,17 @@ func (b *local) Compile(p *profiles.Profile) (string, error) {
 	return plan.Config.String(), nil
 }
 
+// Status is the launcher's: lxc-info plus lxcage's own launch records.
 func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error) {
 	return b.launcher.Status(ctx, name, p)
 }
 
+// CheckHost runs sandbox.CheckHost for this host.
 func (b *local) CheckHost(ctx context.Context) []sandbox.Check {
 	return sandbox.CheckHost(ctx, b.launcher.Host)
 }
 
+// InstallMenu is desktop.Install.
 func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error {
 	if b.menuErr != nil {
 		return b.menuErr
@@ -127,6 +131,7 @@ func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(
 	return desktop.Install(ctx, env, p)
 }
 
+// RemoveMenu is desktop.Remove.
 func (b *local) RemoveMenu(name string) error {
 	if b.menuErr != nil {
 		return b.menuErr
@@ -134,6 +139,7 @@ func (b *local) RemoveMenu(name string) error {
 	return desktop.Remove(b.desktop, name)
 }
 
+// MenuInstalled is desktop.IsInstalled.
 func (b *local) MenuInstalled(name string) bool {
 	return b.menuErr == nil && desktop.IsInstalled(b.desktop, name)
 }

@@ -55,6 +55,7 @@ type ExitError struct {
 	Code int
 }
 
+// Error says which command failed and how.
 func (e *ExitError) Error() string {
 	return fmt.Sprintf("lxcage %s: exit status %d", strings.Join(e.Args, " "), e.Code)
 }
