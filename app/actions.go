@@ -224,6 +224,9 @@ func (u *UI) run(it *item, busy string, steps [][]string, then func(error)) {
 		it.busy = busy
 	}
 	u.refreshItem(it)
+	if it == u.cur {
+		u.pv.tabs.Select(u.pv.logTab) // show the output as it comes
+	}
 	u.async(func() {
 		out := u.logSink(it)
 		var err error

@@ -389,6 +389,9 @@ func TestLaunchStopRebuild(t *testing.T) {
 	if !strings.Contains(u.pv.log.Text, "$ lxcage --notify launch eyes") || !strings.Contains(u.pv.log.Text, "creating container eyes") {
 		t.Errorf("log pane:\n%s", u.pv.log.Text)
 	}
+	if u.pv.tabs.Selected() != u.pv.logTab {
+		t.Errorf("the log tab is not shown while commands run")
+	}
 	if u.ed.build.Text != "Rebuild container" {
 		t.Errorf("build button %q for an existing container", u.ed.build.Text)
 	}
