@@ -13,7 +13,10 @@ chmod 755 "$OUT"
 CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 "$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
 chmod -R a+rX "$OUT"
-ARGS="-test.run ^$ -test.bench Launch|Raw|StopAfter -test.benchtime $COUNT -test.count ${BENCH_REPEAT:-1}"
+if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
+	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
+fi
+ARGS="-test.run ^$ -test.bench Launch|Raw|StopAfter|EditorStartup -test.benchtime $COUNT -test.count ${BENCH_REPEAT:-1}"
 cd "$OUT"
 if [ "$(id -u)" = 0 ]; then
 	eval "$("$OLDPWD/hack/setup-host.sh")"
@@ -22,10 +25,10 @@ if [ "$(id -u)" = 0 ]; then
 	sh -c 'for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -f "$d$0/cgroup.procs" ] && echo $$ >"$d$0/cgroup.procs"; done; exec "$@"' "$LXCAGE_CGROUP" \
 		runuser -u "$LXCAGE_TEST_USER" -- env -i HOME="$LXCAGE_TEST_HOME" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
 		XDG_RUNTIME_DIR="/run/user/$uid" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
-		LXCAGE_BIN="$OUT/lxcage" ./integration.test $ARGS | tee "$OUT/bench.txt"
+		LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" ./integration.test $ARGS | tee "$OUT/bench.txt"
 else
 	# shellcheck disable=SC2086
-	LXCAGE_BIN="$OUT/lxcage" ./integration.test $ARGS | tee "$OUT/bench.txt"
+	LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" ./integration.test $ARGS | tee "$OUT/bench.txt"
 fi
 awk '
 /^Benchmark/ { name=$1; sub(/-[0-9]+$/, "", name); ns[name]=$3 }
@@ -34,4 +37,5 @@ END {
 	printf "\ncold launch: lxcage %.1f ms, raw LXC %.1f ms, ratio %.2f (target <= 1.25)\n", ns["BenchmarkColdLaunch"]/1e6, ns["BenchmarkRawCold"]/1e6, ns["BenchmarkColdLaunch"]/ns["BenchmarkRawCold"]
 	printf "warm launch: lxcage %.1f ms, raw lxc-attach %.1f ms, ratio %.2f (target <= 1.5)\n", ns["BenchmarkWarmLaunch"]/1e6, ns["BenchmarkRawAttach"]/1e6, ns["BenchmarkWarmLaunch"]/ns["BenchmarkRawAttach"]
 	printf "app exit to container stopped: %s ms (target <= 1000)\n", stop
+	if (ns["BenchmarkEditorStartup"]) printf "editor window mapped after: %.0f ms (target < 1500)\n", ns["BenchmarkEditorStartup"]/1e6
 }' "$OUT/bench.txt"

@@ -136,7 +136,11 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 	spec := createSpec(p, plan)
 	if !l.LXC.Exists(p.Name) {
 		l.progress("creating container %s", p.Name)
-		if err := l.LXC.Create(ctx, p.Name, spec); err != nil {
+		full, err := l.createSpecFor(p, plan, BuildOptions{})
+		if err != nil {
+			return 0, err
+		}
+		if err := l.LXC.Create(ctx, p.Name, full); err != nil {
 			return 0, err
 		}
 	} else {

@@ -87,8 +87,9 @@ func (l *Launcher) Stop(ctx context.Context, name string, mode string) error {
 	return l.stopLocked(ctx, st, name, mode)
 }
 
-// Create builds p's container if it does not exist yet.
-func (l *Launcher) Create(ctx context.Context, p *profiles.Profile) error {
+// Create builds p's container if it does not exist yet: its image, then
+// [setup] inside it, with progress.
+func (l *Launcher) Create(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
 	plan, err := l.Compile(p)
 	if err != nil {
 		return err
@@ -105,7 +106,11 @@ func (l *Launcher) Create(ctx context.Context, p *profiles.Profile) error {
 	if l.LXC.Exists(p.Name) {
 		return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
 	}
-	return l.LXC.Create(ctx, p.Name, createSpec(p, plan))
+	spec, err := l.createSpecFor(p, plan, opts)
+	if err != nil {
+		return err
+	}
+	return l.LXC.Create(ctx, p.Name, spec)
 }
 
 // Destroy removes a profile's stopped container.

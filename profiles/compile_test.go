@@ -33,6 +33,7 @@ func testHost() *Host {
 		SessionBus:     "unix:path=/run/user/1001/bus",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",
 		SwapAccounting: true,
+		OverlayOK:      true,
 		LXCBridge:      "lxcbr0",
 	}
 }

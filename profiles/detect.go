@@ -32,6 +32,7 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 		CacheDir:   xdgDir("XDG_CACHE_HOME", ".cache"),
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
+	h.OverlayOK = kernelAtLeast(5, 11)
 	swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
 	h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
 	u, err := user.LookupId(strconv.Itoa(h.UID))
@@ -76,6 +77,17 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 		}
 	}
 	return h, nil
+}
+
+// kernelAtLeast compares the running kernel's version.
+func kernelAtLeast(major, minor int) bool {
+	f := strings.FieldsFunc(readTrim("/proc/sys/kernel/osrelease"), func(r rune) bool { return r == '.' || r == '-' })
+	if len(f) < 2 {
+		return false
+	}
+	ma, _ := strconv.Atoi(f[0])
+	mi, _ := strconv.Atoi(f[1])
+	return ma > major || ma == major && mi >= minor
 }
 
 // detectDevices lists the device nodes present now.

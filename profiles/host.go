@@ -37,6 +37,9 @@ type Host struct {
 	// Cgroup2 is true when the resource controllers live in the unified
 	// hierarchy (cgroup v2); false on v1 or hybrid hosts.
 	Cgroup2 bool
+	// OverlayOK is true when an unprivileged user may mount overlayfs
+	// (Linux 5.11 and later), so clones can be snapshots.
+	OverlayOK bool
 	// SwapAccounting is true when memory cgroups account swap, so a
 	// memory limit can cover swap too.
 	SwapAccounting bool

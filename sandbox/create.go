@@ -12,15 +12,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/lxcage/lxcage/profiles"
 )
 
 // CreateSpec is what Create builds a container from.
 type CreateSpec struct {
-	// Config is the LXC config text; its rootfs path must be the final
-	// Dir(name)/rootfs.
+	// Config is the final LXC config text (its paths name Dir(name)).
 	Config string
+	// BuildConfig renders the config for the container while it is
+	// built in another directory (see profiles.Plan.ConfigAt); nil uses
+	// Config as is.
+	BuildConfig func(dir string) string
 	// Image says where the rootfs comes from.
 	Image profiles.Image
 	// Skeleton is the rootfs of a host image.
@@ -31,50 +36,73 @@ type CreateSpec struct {
 	// Files are written next to the config (name → content), such as
 	// the seccomp policy the config refers to.
 	Files map[string]string
+	// ForceCache makes a download image come from LXC's cache only.
+	ForceCache bool
+	// Snapshot makes a clone an overlay snapshot of its base (the config
+	// says overlay:…); otherwise it is a full copy.
+	Snapshot bool
+	// Provision, when set, runs after the rootfs exists, on the container
+	// under its temporary name (setup steps); an error fails the create.
+	Provision func(ctx context.Context, tmpName string) error
+	// Progress hears what the image tools print, line by line.
+	Progress func(line string)
+	// Replace builds a new container to replace an existing (stopped)
+	// one; the old one is removed only once the new one is complete.
+	Replace bool
 }
 
 // skeletonHashFile records which skeleton a host-image rootfs holds.
 const skeletonHashFile = "lxcage-skeleton"
 
-// Create builds a new container. It builds under a temporary name and
-// renames it into place only when complete, so a failed or interrupted
-// create never leaves a container that looks usable.
+// BuildName is the name a container is built under before it is renamed
+// into place; "_" cannot occur in a profile name, so it never collides.
+func BuildName(name string) string { return name + "_build" }
+
+// Create builds a new container. It builds under BuildName(name) and
+// renames it into place only when complete (rootfs, provisioning,
+// config), so a failed or interrupted create never leaves a container
+// that looks usable; what it made is removed.
 func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err error) {
-	if l.Exists(name) {
+	if l.Exists(name) && !spec.Replace {
 		return fmt.Errorf("create %s: %w", name, ErrExists)
-	}
-	if spec.Image.Type != profiles.ImageHost {
-		return fmt.Errorf("create %s: image type %q is not supported yet; use type = \"host\"", name, spec.Image.Type)
 	}
 	if err := l.ensurePath(); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	final := l.Dir(name)
-	if _, err := os.Lstat(final); err == nil {
+	if _, err := os.Lstat(final); err == nil && !l.Exists(name) {
 		// A directory without a config: debris of an older failure.
 		if err := l.RemoveTree(ctx, final, spec.IDMap); err != nil {
 			return fmt.Errorf("create %s: clear leftover %s: %w", name, final, err)
 		}
 	}
-	tmp, err := os.MkdirTemp(l.Path, "."+name+".creating-")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", name, err)
+	tmpName := BuildName(name)
+	tmp := l.Dir(tmpName)
+	if err := l.discard(ctx, tmpName, spec.IDMap); err != nil {
+		return fmt.Errorf("create %s: clear an interrupted build: %w", name, err)
 	}
 	defer func() {
 		if err != nil {
-			if rerr := l.RemoveTree(context.WithoutCancel(ctx), tmp, spec.IDMap); rerr != nil {
+			cleanup := context.WithoutCancel(ctx)
+			l.Stop(cleanup, tmpName, 0)
+			if rerr := l.discard(cleanup, tmpName, spec.IDMap); rerr != nil {
 				err = errors.Join(err, rerr)
+			}
+			if spec.Image.Type == profiles.ImageClone {
+				l.renameSnapshot(spec.Image.Base, tmpName, "")
 			}
 		}
 	}()
-	if err := os.Chmod(tmp, dirMode); err != nil {
+	buildConfig := spec.Config
+	if spec.BuildConfig != nil {
+		buildConfig = spec.BuildConfig(tmp)
+	}
+	if err := l.buildRootfs(ctx, tmpName, buildConfig, spec); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
-	rootfs := filepath.Join(tmp, "rootfs")
-	if err := os.Mkdir(rootfs, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", name, err)
-	}
-	if err := l.ApplySkeleton(ctx, rootfs, spec); err != nil {
+	// lxc-create hands an image container's directory to the container's
+	// root (mode 0770, the user's group): already closed to others.
+	if err := os.Chmod(tmp, dirMode); err != nil && !errors.Is(err, fs.ErrPermission) {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
 	for f, content := range spec.Files {
@@ -85,11 +113,298 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 			return fmt.Errorf("create %s: %w", name, err)
 		}
 	}
+	if err := WriteFileAtomic(filepath.Join(tmp, "config"), []byte(buildConfig), 0o600); err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	if spec.Provision != nil {
+		if err := spec.Provision(ctx, tmpName); err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+	}
 	if err := WriteFileAtomic(filepath.Join(tmp, "config"), []byte(spec.Config), 0o600); err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
+	var old string
+	if spec.Replace && l.Exists(name) {
+		old = l.Dir(name + "_old")
+		l.discard(ctx, name+"_old", spec.IDMap)
+		if err := os.Rename(final, old); err != nil {
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+	}
 	if err := os.Rename(tmp, final); err != nil {
+		if old != "" {
+			os.Rename(old, final)
+		}
 		return fmt.Errorf("create %s: %w", name, err)
+	}
+	if spec.Image.Type == profiles.ImageClone && spec.Snapshot {
+		// LXC lists a base's snapshots by name; the snapshot was made
+		// under its build name.
+		if err := l.renameSnapshot(spec.Image.Base, tmpName, name); err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+	}
+	if old != "" {
+		if err := l.discard(context.WithoutCancel(ctx), name+"_old", spec.IDMap); err != nil {
+			return fmt.Errorf("rebuild %s: the new container is in place, but removing the old one failed: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// renameSnapshot updates base's list of snapshots after snapshot from
+// was renamed to to ("" removes it from the list).
+func (l *LXC) renameSnapshot(base, from, to string) error {
+	path := filepath.Join(l.Dir(base), "lxc_snapshots")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Pairs of lines: the snapshot's LXC path, then its name.
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var out []string
+	for i := 0; i+1 < len(lines); i += 2 {
+		p, n := lines[i], lines[i+1]
+		if n == from && filepath.Clean(p) == filepath.Clean(l.Path) {
+			if to == "" {
+				continue
+			}
+			n = to
+		}
+		out = append(out, p, n)
+	}
+	if len(out) == 0 {
+		return os.Remove(path)
+	}
+	return WriteFileAtomic(path, []byte(strings.Join(out, "\n")+"\n"), 0o600)
+}
+
+// discard removes a container directory that may hold files of the
+// container's ids.
+func (l *LXC) discard(ctx context.Context, name string, idmap []profiles.IDMapEntry) error {
+	dir := l.Dir(name)
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return l.RemoveTree(ctx, dir, idmap)
+}
+
+// buildRootfs makes the rootfs of container name (its directory must
+// not exist yet) from spec.Image.
+func (l *LXC) buildRootfs(ctx context.Context, name, config string, spec CreateSpec) error {
+	dir := l.Dir(name)
+	switch spec.Image.Type {
+	case profiles.ImageHost, "":
+		if err := os.Mkdir(dir, dirMode); err != nil {
+			return err
+		}
+		rootfs := filepath.Join(dir, "rootfs")
+		if err := os.Mkdir(rootfs, 0o755); err != nil {
+			return err
+		}
+		return l.ApplySkeleton(ctx, rootfs, spec)
+	case profiles.ImageDownload:
+		args := []string{"-t", "download", "--", "-d", spec.Image.Dist, "-r", spec.Image.Release, "-a", orArch(spec.Image.Arch)}
+		if spec.Image.Variant != "" {
+			args = append(args, "--variant", spec.Image.Variant)
+		}
+		if spec.Image.Server != "" {
+			args = append(args, "--server", spec.Image.Server)
+		}
+		if spec.ForceCache {
+			args = append(args, "--force-cache")
+		}
+		if err := l.lxcCreate(ctx, name, config, args, spec.Progress); err != nil {
+			server := orDefault(spec.Image.Server, "images.linuxcontainers.org")
+			return fmt.Errorf("download image %s %s %s from %s: %w", spec.Image.Dist, spec.Image.Release, orArch(spec.Image.Arch), server, err)
+		}
+		return nil
+	case profiles.ImageLocal:
+		args := []string{"-t", "local", "--", "--metadata", spec.Image.Metadata, "--fstree", spec.Image.Rootfs}
+		if err := l.lxcCreate(ctx, name, config, args, spec.Progress); err != nil {
+			return fmt.Errorf("import local image %s: %w", spec.Image.Rootfs, err)
+		}
+		return nil
+	case profiles.ImageDebootstrap:
+		return l.debootstrap(ctx, dir, spec)
+	case profiles.ImageClone:
+		return l.clone(ctx, name, spec)
+	}
+	return fmt.Errorf("unknown image type %q", spec.Image.Type)
+}
+
+func orArch(a string) string {
+	if a == "" {
+		return "amd64"
+	}
+	return a
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// lxcCreate runs lxc-create with a template, streaming its output to
+// progress. LXC is given only the container's id map (so the image is
+// unpacked with the container's ids) and makes the rootfs where it likes;
+// lxcage writes the real config afterwards.
+func (l *LXC) lxcCreate(ctx context.Context, name, config string, tmplArgs []string, progress func(string)) error {
+	cf, err := os.CreateTemp("", "lxcage-create-*.conf")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(cf.Name())
+	for _, line := range strings.Split(config, "\n") {
+		if strings.HasPrefix(line, "lxc.idmap") {
+			cf.WriteString(line + "\n")
+		}
+	}
+	cf.Close()
+	args := append(l.args(name, "-f", cf.Name()), tmplArgs...)
+	return l.stream(ctx, progress, "lxc-create", args...)
+}
+
+// stream runs a long tool, passing each output line to progress and
+// keeping the last lines for the error.
+func (l *LXC) stream(ctx context.Context, progress func(string), name string, args ...string) error {
+	cmd := l.Runner.Command(name, args...)
+	tail := &lineTail{max: 15, progress: progress}
+	cmd.Stdout, cmd.Stderr = tail, tail
+	if err := cmd.Start(); err != nil {
+		return &ToolError{Tool: name, Args: args, Err: err}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return &ToolError{Tool: name, Args: args, Err: err, Stderr: tail.String()}
+		}
+		return nil
+	case <-ctx.Done():
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		return fmt.Errorf("%s: %w", name, ctx.Err())
+	}
+}
+
+// lineTail splits output into lines for a progress callback and keeps
+// the last max of them.
+type lineTail struct {
+	mu       sync.Mutex
+	max      int
+	partial  []byte
+	lines    []string
+	progress func(string)
+}
+
+func (t *lineTail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.partial = append(t.partial, p...)
+	for {
+		i := bytes.IndexAny(t.partial, "\r\n")
+		if i < 0 {
+			break
+		}
+		line := strings.TrimSpace(string(t.partial[:i]))
+		t.partial = t.partial[i+1:]
+		if line == "" {
+			continue
+		}
+		t.lines = append(t.lines, line)
+		if len(t.lines) > t.max {
+			t.lines = t.lines[1:]
+		}
+		if t.progress != nil {
+			t.progress(line)
+		}
+	}
+	return len(p), nil
+}
+
+func (t *lineTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(append(t.lines, string(t.partial)), "\n")
+}
+
+// ubuntuSuites are the Ubuntu releases debootstrap can build (from
+// archive.ubuntu.com, with Ubuntu's keyring).
+var ubuntuSuites = map[string]bool{"bionic": true, "focal": true, "jammy": true, "noble": true, "oracular": true, "plucky": true, "questing": true}
+
+// debootstrap runs debootstrap's first stage unprivileged: inside a user
+// namespace with the container's id map, so the files get the ids they
+// will have in the container (the second stage runs inside it, as a
+// setup step). container=lxc tells debootstrap not to make device nodes.
+func (l *LXC) debootstrap(ctx context.Context, dir string, spec CreateSpec) error {
+	if err := os.Mkdir(dir, dirMode); err != nil {
+		return err
+	}
+	bin := "/usr/sbin/debootstrap"
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("image type debootstrap needs debootstrap (apt-get install debootstrap)")
+	}
+	im := spec.Image
+	mirror := im.Mirror
+	var extra []string
+	if mirror == "" {
+		mirror = "http://deb.debian.org/debian/"
+		if ubuntuSuites[im.Suite] {
+			mirror = "http://archive.ubuntu.com/ubuntu/"
+		}
+	}
+	if ubuntuSuites[im.Suite] {
+		if k := "/usr/share/keyrings/ubuntu-archive-keyring.gpg"; fileExists(k) {
+			extra = append(extra, "--keyring="+k)
+		}
+	}
+	args := append(usernsArgs(spec.IDMap), "--", "env", "container=lxc", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", bin, "--foreign",
+		"--variant="+orDefault(im.Variant, "minbase"), "--arch="+orArch(im.Arch))
+	if len(im.Components) > 0 {
+		args = append(args, "--components="+strings.Join(im.Components, ","))
+	}
+	args = append(args, extra...)
+	// debootstrap takes no "--"; the suite is validated to start with a
+	// letter or digit.
+	args = append(args, im.Suite, filepath.Join(dir, "rootfs"), mirror)
+	if err := l.stream(ctx, spec.Progress, "lxc-usernsexec", args...); err != nil {
+		return fmt.Errorf("debootstrap %s from %s: %w", im.Suite, mirror, err)
+	}
+	return nil
+}
+
+// clone makes container name a copy of the base profile's container: an
+// overlay snapshot where the kernel lets users mount overlayfs (the base
+// stays the lower layer, so ten apps share one image), else a full copy.
+func (l *LXC) clone(ctx context.Context, name string, spec CreateSpec) error {
+	base := spec.Image.Base
+	if !l.Exists(base) {
+		return fmt.Errorf("clone of %s: create the base first (lxcage create %s)", base, base)
+	}
+	if st, err := l.State(ctx, base); err == nil && st == Running {
+		return fmt.Errorf("clone of %s: the base container is running; stop it first (lxcage stop %s)", base, base)
+	}
+	args := l.args(base, "-N", name)
+	if spec.Snapshot {
+		args = append(args, "-s", "-B", "overlayfs")
+	} else if spec.Progress != nil {
+		spec.Progress("this kernel does not let users mount overlayfs: making a full copy of " + base)
+	}
+	if err := l.stream(ctx, spec.Progress, "lxc-copy", args...); err != nil {
+		return fmt.Errorf("clone %s: %w", base, err)
 	}
 	return nil
 }

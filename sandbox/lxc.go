@@ -167,6 +167,14 @@ func (l *LXC) Destroy(ctx context.Context, name string) error {
 	if !l.Exists(name) {
 		return nil
 	}
+	if b, _ := os.ReadFile(filepath.Join(l.Dir(name), "lxc_snapshots")); len(strings.TrimSpace(string(b))) > 0 {
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var clones []string
+		for i := 1; i < len(lines); i += 2 {
+			clones = append(clones, lines[i])
+		}
+		return fmt.Errorf("destroy %s: other containers are snapshots of it (%s); destroy those first", name, strings.Join(clones, ", "))
+	}
 	if _, err := l.Runner.Run(ctx, nil, "lxc-destroy", l.args(name)...); err != nil {
 		return fmt.Errorf("destroy %s: %w", name, err)
 	}

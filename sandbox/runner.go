@@ -68,7 +68,7 @@ type ExecRunner struct {
 
 func (r ExecRunner) env() []string {
 	env := []string{"LC_ALL=C"}
-	for _, k := range []string{"PATH", "HOME", "USER", "LOGNAME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
+	for _, k := range []string{"PATH", "HOME", "USER", "LOGNAME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS", "LXC_CACHE_PATH", "http_proxy", "https_proxy", "no_proxy"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

@@ -32,7 +32,18 @@ SIGINT, SIGTERM and SIGHUP are passed on to the app.`,
 		{name: "status", args: "[NAME]", short: "container state, init PID, and the launches holding it", run: cmdStatus},
 		{name: "list", short: "profiles with their container state", run: cmdList},
 		{name: "compile", args: "NAME", short: "print the LXC config a profile compiles to", run: cmdCompile},
-		{name: "create", args: "NAME", short: "build a profile's container", run: cmdCreate},
+		{name: "create", args: "NAME", short: "build a profile's container (image, then [setup]) with progress", run: cmdCreate,
+			long: `Builds the container under a temporary name and renames it into place only
+when complete; a failed or interrupted create (Ctrl-C) removes what it made.
+A failed setup step is reported with its command, exit status and last lines.`,
+			flags: func(fs *flag.FlagSet) {
+				fs.Bool("force-cache", false, "download images: use LXC's cache only (offline)")
+			}},
+		{name: "upgrade", args: "NAME", short: "update the distribution inside a stopped container (apt-get dist-upgrade …)", run: cmdUpgrade},
+		{name: "rebuild", args: "NAME", short: "build the container afresh from the profile (data in [[share]] stays)", run: cmdRebuild,
+			flags: func(fs *flag.FlagSet) {
+				fs.Bool("force-cache", false, "download images: use LXC's cache only (offline)")
+			}},
 		{name: "destroy", args: "NAME", short: "remove a profile's (stopped) container", run: cmdDestroy},
 		{name: "new", args: "NAME --preset PRESET", short: "write a profile from a preset (see lxcage presets)", run: cmdNew,
 			flags: func(fs *flag.FlagSet) {
@@ -236,7 +247,7 @@ func cmdCompile(e *env, _ *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func cmdCreate(e *env, _ *flag.FlagSet, args []string) error {
+func cmdCreate(e *env, fs *flag.FlagSet, args []string) error {
 	name, err := oneName(args, "profile name")
 	if err != nil {
 		return err
@@ -249,10 +260,51 @@ func cmdCreate(e *env, _ *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := l.Create(e.ctx, p); err != nil {
+	if err := l.Create(e.ctx, p, launcher.BuildOptions{ForceCache: flagBool(fs, "force-cache")}); err != nil {
 		return err
 	}
+	e.progress().Done()
 	fmt.Fprintf(e.stdout, "created container %s in %s\n", name, l.LXC.Dir(name))
+	return nil
+}
+
+// loadForBuild loads the one profile named in args and the launcher.
+func loadForBuild(e *env, args []string) (*profiles.Profile, *launcher.Launcher, error) {
+	name, err := oneName(args, "profile name")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := e.loadProfile(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := e.setup()
+	return p, l, err
+}
+
+func cmdUpgrade(e *env, _ *flag.FlagSet, args []string) error {
+	p, l, err := loadForBuild(e, args)
+	if err != nil {
+		return err
+	}
+	if err := l.Upgrade(e.ctx, p); err != nil {
+		return err
+	}
+	e.progress().Done()
+	fmt.Fprintf(e.stdout, "upgraded %s\n", p.Name)
+	return nil
+}
+
+func cmdRebuild(e *env, fs *flag.FlagSet, args []string) error {
+	p, l, err := loadForBuild(e, args)
+	if err != nil {
+		return err
+	}
+	if err := l.Rebuild(e.ctx, p, launcher.BuildOptions{ForceCache: flagBool(fs, "force-cache")}); err != nil {
+		return err
+	}
+	e.progress().Done()
+	fmt.Fprintf(e.stdout, "rebuilt %s; its own files were replaced, shares kept\n", p.Name)
 	return nil
 }
 
@@ -277,7 +329,7 @@ func cmdNew(e *env, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	preset := fs.Lookup("preset").Value.String()
-	force := fs.Lookup("force").Value.String() == "true"
+	force := flagBool(fs, "force")
 	if preset == "" {
 		return usageError{"--preset is required; presets: " + strings.Join(assets.Presets(), ", ")}
 	}
@@ -370,7 +422,7 @@ func cmdImport(e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if fs.Lookup("print").Value.String() == "true" {
+	if flagBool(fs, "print") {
 		_, err := e.stdout.Write(out)
 		return err
 	}
@@ -378,7 +430,7 @@ func cmdImport(e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	path, err := profiles.WriteFile(dir, name, out, fs.Lookup("force").Value.String() == "true")
+	path, err := profiles.WriteFile(dir, name, out, flagBool(fs, "force"))
 	if err != nil {
 		return err
 	}

@@ -116,6 +116,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	e.cmd, e.args = c.name, fs.Args()
 	err := c.run(e, fs, fs.Args())
+	if e.bar != nil {
+		e.bar.Done()
+	}
 	var ee exitError
 	var ue usageError
 	switch {
@@ -235,6 +238,7 @@ type env struct {
 	notes notes
 
 	launcher *launcher.Launcher
+	bar      *progressBar
 }
 
 func (e *env) globalFlags(fs *flag.FlagSet) {
@@ -311,11 +315,19 @@ func (e *env) setup() (*launcher.Launcher, error) {
 		Stdout: e.stdout,
 		Stderr: e.stderr,
 		Progress: func(msg string) {
-			fmt.Fprintf(e.stderr, "lxcage: %s\n", msg)
+			e.progress().Message(msg)
 			e.setupProgress(msg)
 		},
 	}
 	return e.launcher, nil
+}
+
+// progress is the progress display on stderr.
+func (e *env) progress() *progressBar {
+	if e.bar == nil {
+		e.bar = newProgressBar(e.stderr)
+	}
+	return e.bar
 }
 
 // report prints an error for the user, and also sends it as a desktop

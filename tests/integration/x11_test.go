@@ -30,21 +30,36 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// topWindows returns the root's children with their WM_NAME.
+// topWindows returns the root's children with their names: WM_NAME in
+// whatever encoding, or _NET_WM_NAME (UTF-8), which Chromium and GTK set.
 func topWindows(c *xgb.Conn) map[xproto.Window]string {
 	root := xproto.Setup(c).DefaultScreen(c).Root
 	tree, err := xproto.QueryTree(c, root).Reply()
 	if err != nil {
 		return nil
 	}
+	netName := internAtom(c, "_NET_WM_NAME")
 	out := map[xproto.Window]string{}
 	for _, w := range tree.Children {
-		p, err := xproto.GetProperty(c, false, w, xproto.AtomWmName, xproto.AtomString, 0, 256).Reply()
-		if err == nil && p.ValueLen > 0 {
-			out[w] = string(p.Value)
+		for _, atom := range []xproto.Atom{xproto.AtomWmName, netName} {
+			if atom == 0 {
+				continue
+			}
+			p, err := xproto.GetProperty(c, false, w, atom, xproto.GetPropertyTypeAny, 0, 1024).Reply()
+			if err == nil && p.ValueLen > 0 {
+				out[w] += string(p.Value) + "\n"
+			}
 		}
 	}
 	return out
+}
+
+func internAtom(c *xgb.Conn, name string) xproto.Atom {
+	r, err := xproto.InternAtom(c, true, uint16(len(name)), name).Reply()
+	if err != nil {
+		return 0
+	}
+	return r.Atom
 }
 
 // waitWindow polls (every 20 ms) for a top-level window whose name
@@ -80,5 +95,22 @@ func killClient(t testing.TB, c *xgb.Conn, w xproto.Window) {
 	t.Helper()
 	if err := xproto.KillClientChecked(c, uint32(w)).Check(); err != nil {
 		t.Fatalf("kill client: %v", err)
+	}
+}
+
+// closeWindow asks a window's client to close it, as a window manager's
+// close button does (WM_DELETE_WINDOW), so the app shuts down cleanly.
+func closeWindow(t testing.TB, c *xgb.Conn, w xproto.Window) {
+	t.Helper()
+	protocols, del := internAtom(c, "WM_PROTOCOLS"), internAtom(c, "WM_DELETE_WINDOW")
+	if protocols == 0 || del == 0 {
+		t.Fatal("no WM_PROTOCOLS atom")
+	}
+	ev := xproto.ClientMessageEvent{
+		Format: 32, Window: w, Type: protocols,
+		Data: xproto.ClientMessageDataUnionData32New([]uint32{uint32(del), uint32(xproto.TimeCurrentTime), 0, 0, 0}),
+	}
+	if err := xproto.SendEventChecked(c, false, w, xproto.EventMaskNoEvent, string(ev.Bytes())).Check(); err != nil {
+		t.Fatalf("close window: %v", err)
 	}
 }

@@ -1,0 +1,349 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+// SetupError is a failed provisioning step, with what it printed last.
+type SetupError struct {
+	Step, Steps int
+	Name        string
+	Argv        []string
+	Status      int
+	Tail        string
+	Log         string
+	Err         error
+}
+
+func (e *SetupError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "setup step %d of %d (%s) failed: %s", e.Step, e.Steps, e.Name, shellQuote(e.Argv))
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	} else {
+		fmt.Fprintf(&b, " exited with status %d", e.Status)
+	}
+	if e.Tail != "" {
+		b.WriteString("\nlast lines of its output:\n" + e.Tail)
+	}
+	if e.Log != "" {
+		b.WriteString("\nfull output: " + e.Log)
+	}
+	return b.String()
+}
+
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// shellQuote renders argv for a human, quoting what needs it.
+func shellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]{}~#") {
+			q[i] = a
+			continue
+		}
+		if len(a) > 60 {
+			a = a[:57] + "…"
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+// BuildOptions tune a create.
+type BuildOptions struct {
+	// ForceCache takes a download image from LXC's cache only (offline).
+	ForceCache bool
+}
+
+// createSpecFor is the full spec of p's container: rootfs, config, and
+// the provisioning that runs [setup] in it before it is renamed into
+// place.
+func (l *Launcher) createSpecFor(p *profiles.Profile, plan *profiles.Plan, opts BuildOptions) (sandbox.CreateSpec, error) {
+	spec := createSpec(p, plan)
+	spec.ForceCache = opts.ForceCache
+	spec.Snapshot = plan.RootfsLower != ""
+	spec.Progress = l.Progress
+	if p.Image.Type == profiles.ImageHost && len(p.Setup.Packages)+len(p.Setup.Debs)+len(p.Setup.URLs)+len(p.Setup.Run) == 0 {
+		return spec, nil // a host image needs no provisioning
+	}
+	build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
+	if err != nil {
+		return spec, err
+	}
+	spec.BuildConfig = build.ConfigAt
+	spec.Provision = func(ctx context.Context, tmpName string) error {
+		return l.provision(ctx, p, build, tmpName, func(pm string) ([]profiles.SetupStep, error) {
+			return profiles.SetupSteps(p, pm, plan.Attach.UID, plan.Attach.GID, "/etc/resolv.conf")
+		})
+	}
+	return spec, nil
+}
+
+// provision starts the container being built (with the build config: the
+// host's network, none of the app's access), runs the steps as root in
+// it, and stops it.
+func (l *Launcher) provision(ctx context.Context, p *profiles.Profile, build *profiles.Plan, name string, steps func(pm string) ([]profiles.SetupStep, error)) (err error) {
+	if err := os.MkdirAll(build.RunDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(l.logFile(build)), 0o700); err != nil {
+		return err
+	}
+	if err := l.ensureCgroups(ctx, p.Name); err != nil {
+		return err
+	}
+	logOffset := fileSize(l.logFile(build))
+	if err := l.LXC.Start(ctx, name); err != nil {
+		return l.startError(name, build, err, logOffset)
+	}
+	defer func() {
+		if serr := l.LXC.Stop(context.WithoutCancel(ctx), name, 0); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	pm, err := l.detectPM(ctx, name)
+	if err != nil {
+		return err
+	}
+	list, err := steps(pm)
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(filepath.Dir(l.logFile(build)), p.Name+"-setup.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("setup log: %w", err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "\n=== lxcage: provisioning %s, %s\n", p.Name, time.Now().Format(time.RFC3339))
+	rootfs := filepath.Join(l.LXC.Dir(name), "rootfs")
+	for i, st := range list {
+		l.progress("(%d/%d) %s", i+1, len(list), st.Name)
+		fmt.Fprintf(logf, "\n=== step %d/%d: %s\n$ %s\n", i+1, len(list), st.Name, shellQuote(st.Argv))
+		if err := l.runStep(ctx, name, st, logf, rootfs, i+1, len(list)); err != nil {
+			var se *SetupError
+			if errors.As(err, &se) {
+				se.Step, se.Steps, se.Log = i+1, len(list), logPath
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// rootEnv is the environment of setup commands.
+var rootEnv = []string{
+	"PATH=" + profiles.DefaultPath, "HOME=/root", "LANG=C.UTF-8", "TERM=dumb",
+	"DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true",
+}
+
+// detectPM asks the image which package manager it has.
+func (l *Launcher) detectPM(ctx context.Context, name string) (string, error) {
+	var out bytes.Buffer
+	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Argv: profiles.DetectPMScript})
+	cmd.Stdout = &out
+	if err := runCtx(ctx, cmd); err != nil {
+		return "", fmt.Errorf("look for a package manager in the image: %w", err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// runStep runs one setup step as root, its output to the log (and the
+// last lines kept for the error). Downloads report their size as they go.
+func (l *Launcher) runStep(ctx context.Context, name string, st profiles.SetupStep, log io.Writer, rootfs string, n, total int) error {
+	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Cwd: "/root", Argv: st.Argv})
+	tail := &tailBuffer{max: 20}
+	w := io.MultiWriter(log, tail)
+	cmd.Stdout, cmd.Stderr = w, w
+	if st.StdinFile != "" {
+		f, err := os.Open(expandHome(st.StdinFile))
+		if err != nil {
+			return &SetupError{Name: st.Name, Argv: st.Argv, Err: err}
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	stop := l.watchDownload(st, rootfs, n, total)
+	err := runCtx(ctx, cmd)
+	stop()
+	if err != nil {
+		se := &SetupError{Name: st.Name, Argv: st.Argv, Tail: tail.String()}
+		if code, _ := exitStatus(err); code > 0 && ctx.Err() == nil {
+			se.Status = code
+		} else {
+			se.Err = err
+		}
+		return se
+	}
+	return nil
+}
+
+// watchDownload reports the size of a file a download step is writing
+// (the rootfs is readable from the host) until stop is called.
+func (l *Launcher) watchDownload(st profiles.SetupStep, rootfs string, n, total int) (stop func()) {
+	if len(st.Argv) < 6 || !strings.HasPrefix(st.Name, "download ") {
+		return func() {}
+	}
+	part := filepath.Join(rootfs, st.Argv[5]+".part")
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if fi, err := os.Stat(part); err == nil {
+					l.progress("(%d/%d) %s: %.1f MB", n, total, st.Name, float64(fi.Size())/1e6)
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// runCtx runs cmd, killing it when ctx ends (the caller stops the
+// container, which ends the command inside: killing lxc-attach does not).
+func runCtx(ctx context.Context, cmd *exec.Cmd) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// tailBuffer keeps the last max lines written to it.
+type tailBuffer struct {
+	mu    sync.Mutex
+	max   int
+	buf   []byte
+	lines []string
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	for {
+		i := bytes.IndexByte(t.buf, '\n')
+		if i < 0 {
+			break
+		}
+		t.lines = append(t.lines, strings.TrimRight(string(t.buf[:i]), "\r"))
+		t.buf = t.buf[i+1:]
+		if len(t.lines) > t.max {
+			t.lines = t.lines[1:]
+		}
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := t.lines
+	if len(t.buf) > 0 {
+		lines = append(append([]string(nil), lines...), string(t.buf))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}
+
+// Upgrade updates the distribution inside p's stopped container, with
+// the host's network, as the article's API example does.
+func (l *Launcher) Upgrade(ctx context.Context, p *profiles.Profile) error {
+	if p.Image.Type == profiles.ImageHost {
+		return fmt.Errorf("upgrade %s: a host-image container runs your own /usr; upgrade the host instead", p.Name)
+	}
+	st, err := l.state(p.Name)
+	if err != nil {
+		return err
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	if s, err := l.LXC.State(ctx, p.Name); err != nil {
+		return err
+	} else if s == sandbox.NotCreated {
+		return fmt.Errorf("upgrade %s: the container does not exist (lxcage create %s)", p.Name, p.Name)
+	} else if s != sandbox.Stopped {
+		return fmt.Errorf("upgrade %s: it is %s; stop it first (lxcage stop %s)", p.Name, strings.ToLower(string(s)), p.Name)
+	}
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
+	build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
+	if err != nil {
+		return err
+	}
+	if _, err := l.LXC.WriteConfig(p.Name, build.Config.String()); err != nil {
+		return err
+	}
+	// Whatever happens, the container goes back to its own config.
+	defer l.LXC.WriteConfig(p.Name, plan.Config.String())
+	return l.provision(ctx, p, build, p.Name, profiles.UpgradeSteps)
+}
+
+// Rebuild builds p's container afresh and replaces the old one only when
+// the new one is complete; data in [[share]] directories stays, the old
+// container's own files (its home included) go.
+func (l *Launcher) Rebuild(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
+	st, err := l.state(p.Name)
+	if err != nil {
+		return err
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	if s, err := l.LXC.State(ctx, p.Name); err != nil {
+		return err
+	} else if s == sandbox.Running {
+		return fmt.Errorf("rebuild %s: it is running; stop it first (lxcage stop %s)", p.Name, p.Name)
+	}
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
+	spec, err := l.createSpecFor(p, plan, opts)
+	if err != nil {
+		return err
+	}
+	spec.Replace = true
+	return l.LXC.Create(ctx, p.Name, spec)
+}

@@ -1,0 +1,203 @@
+package profiles
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// SetupStep is one command run as root inside a container being built.
+type SetupStep struct {
+	// Name says what the step does, for progress and errors.
+	Name string
+	// Argv is the command; never a shell string built from profile
+	// values (fixed scripts take values as positional parameters).
+	Argv []string
+	// StdinFile, when set, is a host file fed to the command's stdin (a
+	// .deb copied in).
+	StdinFile string
+	// Network is true when the step needs the network.
+	Network bool
+}
+
+// Package managers Setup knows.
+const (
+	PMApt = "apt"
+	PMDnf = "dnf"
+	PMApk = "apk"
+)
+
+// DetectPMScript prints the package manager of an image: apt, dnf, apk or
+// nothing.
+var DetectPMScript = []string{"/bin/sh", "-c", `if command -v apt-get >/dev/null; then echo apt; elif command -v dnf >/dev/null; then echo dnf; elif command -v apk >/dev/null; then echo apk; fi`}
+
+// accountScript makes the app's account with the caller's uid and gid,
+// dropping any account or group of the image that holds the name or the
+// ids (Ubuntu images ship "ubuntu" with uid 1000), and its home.
+const accountScript = `set -e
+u=$1 uid=$2 gid=$3 home=$4
+for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
+	[ -f "$f" ] || continue
+	awk -F: -v u="$u" -v id="$uid" -v g="$gid" -v f="$f" '
+		f ~ /passwd$/ && ($1 == u || $3 == id) { next }
+		f ~ /group$/ && ($1 == u || $3 == g) { next }
+		f ~ /(shadow|gshadow)$/ && $1 == u { next }
+		{ print }' "$f" > "$f.lxcage" && cat "$f.lxcage" > "$f" && rm -f "$f.lxcage"
+done
+echo "$u:x:$uid:$gid:$u:$home:/bin/sh" >> /etc/passwd
+echo "$u:x:$gid:" >> /etc/group
+[ -f /etc/shadow ] && echo "$u:*:19000:0:99999:7:::" >> /etc/shadow
+[ -f /etc/gshadow ] && echo "$u:!::" >> /etc/gshadow
+mkdir -p "$home"
+chown "$uid:$gid" "$home"
+chmod 700 "$home"`
+
+// noServicesScript keeps package installs from starting services in a
+// container that has no init system running them.
+const noServicesScript = `printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d`
+
+// resolvScript gives the build container the host's DNS setup (it shares
+// the host's network while it is built), replacing a symlink into a
+// resolver the container does not run.
+const resolvScript = `rm -f /etc/resolv.conf && cat > /etc/resolv.conf`
+
+// SetupSteps lists the steps that provision a freshly created container
+// for p: DNS, the user account, packages, local .debs, downloads, the
+// profile's own commands. pm is the image's package manager ("" for none).
+func SetupSteps(p *Profile, pm string, uid, gid int, resolvConf string) ([]SetupStep, error) {
+	q := *p
+	q.Defaults()
+	s := q.Setup
+	var steps []SetupStep
+	if resolvConf != "" {
+		steps = append(steps, SetupStep{Name: "network configuration", Argv: []string{"/bin/sh", "-c", resolvScript}, StdinFile: resolvConf})
+	}
+	if q.Image.Type == ImageDebootstrap {
+		// debootstrap's first stage ran on the host, unprivileged; the
+		// second configures the packages inside.
+		steps = append(steps, SetupStep{Name: "debootstrap second stage", Argv: []string{"/debootstrap/debootstrap", "--second-stage"}})
+	}
+	steps = append(steps, SetupStep{
+		Name: "account " + q.User,
+		Argv: []string{"/bin/sh", "-c", accountScript, "lxcage", q.User, strconv.Itoa(uid), strconv.Itoa(gid), q.Home()},
+	})
+	needPM := len(s.Packages) > 0 || len(s.Debs) > 0 || hasDebURL(s.URLs)
+	if needPM && pm == "" {
+		return nil, &Error{File: p.Name + Ext, Key: "setup", Msg: "the image has no package manager lxcage knows (apt, dnf or apk)", Fix: "install what the app needs with [setup] run, or choose another image"}
+	}
+	if (len(s.Debs) > 0 || hasDebURL(s.URLs)) && pm != PMApt {
+		return nil, &Error{File: p.Name + Ext, Key: "setup.debs", Msg: ".deb packages need an apt-based image (Debian, Ubuntu)", Fix: "choose a Debian or Ubuntu image"}
+	}
+	if pm == PMApt && needPM {
+		steps = append(steps, SetupStep{Name: "no services during setup", Argv: []string{"/bin/sh", "-c", noServicesScript}})
+		steps = append(steps, SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true})
+	}
+	if len(s.Packages) > 0 {
+		var argv []string
+		switch pm {
+		case PMApt:
+			argv = []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--"}
+		case PMDnf:
+			argv = []string{"dnf", "-y", "install", "--"}
+		case PMApk:
+			argv = []string{"apk", "add", "--no-cache", "--"}
+		}
+		steps = append(steps, SetupStep{Name: "packages " + strings.Join(s.Packages, " "), Argv: append(argv, s.Packages...), Network: true})
+	}
+	for i, d := range s.Debs {
+		inside := fmt.Sprintf("/var/cache/lxcage/deb-%d.deb", i)
+		steps = append(steps,
+			SetupStep{Name: "copy " + path.Base(d), Argv: []string{"/bin/sh", "-c", `mkdir -p /var/cache/lxcage && cat > "$1"`, "lxcage", inside}, StdinFile: d},
+			SetupStep{Name: "install " + path.Base(d), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true},
+		)
+	}
+	for i, u := range s.URLs {
+		inside := fmt.Sprintf("/var/cache/lxcage/url-%d-%s", i, urlBase(u.URL))
+		steps = append(steps, SetupStep{
+			Name:    "download " + u.URL,
+			Argv:    []string{"/bin/sh", "-c", downloadScript, "lxcage", u.URL, inside, u.SHA256},
+			Network: true,
+		})
+		if strings.HasSuffix(inside, ".deb") {
+			steps = append(steps, SetupStep{Name: "install " + urlBase(u.URL), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true})
+		}
+	}
+	for _, argv := range s.Run {
+		steps = append(steps, SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
+	}
+	if pm == PMApt && needPM {
+		steps = append(steps, SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
+	}
+	return steps, nil
+}
+
+// downloadScript fetches a URL inside the container and checks its
+// sha256 before keeping it.
+const downloadScript = `set -e
+url=$1 out=$2 sum=$3
+mkdir -p "$(dirname "$out")"
+if command -v curl >/dev/null; then curl -fsSL -o "$out.part" -- "$url"
+elif command -v wget >/dev/null; then wget -q -O "$out.part" -- "$url"
+else echo "setup.urls needs curl or wget in the image: add one to setup.packages" >&2; exit 2; fi
+echo "$sum  $out.part" | sha256sum -c - >/dev/null || { echo "sha256 mismatch for $url" >&2; rm -f "$out.part"; exit 3; }
+mv "$out.part" "$out"`
+
+func hasDebURL(us []URL) bool {
+	for _, u := range us {
+		if strings.HasSuffix(urlBase(u.URL), ".deb") {
+			return true
+		}
+	}
+	return false
+}
+
+// urlBase is the file name of a URL, safe as a file name.
+func urlBase(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	b := path.Base(u)
+	var out strings.Builder
+	for _, r := range b {
+		if r == '.' || r == '-' || r == '_' || r == '+' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			out.WriteRune(r)
+		}
+	}
+	if out.Len() == 0 || strings.HasPrefix(out.String(), ".") {
+		return "file" + out.String()
+	}
+	return out.String()
+}
+
+// UpgradeSteps are `lxcage upgrade`: the distribution's updates, as the
+// LXC 1.0 article's API example does (apt-get update && dist-upgrade).
+func UpgradeSteps(pm string) ([]SetupStep, error) {
+	switch pm {
+	case PMApt:
+		return []SetupStep{
+			{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
+			{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
+			{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true},
+			{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
+		}, nil
+	case PMDnf:
+		return []SetupStep{{Name: "upgrade", Argv: []string{"dnf", "-y", "upgrade"}, Network: true}}, nil
+	case PMApk:
+		return []SetupStep{{Name: "upgrade", Argv: []string{"apk", "upgrade", "--no-cache"}, Network: true}}, nil
+	}
+	return nil, fmt.Errorf("the image has no package manager lxcage knows (apt, dnf or apk)")
+}
+
+// BuildProfile is the profile a container is built and upgraded with: the
+// host's network (setup needs it even when the app runs offline), and
+// none of the app's access — no display, sound, devices or shares.
+func BuildProfile(p *Profile) *Profile {
+	q := *p
+	q.Defaults()
+	q.Access = Access{Network: NetworkHost, DBus: DBusNone}
+	q.Shares = nil
+	q.Limits = Limits{}
+	q.Mode = ModeApp
+	return &q
+}

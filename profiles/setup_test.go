@@ -1,0 +1,96 @@
+package profiles
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSetupStepsOrderAndArgv(t *testing.T) {
+	p, err := Parse("app", "app.toml", []byte(`command = ["x"]
+user = "chris"
+[image]
+type = "debootstrap"
+suite = "bookworm"
+[setup]
+packages = ["ca-certificates", "curl"]
+debs = ["~/Downloads/a b.deb"]
+urls = [{ url = "https://example.org/x/tool.deb?v=1", sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }]
+run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := SetupSteps(p, PMApt, 1001, 1002, "/etc/resolv.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.Name)
+	}
+	want := "network configuration|debootstrap second stage|account chris|no services during setup|package lists|packages ca-certificates curl|copy a b.deb|install a b.deb|download https://example.org/x/tool.deb?v=1|install tool.deb|run sh -c echo $HOME; rm -rf /tmp/x|clean up"
+	if got := strings.Join(names, "|"); got != want {
+		t.Errorf("steps:\n%s\nwant:\n%s", got, want)
+	}
+	acct := steps[2].Argv
+	if acct[len(acct)-4] != "chris" || acct[len(acct)-3] != "1001" || acct[len(acct)-2] != "1002" || acct[len(acct)-1] != "/home/chris" {
+		t.Errorf("account argv %q", acct)
+	}
+	// Values travel as argv, never inside a script.
+	for _, s := range steps {
+		if s.Argv[0] == "/bin/sh" && strings.Contains(s.Argv[2], "example.org") {
+			t.Errorf("a profile value is inside a script: %q", s.Argv[2])
+		}
+	}
+	if steps[6].StdinFile != "~/Downloads/a b.deb" {
+		t.Errorf("deb copy reads %q", steps[6].StdinFile)
+	}
+	if !strings.HasSuffix(steps[8].Argv[len(steps[8].Argv)-2], "url-0-tool.deb") {
+		t.Errorf("download target %q", steps[8].Argv)
+	}
+}
+
+func TestSetupStepsNeedAKnownPackageManager(t *testing.T) {
+	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\npackages = [\"foo\"]\n"))
+	if _, err := SetupSteps(p, "", 1, 1, ""); err == nil || !strings.Contains(err.Error(), "package manager") {
+		t.Errorf("no package manager: %v", err)
+	}
+	p, _ = Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\ndebs = [\"/a.deb\"]\n"))
+	if _, err := SetupSteps(p, PMApk, 1, 1, ""); err == nil || !strings.Contains(err.Error(), "apt") {
+		t.Errorf("debs on apk: %v", err)
+	}
+	for _, pm := range []string{PMApt, PMDnf, PMApk} {
+		p, _ = Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\npackages = [\"foo\"]\n"))
+		steps, err := SetupSteps(p, pm, 1, 1, "")
+		if err != nil || !strings.Contains(strings.Join(steps[len(steps)-1].Argv, " ")+strings.Join(steps[len(steps)-2].Argv, " "), "foo") {
+			t.Errorf("%s: %v %+v", pm, err, steps)
+		}
+	}
+}
+
+func TestBuildProfileHasNetworkAndNoAccess(t *testing.T) {
+	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\nmode = \"system\"\n[access]\nx11 = true\npulseaudio = true\n[[share]]\nhost = \"/tmp\"\n[limits]\nmemory = \"64M\"\n"))
+	b := BuildProfile(p)
+	if b.Access.Network != NetworkHost || b.Access.X11.On() || b.Access.PulseAudio || len(b.Shares) != 0 || b.Limits.Memory != "" || b.Mode != ModeApp {
+		t.Errorf("build profile %+v", b)
+	}
+	if p.Access.Network != "off" || !p.Access.X11.On() {
+		t.Error("BuildProfile changed the original")
+	}
+}
+
+func TestConfigAtMovesContainerPaths(t *testing.T) {
+	h := testHost()
+	p, _ := Parse("web", "web.toml", []byte("command = [\"x\"]\n[image]\ntype = \"clone\"\nbase = \"base\"\n"))
+	plan, err := Compile(p, h, testKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := plan.ConfigAt(h.LXCPath + "/web_build")
+	if !strings.Contains(c, "lxc.rootfs.path = overlay:"+h.LXCPath+"/base/rootfs:"+h.LXCPath+"/web_build/delta0\n") {
+		t.Errorf("rootfs not moved:\n%s", c)
+	}
+	if !strings.Contains(c, "lxc.seccomp.profile = "+h.LXCPath+"/web_build/lxcage.seccomp\n") {
+		t.Errorf("seccomp not moved:\n%s", c)
+	}
+}
