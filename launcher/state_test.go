@@ -22,8 +22,10 @@ func TestHoldersSeeLiveAndDropDead(t *testing.T) {
 	// A holder file nobody locks: the debris of a launch killed with SIGKILL.
 	dead := filepath.Join(st.dir, "holders", "999999")
 	os.WriteFile(dead, []byte(`{"pid":999999}`), 0o600)
-	// A live holder in another process: a child that holds its own flock.
-	child := exec.Command("sh", "-c", "exec 9>"+filepath.Join(st.dir, "holders", "424242")+"; flock -x 9; sleep 30")
+	// A live holder in another process: a child that holds its own flock
+	// and, like register, shows the file only once it is locked.
+	tmp := filepath.Join(st.dir, "holders", ".new-child")
+	child := exec.Command("sh", "-c", "exec 9>"+tmp+"; flock -x 9; mv "+tmp+" "+filepath.Join(st.dir, "holders", "424242")+"; sleep 30")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
