@@ -286,64 +286,50 @@ func (l *Launcher) Upgrade(ctx context.Context, p *profiles.Profile) error {
 	if p.Image.Type == profiles.ImageHost {
 		return fmt.Errorf("upgrade %s: a host-image container runs your own /usr; upgrade the host instead", p.Name)
 	}
-	st, err := l.state(p.Name)
-	if err != nil {
-		return err
-	}
-	lk, err := st.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	if s, err := l.LXC.State(ctx, p.Name); err != nil {
-		return err
-	} else if s == sandbox.NotCreated {
-		return fmt.Errorf("upgrade %s: the container does not exist (lxcage create %s)", p.Name, p.Name)
-	} else if s != sandbox.Stopped {
-		return fmt.Errorf("upgrade %s: it is %s; stop it first (lxcage stop %s)", p.Name, strings.ToLower(string(s)), p.Name)
-	}
-	plan, err := l.Compile(p)
-	if err != nil {
-		return err
-	}
-	build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
-	if err != nil {
-		return err
-	}
-	if _, err := l.LXC.WriteConfig(p.Name, build.Config.String()); err != nil {
-		return err
-	}
-	// Whatever happens, the container goes back to its own config.
-	defer l.LXC.WriteConfig(p.Name, plan.Config.String())
-	return l.provision(ctx, p, build, p.Name, profiles.UpgradeSteps)
+	return l.locked(ctx, p.Name, func(st *state) error {
+		if s, err := l.LXC.State(ctx, p.Name); err != nil {
+			return err
+		} else if s == sandbox.NotCreated {
+			return fmt.Errorf("upgrade %s: the container does not exist (lxcage create %s)", p.Name, p.Name)
+		} else if s != sandbox.Stopped {
+			return fmt.Errorf("upgrade %s: it is %s; stop it first (lxcage stop %s)", p.Name, strings.ToLower(string(s)), p.Name)
+		}
+		plan, err := l.Compile(p)
+		if err != nil {
+			return err
+		}
+		build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
+		if err != nil {
+			return err
+		}
+		if _, err := l.LXC.WriteConfig(p.Name, build.Config.String()); err != nil {
+			return err
+		}
+		// Whatever happens, the container goes back to its own config.
+		defer l.LXC.WriteConfig(p.Name, plan.Config.String())
+		return l.provision(ctx, p, build, p.Name, profiles.UpgradeSteps)
+	})
 }
 
 // Rebuild builds p's container afresh and replaces the old one only when
 // the new one is complete; data in [[share]] directories stays, the old
 // container's own files (its home included) go.
 func (l *Launcher) Rebuild(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
-	st, err := l.state(p.Name)
-	if err != nil {
-		return err
-	}
-	lk, err := st.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	if s, err := l.LXC.State(ctx, p.Name); err != nil {
-		return err
-	} else if s == sandbox.Running {
-		return fmt.Errorf("rebuild %s: it is running; stop it first (lxcage stop %s)", p.Name, p.Name)
-	}
-	plan, err := l.Compile(p)
-	if err != nil {
-		return err
-	}
-	spec, err := l.createSpecFor(p, plan, opts)
-	if err != nil {
-		return err
-	}
-	spec.Replace = true
-	return l.LXC.Create(ctx, p.Name, spec)
+	return l.locked(ctx, p.Name, func(st *state) error {
+		if s, err := l.LXC.State(ctx, p.Name); err != nil {
+			return err
+		} else if s == sandbox.Running {
+			return fmt.Errorf("rebuild %s: it is running; stop it first (lxcage stop %s)", p.Name, p.Name)
+		}
+		plan, err := l.Compile(p)
+		if err != nil {
+			return err
+		}
+		spec, err := l.createSpecFor(p, plan, opts)
+		if err != nil {
+			return err
+		}
+		spec.Replace = true
+		return l.LXC.Create(ctx, p.Name, spec)
+	})
 }

@@ -9,6 +9,21 @@ import (
 	"github.com/lxcage/lxcage/sandbox"
 )
 
+// locked runs f with the state of container name locked: every start,
+// stop, create and destroy of a container happens under its lock.
+func (l *Launcher) locked(ctx context.Context, name string, f func(st *state) error) error {
+	st, err := l.state(name)
+	if err != nil {
+		return err
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	return f(st)
+}
+
 // Holder is one running launch of a profile.
 type Holder struct {
 	PID   int
@@ -63,28 +78,21 @@ func (l *Launcher) Status(ctx context.Context, name string, p *profiles.Profile)
 // Stop stops a profile's container now, whoever started it; apps still
 // running in it are killed (their launches end with the signal's status).
 func (l *Launcher) Stop(ctx context.Context, name string, mode string) error {
-	st, err := l.state(name)
-	if err != nil {
-		return err
-	}
-	lk, err := st.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	if m, ok := st.readMarker(); ok && mode == "" {
-		mode = m.Mode
-	}
-	if s, err := l.LXC.State(ctx, name); err != nil {
-		return err
-	} else if s != sandbox.Running && s != sandbox.Starting && s != sandbox.Frozen {
-		st.clearMarker()
-		if s == sandbox.NotCreated {
-			return fmt.Errorf("stop %s: the container does not exist", name)
+	return l.locked(ctx, name, func(st *state) error {
+		if m, ok := st.readMarker(); ok && mode == "" {
+			mode = m.Mode
 		}
-		return nil
-	}
-	return l.stopLocked(ctx, st, name, mode)
+		if s, err := l.LXC.State(ctx, name); err != nil {
+			return err
+		} else if s != sandbox.Running && s != sandbox.Starting && s != sandbox.Frozen {
+			st.clearMarker()
+			if s == sandbox.NotCreated {
+				return fmt.Errorf("stop %s: the container does not exist", name)
+			}
+			return nil
+		}
+		return l.stopLocked(ctx, st, name, mode)
+	})
 }
 
 // Create builds p's container if it does not exist yet: its image, then
@@ -94,40 +102,26 @@ func (l *Launcher) Create(ctx context.Context, p *profiles.Profile, opts BuildOp
 	if err != nil {
 		return err
 	}
-	st, err := l.state(p.Name)
-	if err != nil {
-		return err
-	}
-	lk, err := st.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	if l.LXC.Exists(p.Name) {
-		return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
-	}
-	spec, err := l.createSpecFor(p, plan, opts)
-	if err != nil {
-		return err
-	}
-	return l.LXC.Create(ctx, p.Name, spec)
+	return l.locked(ctx, p.Name, func(st *state) error {
+		if l.LXC.Exists(p.Name) {
+			return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
+		}
+		spec, err := l.createSpecFor(p, plan, opts)
+		if err != nil {
+			return err
+		}
+		return l.LXC.Create(ctx, p.Name, spec)
+	})
 }
 
 // Destroy removes a profile's stopped container.
 func (l *Launcher) Destroy(ctx context.Context, name string) error {
-	st, err := l.state(name)
-	if err != nil {
-		return err
-	}
-	lk, err := st.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lk.unlock()
-	if s, err := l.LXC.State(ctx, name); err != nil {
-		return err
-	} else if s == sandbox.Running {
-		return fmt.Errorf("destroy %s: it is running; stop it first (lxcage stop %s)", name, name)
-	}
-	return l.LXC.Destroy(ctx, name)
+	return l.locked(ctx, name, func(st *state) error {
+		if s, err := l.LXC.State(ctx, name); err != nil {
+			return err
+		} else if s == sandbox.Running {
+			return fmt.Errorf("destroy %s: it is running; stop it first (lxcage stop %s)", name, name)
+		}
+		return l.LXC.Destroy(ctx, name)
+	})
 }
