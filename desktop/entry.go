@@ -261,6 +261,11 @@ func execLine(args []string, fieldCode string) (string, error) {
 		if i := strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
 			return "", fmt.Errorf("exec argument %q contains a control character", a)
 		}
+		// Desktop files are UTF-8; a path that is not (an LXC path in
+		// another encoding) cannot be written into one.
+		if !utf8.ValidString(a) {
+			return "", fmt.Errorf("exec argument %q is not valid UTF-8", a)
+		}
 		parts = append(parts, QuoteExecArg(a))
 	}
 	if fieldCode != "" {
