@@ -199,16 +199,26 @@ func (s *state) markerPath() string { return filepath.Join(s.dir, "started") }
 // readMarker returns the marker if it describes the init that is running
 // now; a stale or corrupt marker is removed.
 func (s *state) readMarker() (*marker, bool) {
+	m, ok := s.readMarkerFile()
+	if !ok {
+		return nil, false
+	}
+	if st, err := procStartTime(m.InitPID); err != nil || st != m.InitStart {
+		os.Remove(s.markerPath())
+		return nil, false
+	}
+	return m, true
+}
+
+// readMarkerFile reads the marker whether or not its init still runs;
+// a corrupt marker is removed.
+func (s *state) readMarkerFile() (*marker, bool) {
 	b, err := os.ReadFile(s.markerPath())
 	if err != nil {
 		return nil, false
 	}
 	var m marker
 	if json.Unmarshal(b, &m) != nil || m.InitPID <= 0 {
-		os.Remove(s.markerPath())
-		return nil, false
-	}
-	if st, err := procStartTime(m.InitPID); err != nil || st != m.InitStart {
 		os.Remove(s.markerPath())
 		return nil, false
 	}

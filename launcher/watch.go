@@ -33,6 +33,10 @@ func (l *Launcher) Watch(ctx context.Context, name string, initPID int) error {
 		pollCtx(ctx, []unix.PollFd{{Fd: int32(initFD), Events: unix.POLLIN}})
 		close(initGone)
 	}()
+	// However the container ended — the last launch stopped it (and
+	// cleaned up), or something outside lxcage did (lxc-stop, a crash) —
+	// its host services must not outlive it.
+	defer l.cleanupAfter(context.WithoutCancel(ctx), st, initPID)
 	released := make(chan string, 16)
 	waiting := map[string]bool{}
 	for {
@@ -86,6 +90,23 @@ func (l *Launcher) Watch(ctx context.Context, name string, initPID int) error {
 			return err
 		}
 		lk.unlock()
+	}
+}
+
+// cleanupAfter ends the services of a container whose init initPID has
+// exited, if nobody did: the sound server module, Xephyr, the D-Bus proxy.
+func (l *Launcher) cleanupAfter(ctx context.Context, st *state, initPID int) {
+	if !waitPidGone(ctx, initPID, 0) {
+		return // still running: the watchdog was cancelled, not the container
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return
+	}
+	defer lk.unlock()
+	if m, ok := st.readMarkerFile(); ok && m.InitPID == initPID {
+		m.Services.stop(ctx)
+		st.clearMarker()
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxcage/lxcage/profiles"
 )
 
 // writeTone writes a WAV file with a 440 Hz sine of the given length.
@@ -78,8 +80,28 @@ pulseaudio = true
 	if code := l.wait(t, 20*time.Second); code != 0 {
 		t.Errorf("paplay in the container: status %d\n%s", code, l.out)
 	}
-	if mods := pactlOut(t, "list", "short", "modules"); strings.Contains(mods, e.lxcpath) || strings.Count(mods, "module-native-protocol-unix") > 1 {
+	state := profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath)
+	if mods := pactlOut(t, "list", "short", "modules"); strings.Contains(mods, state) {
 		t.Errorf("the container's socket module was not unloaded:\n%s", mods)
+	}
+
+	// Stopped behind lxcage's back (lxc-stop), the container's module
+	// still goes: the watchdog ends the services of a container it saw end.
+	e.profile("held", "command = [\"sleep\", \"30\"]\n[access]\npulseaudio = true\n")
+	hl := e.start("launch", "held")
+	if !e.waitState("held", "RUNNING", 10*time.Second) {
+		t.Fatalf("held never ran:\n%s", hl.out)
+	}
+	if mods := pactlOut(t, "list", "short", "modules"); !strings.Contains(mods, state) {
+		t.Errorf("no module for the running container:\n%s", mods)
+	}
+	exec.Command("lxc-stop", "-P", e.lxcpath, "-n", "held", "-k").Run()
+	gone := false
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !gone; time.Sleep(50 * time.Millisecond) {
+		gone = !strings.Contains(pactlOut(t, "list", "short", "modules"), state)
+	}
+	if !gone {
+		t.Error("the module of a container stopped with lxc-stop stayed loaded")
 	}
 
 	e.profile("quiet", `command = ["sh", "-c", "test -z \"$PULSE_SERVER\" && ! test -e \"$XDG_RUNTIME_DIR/pulse/native\" && ! paplay --server=unix:$XDG_RUNTIME_DIR/pulse/native /mnt/sound/tone.wav"]
