@@ -78,6 +78,9 @@ func (l *LXC) Create(ctx context.Context, name string, spec CreateSpec) (err err
 	}
 	tmpName := BuildName(name)
 	tmp := l.Dir(tmpName)
+	if l.Exists(tmpName) {
+		l.Stop(ctx, tmpName, 0) // a build interrupted by a kill may still run
+	}
 	if err := l.discard(ctx, tmpName, spec.IDMap); err != nil {
 		return fmt.Errorf("create %s: clear an interrupted build: %w", name, err)
 	}

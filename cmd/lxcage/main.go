@@ -108,12 +108,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	e.ctx = ctx
-	if c.name == "launch" {
-		// The launcher forwards these to the app itself; they must not
-		// cancel the launch.
-		stop()
-		e.ctx = context.Background()
-	}
+	// For launch, SIGINT/SIGTERM cancel what is still being prepared (a
+	// container being built is removed); once the app runs, the launcher
+	// also passes them on to it, and finishing does not depend on ctx.
 	e.cmd, e.args = c.name, fs.Args()
 	err := c.run(e, fs, fs.Args())
 	if e.bar != nil {
