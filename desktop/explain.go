@@ -3,7 +3,7 @@ package desktop
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"strings"
 	"unicode/utf8"
 
@@ -135,7 +135,7 @@ func splitFix(msg string) (cause, fix string) {
 	return firstLines(msg, 3), ""
 }
 
-var lxcErrorRE = regexp.MustCompile(`\bERROR\s+(\S+) - \S+ - (.*)$`)
+var lxcErrorRE = lazyre.New(`\bERROR\s+(\S+) - \S+ - (.*)$`)
 
 // firstLXCError is the first ERROR line of an LXC log excerpt (the cause;
 // later ones are its consequences) as "subsystem: message".

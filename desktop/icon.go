@@ -5,12 +5,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"image/png"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/lxcage/lxcage/assets"
@@ -47,7 +47,7 @@ func FallbackIcon() *Icon {
 // for a menu that scales down).
 var iconSizes = []int{512, 256, 192, 128, 96, 64, 48, 32, 24, 22, 16}
 
-var iconNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+var iconNameRE = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 
 // iconCandidates are the paths an icon name is looked for at in the data
 // directories of a root, best first: hicolor's scalable SVG, its PNGs from
@@ -254,7 +254,7 @@ func localReference(v string) bool {
 	return false
 }
 
-var cssURL = regexp.MustCompile(`(?i)url\(\s*['"]?([^'")]*)`)
+var cssURL = lazyre.New(`(?i)url\(\s*['"]?([^'")]*)`)
 
 // checkCSS refuses @import and url(…) that is not a fragment or data.
 func checkCSS(s string) error {

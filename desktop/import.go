@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -97,7 +97,7 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
-var itemKey = regexp.MustCompile(`^desktop\.(\w+)\[(\d+)\]$`)
+var itemKey = lazyre.New(`^desktop\.(\w+)\[(\d+)\]$`)
 
 // sanitizeDesktop drops every [desktop] value that profile validation
 // refuses (a control character smuggled in with "\n", a bad MIME type…),
@@ -162,9 +162,9 @@ func without(items []string, drop map[int]bool) []string {
 }
 
 var (
-	desktopHeader = regexp.MustCompile(`^\s*\[\s*desktop\s*\]\s*(#.*)?$`)
-	anyHeader     = regexp.MustCompile(`^\s*\[`)
-	dottedDesktop = regexp.MustCompile(`(?m)^\s*desktop\s*[.=]`)
+	desktopHeader = lazyre.New(`^\s*\[\s*desktop\s*\]\s*(#.*)?$`)
+	anyHeader     = lazyre.New(`^\s*\[`)
+	dottedDesktop = lazyre.New(`(?m)^\s*desktop\s*[.=]`)
 )
 
 // SetProfileDesktop returns profile text with its [desktop] table

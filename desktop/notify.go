@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,8 +334,8 @@ func (n *SetupNotice) fill(m Message) Message {
 }
 
 var (
-	percentRE = regexp.MustCompile(`(\d{1,3})\s*%`)
-	stepRE    = regexp.MustCompile(`\((\d+)/(\d+)\)`)
+	percentRE = lazyre.New(`(\d{1,3})\s*%`)
+	stepRE    = lazyre.New(`\((\d+)/(\d+)\)`)
 )
 
 // progressOf finds a percentage ("40%") or a step ("(2/5)") in a progress

@@ -16,6 +16,18 @@ import (
 // lxcpath is where containers live; runtimeDir is $XDG_RUNTIME_DIR (or
 // the fallback the caller chose).
 func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
+	return DetectHostFor(lxcpath, runtimeDir, nil)
+}
+
+// DetectHostFor is DetectHost for compiling p only: it skips the facts p
+// cannot use (device nodes, host /etc entries, swap accounting), which
+// are most of DetectHost's system calls — a launch runs it on every
+// click. A nil p gathers everything.
+func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
+	all := p == nil
+	needDevices := all || p.Access.GPU || p.Access.Webcam || p.Access.Input
+	needHostImage := all || p.Image.Type == "" || p.Image.Type == ImageHost
+	needSwap := all || p.Limits.Memory != ""
 	h := &Host{
 		UID:        os.Getuid(),
 		GID:        os.Getgid(),
@@ -33,8 +45,10 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
 	h.OverlayOK = kernelAtLeast(5, 11)
-	swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
-	h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
+	if needSwap {
+		swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
+		h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
+	}
 	u, err := user.LookupId(strconv.Itoa(h.UID))
 	if err != nil {
 		return nil, fmt.Errorf("look up user %d: %w", h.UID, err)
@@ -57,7 +71,12 @@ func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
 	if h.SessionBus == "" && h.XDGRuntimeDir != "" && exists(filepath.Join(h.XDGRuntimeDir, "bus")) {
 		h.SessionBus = "unix:path=" + filepath.Join(h.XDGRuntimeDir, "bus")
 	}
-	h.Devices = detectDevices()
+	if needDevices {
+		h.Devices = detectDevices()
+	}
+	if !needHostImage {
+		return h, nil
+	}
 	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
 		fi, err := os.Lstat("/" + d)
 		if err != nil {

@@ -3,6 +3,7 @@ package profiles
 import (
 	"bufio"
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"io"
 	"path"
 	"strconv"
@@ -16,7 +17,7 @@ type Imported struct {
 	Notes   []string
 }
 
-var templateArgsRE = lazy(`Parameters passed to the template:(.*)$`)
+var templateArgsRE = lazyre.New(`Parameters passed to the template:(.*)$`)
 
 // Import turns an LXC 1.0-style container config (lxc.id_map,
 // lxc.aa_profile, lxc.network.*, lxc.mount.entry for the X socket and

@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"io"
 	"io/fs"
 	"os"
@@ -22,7 +23,7 @@ const Ext = ".toml"
 // profile and is refused before parsing.
 const MaxSize = 1 << 20
 
-var nameRE = lazy(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var nameRE = lazyre.New(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // CheckName reports whether name is a valid profile name: it is used as a
 // file name, a container name and inside desktop Exec lines, so it is
@@ -154,7 +155,7 @@ func decodeError(file string, err error) error {
 	return &Error{File: file, Msg: err.Error()}
 }
 
-var decodeErrRE = lazy(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+var decodeErrRE = lazyre.New(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 
 func isTypeError(msg string) bool {
 	return strings.Contains(msg, "incompatible types") || strings.Contains(msg, "cannot decode") || strings.Contains(msg, "type mismatch")

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"github.com/lxcage/lxcage/internal/lazyre"
 	"path"
 	"sort"
 	"strconv"
@@ -33,19 +34,19 @@ func validate(p *Profile, ps *problems) {
 }
 
 var (
-	userRE      = lazy(`^[a-z_][a-z0-9_-]{0,31}$`)
-	envNameRE   = lazy(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	wordRE      = lazy(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	hostnameRE  = lazy(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$`)
-	packageRE   = lazy(`^[a-z0-9][a-z0-9+.:~=_-]*$`)
-	sha256RE    = lazy(`^[0-9a-f]{64}$`)
-	busNameRE   = lazy(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)+(\.\*)?$`)
-	categoryRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	mimeRE      = lazy(`^[a-z0-9][a-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*$`)
-	iconNameRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	apparmorRE  = lazy(`^[A-Za-z0-9][A-Za-z0-9_./:-]*$`)
-	memoryRE    = lazy(`^([0-9]+(\.[0-9]+)?)\s*([KMGT]?)(i?B)?$`)
-	urlSchemeRE = lazy(`^https?://[^\s/]+/\S*$`)
+	userRE      = lazyre.New(`^[a-z_][a-z0-9_-]{0,31}$`)
+	envNameRE   = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	wordRE      = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	hostnameRE  = lazyre.New(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$`)
+	packageRE   = lazyre.New(`^[a-z0-9][a-z0-9+.:~=_-]*$`)
+	sha256RE    = lazyre.New(`^[0-9a-f]{64}$`)
+	busNameRE   = lazyre.New(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_-][A-Za-z0-9_-]*)+(\.\*)?$`)
+	categoryRE  = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	mimeRE      = lazyre.New(`^[a-z0-9][a-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+_-]*$`)
+	iconNameRE  = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	apparmorRE  = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_./:-]*$`)
+	memoryRE    = lazyre.New(`^([0-9]+(\.[0-9]+)?)\s*([KMGT]?)(i?B)?$`)
+	urlSchemeRE = lazyre.New(`^https?://[^\s/]+/\S*$`)
 )
 
 // reservedEnv are set by lxcage for the inside of the container; a profile

@@ -76,14 +76,18 @@ func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
 	if len(appArgs) > 0 && appArgs[0] == "--" {
 		appArgs = appArgs[1:]
 	}
+	launcher.Trace("command line parsed")
 	p, err := e.loadProfile(name)
 	if err != nil {
 		return err
 	}
+	launcher.Trace("profile loaded")
+	e.only = p
 	l, err := e.setup()
 	if err != nil {
 		return err
 	}
+	launcher.Trace("host facts gathered")
 	code, err := l.Launch(e.ctx, p, appArgs)
 	if err != nil {
 		return err

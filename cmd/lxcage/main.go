@@ -236,6 +236,9 @@ type env struct {
 
 	launcher *launcher.Launcher
 	bar      *progressBar
+	// only, when set, is the one profile this run compiles, so host
+	// detection can skip what it does not use.
+	only *profiles.Profile
 }
 
 func (e *env) globalFlags(fs *flag.FlagSet) {
@@ -299,7 +302,7 @@ func (e *env) setup() (*launcher.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := profiles.DetectHost(path, rt)
+	host, err := profiles.DetectHostFor(path, rt, e.only)
 	if err != nil {
 		return nil, err
 	}
