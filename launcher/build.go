@@ -87,7 +87,7 @@ func (l *Launcher) createSpecFor(p *profiles.Profile, plan *profiles.Plan, opts 
 	spec.BuildConfig = build.ConfigAt
 	spec.Provision = func(ctx context.Context, tmpName string) error {
 		return l.provision(ctx, p, build, tmpName, func(pm string) ([]profiles.SetupStep, error) {
-			return profiles.SetupSteps(p, pm, plan.Attach.UID, plan.Attach.GID, "/etc/resolv.conf")
+			return profiles.SetupSteps(p, pm, plan.Attach.UID, plan.Attach.GID, plan.Attach.HostCwd, "/etc/resolv.conf")
 		})
 	}
 	return spec, nil

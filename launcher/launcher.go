@@ -35,6 +35,13 @@ const SystemStopTimeout = 10 * time.Second
 type Launcher struct {
 	LXC  *sandbox.LXC
 	Host *profiles.Host
+	// HostFor, when Host is nil, gathers the host's facts for compiling
+	// one profile (see profiles.DetectHostFor); a warm launch never needs
+	// them.
+	HostFor func(p *profiles.Profile) (*profiles.Host, error)
+	// StateDir is where runtime state lives (profiles.StateDir); empty
+	// means Host.StateDir.
+	StateDir string
 	// Self is the lxcage binary; it is started again as the watchdog.
 	Self string
 	// Stdin, Stdout and Stderr are passed to the app.
@@ -82,14 +89,30 @@ func (l *Launcher) Compile(p *profiles.Profile) (*profiles.Plan, error) {
 }
 
 func (l *Launcher) state(name string) (*state, error) {
-	return newState(filepath.Join(l.Host.StateDir, name))
+	dir := l.StateDir
+	if dir == "" && l.Host != nil {
+		dir = l.Host.StateDir
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("%s: no runtime state directory", name)
+	}
+	return newState(filepath.Join(dir, name))
 }
 
 // Launch runs p's command with args appended and returns its exit status
 // (128+N when it died of signal N).
 func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []string) (int, error) {
-	trace("launch " + p.Name)
-	st, err := l.state(p.Name)
+	return l.LaunchFile(ctx, p.Name, "", func() (*profiles.Profile, error) { return p, nil }, args)
+}
+
+// LaunchFile is Launch for the profile name stored at file, loaded with
+// load only when needed: when lxcage's container for it runs and the file
+// is unchanged since the container started, the launch uses the attach
+// plan recorded then, without reading the profile or the host's facts —
+// the path a click on a running app's icon takes.
+func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func() (*profiles.Profile, error), args []string) (int, error) {
+	trace("launch " + name)
+	st, err := l.state(name)
 	if err != nil {
 		return 0, err
 	}
@@ -103,17 +126,7 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 		return 0, err
 	}
 	trace("locked and registered")
-	var plan *profiles.Plan
-	initPID := 0
-	if m, ok := st.readMarker(); ok {
-		// Warm: the container runs; only the attach part of the plan is
-		// needed, so the cgroup layout need not be read.
-		initPID = m.InitPID
-		plan, err = profiles.Compile(p, l.Host, profiles.HostPathKind)
-	} else if plan, err = l.Compile(p); err == nil {
-		trace("compiled")
-		initPID, err = l.ensureRunning(ctx, p, plan, st)
-	}
+	plan, initPID, err := l.prepare(ctx, st, name, file, load)
 	lk.unlock()
 	if err != nil {
 		h.release()
@@ -129,10 +142,73 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 	return code, runErr
 }
 
+// prepare returns the plan to attach with and the running container's
+// init, starting the container if it is not running. The caller holds
+// the state lock.
+func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, load func() (*profiles.Profile, error)) (*profiles.Plan, int, error) {
+	m, running := st.readMarker()
+	if running && m.Attach != nil && file != "" && m.ProfileStamp != "" && m.ProfileStamp == fileStamp(file) {
+		a := *m.Attach
+		a.Env = withLocale(a.Env)
+		return &profiles.Plan{Name: name, Mode: m.Mode, Attach: a}, m.InitPID, nil
+	}
+	p, err := load()
+	if err != nil {
+		return nil, 0, err
+	}
+	if l.Host == nil {
+		if l.HostFor == nil {
+			return nil, 0, fmt.Errorf("launch %s: no host facts", name)
+		}
+		if l.Host, err = l.HostFor(p); err != nil {
+			return nil, 0, err
+		}
+	}
+	if running {
+		// Warm, but the profile changed since the start (or the marker
+		// predates recorded plans): the attach part of the new profile,
+		// without reading the cgroup layout.
+		plan, err := profiles.Compile(p, l.Host, profiles.HostPathKind)
+		return plan, m.InitPID, err
+	}
+	plan, err := l.Compile(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	trace("compiled")
+	initPID, err := l.ensureRunning(ctx, p, plan, st, file)
+	return plan, initPID, err
+}
+
+// fileStamp identifies a file's version: device, inode, size, mtime.
+func fileStamp(path string) string {
+	var s unix.Stat_t
+	if unix.Stat(path, &s) != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d:%d:%d.%d", s.Dev, s.Ino, s.Size, s.Mtim.Sec, s.Mtim.Nsec)
+}
+
+// withLocale sets the app's LANG to this launch's, which may differ from
+// the one recorded when the container started.
+func withLocale(env []string) []string {
+	lang := os.Getenv("LANG")
+	if lang == "" || strings.ContainsAny(lang, "\n\r\x00") {
+		return env
+	}
+	out := append([]string(nil), env...)
+	for i, e := range out {
+		if strings.HasPrefix(e, "LANG=") {
+			out[i] = "LANG=" + lang
+		}
+	}
+	return out
+}
+
 // ensureRunning creates and starts the container as needed (it is not
 // running under lxcage's marker) and returns its init's PID. The caller
 // holds the state lock.
-func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan *profiles.Plan, st *state) (int, error) {
+func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan *profiles.Plan, st *state, file string) (int, error) {
 	spec := createSpec(p, plan)
 	if !l.LXC.Exists(p.Name) {
 		l.progress("creating container %s", p.Name)
@@ -198,6 +274,11 @@ func (l *Launcher) ensureRunning(ctx context.Context, p *profiles.Profile, plan 
 		m.MonitorPID, m.MonitorStart = monitorPID, mstart
 	}
 	m.Services = svc
+	attach := plan.Attach
+	m.Attach = &attach
+	if file != "" {
+		m.ProfileStamp = fileStamp(file)
+	}
 	if err := st.writeMarker(m); err != nil {
 		return 0, err
 	}
@@ -317,7 +398,7 @@ func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []strin
 		env = append(append([]string(nil), env...), "TERM="+term)
 	}
 	cmd := l.LXC.AttachCmd(plan.Name, sandbox.AttachOptions{
-		UID: plan.Attach.UID, GID: plan.Attach.GID, Env: env, Cwd: plan.Attach.Cwd,
+		UID: plan.Attach.UID, GID: plan.Attach.GID, Env: env, HostDir: hostDir(plan.Attach.HostCwd),
 		Argv: append(append([]string(nil), plan.Attach.Command...), args...),
 	})
 	if l.Stdin != nil {
@@ -366,6 +447,15 @@ func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []strin
 			}
 		}
 	}
+}
+
+// hostDir is where lxc-attach runs: the user's home, whose path leads to
+// the app's home inside; "/" if the home is not there.
+func hostDir(home string) string {
+	if fi, err := os.Stat(home); err == nil && fi.IsDir() {
+		return home
+	}
+	return "/"
 }
 
 func exitStatus(err error) (int, error) {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 )
 
@@ -192,6 +193,11 @@ type marker struct {
 	// Services are the host-side helpers of the container, ended when it
 	// stops.
 	Services services `json:"services"`
+	// Attach is the attach plan the container was started with, and
+	// ProfileStamp the version of the profile file it came from: a later
+	// launch of the unchanged profile reuses it.
+	Attach       *profiles.Attach `json:"attach,omitempty"`
+	ProfileStamp string           `json:"profile_stamp,omitempty"`
 }
 
 func (s *state) markerPath() string { return filepath.Join(s.dir, "started") }

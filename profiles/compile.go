@@ -83,7 +83,14 @@ type ResolvedShare struct {
 type Attach struct {
 	UID, GID int
 	User     string
-	Cwd      string
+	// Cwd is the app's working directory inside (its home). lxc-attach
+	// has no option for it: it changes into the caller's own working
+	// directory when that path exists inside. So the launcher runs it
+	// from HostCwd (the user's home on the host), and the container has
+	// a link at that path to Cwd (HomeLink): the app starts at home
+	// without a wrapper process.
+	Cwd     string
+	HostCwd string
 	// Env is the app's whole environment, sorted "NAME=value" strings.
 	Env     []string
 	Command []string
@@ -446,6 +453,7 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		GID:     h.GID,
 		User:    p.User,
 		Cwd:     home,
+		HostCwd: h.Home,
 		Env:     envList(env),
 		Command: append([]string(nil), p.Command...),
 	}
@@ -610,6 +618,49 @@ func accessDevices(p *Profile, h *Host, bind func(string, string, ...string)) {
 	}
 }
 
+// HomeLink is the link that makes the host home path lead to the app's
+// home inside (see Attach.HostCwd): the link's path relative to the
+// rootfs and its relative target; ok is false when no link is needed or
+// possible.
+func HomeLink(hostHome, home string) (link, target string, ok bool) {
+	hostHome = path.Clean(hostHome)
+	if !path.IsAbs(hostHome) || hostHome == "/" || hostHome == home || strings.HasPrefix(home, hostHome+"/") {
+		return "", "", false
+	}
+	for _, sys := range []string{"/proc", "/sys", "/dev", "/run", "/tmp", "/usr", "/etc"} {
+		if hostHome == sys || strings.HasPrefix(hostHome, sys+"/") {
+			return "", "", false
+		}
+	}
+	rel, err := relPath(path.Dir(hostHome), home)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.TrimPrefix(hostHome, "/"), rel, true
+}
+
+// relPath is filepath.Rel for slash paths.
+func relPath(from, to string) (string, error) {
+	f := strings.Split(strings.Trim(from, "/"), "/")
+	t := strings.Split(strings.Trim(to, "/"), "/")
+	if from == "/" {
+		f = nil
+	}
+	i := 0
+	for i < len(f) && i < len(t) && f[i] == t[i] {
+		i++
+	}
+	parts := make([]string, 0, len(f)-i+len(t)-i)
+	for range f[i:] {
+		parts = append(parts, "..")
+	}
+	parts = append(parts, t[i:]...)
+	if len(parts) == 0 {
+		return ".", nil
+	}
+	return strings.Join(parts, "/"), nil
+}
+
 // secretDirs are home-relative paths whose content is a credential.
 var secretDirs = []string{".ssh", ".gnupg", ".pki", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".local/share/keyrings", ".mozilla", ".config/chromium", ".config/google-chrome"}
 
@@ -683,6 +734,13 @@ func skeleton(p *Profile, h *Host) *Skeleton {
 		}
 	}
 	s.Dirs = append(s.Dirs, SkelDir{Path: "home/" + p.User, Mode: 0o700, User: true})
+	if link, target, ok := HomeLink(h.Home, p.Home()); ok {
+		for d := path.Dir(link); d != "." && d != "/" && d != "home"; d = path.Dir(d) {
+			s.Dirs = append(s.Dirs, SkelDir{Path: d, Mode: 0o755})
+		}
+		sort.SliceStable(s.Dirs, func(i, j int) bool { return strings.Count(s.Dirs[i].Path, "/") < strings.Count(s.Dirs[j].Path, "/") })
+		s.Links = append(s.Links, SkelLink{Path: link, Target: target})
+	}
 	for _, l := range h.UsrLinks {
 		s.Links = append(s.Links, SkelLink{Path: l, Target: "usr/" + l})
 	}

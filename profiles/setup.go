@@ -36,7 +36,7 @@ var DetectPMScript = []string{"/bin/sh", "-c", `if command -v apt-get >/dev/null
 // dropping any account or group of the image that holds the name or the
 // ids (Ubuntu images ship "ubuntu" with uid 1000), and its home.
 const accountScript = `set -e
-u=$1 uid=$2 gid=$3 home=$4
+u=$1 uid=$2 gid=$3 home=$4 hostlink=$5 target=$6
 for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
 	[ -f "$f" ] || continue
 	awk -F: -v u="$u" -v id="$uid" -v g="$gid" -v f="$f" '
@@ -51,7 +51,12 @@ echo "$u:x:$gid:" >> /etc/group
 [ -f /etc/gshadow ] && echo "$u:!::" >> /etc/gshadow
 mkdir -p "$home"
 chown "$uid:$gid" "$home"
-chmod 700 "$home"`
+chmod 700 "$home"
+# The host home path leads to the home (the launcher starts apps there).
+if [ -n "$hostlink" ] && [ ! -e "/$hostlink" ] && [ ! -L "/$hostlink" ]; then
+	mkdir -p "$(dirname "/$hostlink")"
+	ln -s "$target" "/$hostlink"
+fi`
 
 // noServicesScript keeps package installs from starting services in a
 // container that has no init system running them.
@@ -65,7 +70,7 @@ const resolvScript = `rm -f /etc/resolv.conf && cat > /etc/resolv.conf`
 // SetupSteps lists the steps that provision a freshly created container
 // for p: DNS, the user account, packages, local .debs, downloads, the
 // profile's own commands. pm is the image's package manager ("" for none).
-func SetupSteps(p *Profile, pm string, uid, gid int, resolvConf string) ([]SetupStep, error) {
+func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string) ([]SetupStep, error) {
 	q := *p
 	q.Defaults()
 	s := q.Setup
@@ -78,9 +83,10 @@ func SetupSteps(p *Profile, pm string, uid, gid int, resolvConf string) ([]Setup
 		// second configures the packages inside.
 		steps = append(steps, SetupStep{Name: "debootstrap second stage", Argv: []string{"/debootstrap/debootstrap", "--second-stage"}})
 	}
+	link, target, _ := HomeLink(hostHome, q.Home())
 	steps = append(steps, SetupStep{
 		Name: "account " + q.User,
-		Argv: []string{"/bin/sh", "-c", accountScript, "lxcage", q.User, strconv.Itoa(uid), strconv.Itoa(gid), q.Home()},
+		Argv: []string{"/bin/sh", "-c", accountScript, "lxcage", q.User, strconv.Itoa(uid), strconv.Itoa(gid), q.Home(), link, target},
 	})
 	needPM := len(s.Packages) > 0 || len(s.Debs) > 0 || hasDebURL(s.URLs)
 	if needPM && pm == "" {

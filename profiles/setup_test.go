@@ -20,7 +20,7 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps, err := SetupSteps(p, PMApt, 1001, 1002, "/etc/resolv.conf")
+	steps, err := SetupSteps(p, PMApt, 1001, 1002, "/home/alice", "/etc/resolv.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 		t.Errorf("steps:\n%s\nwant:\n%s", got, want)
 	}
 	acct := steps[2].Argv
-	if acct[len(acct)-4] != "chris" || acct[len(acct)-3] != "1001" || acct[len(acct)-2] != "1002" || acct[len(acct)-1] != "/home/chris" {
+	if acct[len(acct)-6] != "chris" || acct[len(acct)-5] != "1001" || acct[len(acct)-4] != "1002" || acct[len(acct)-3] != "/home/chris" || acct[len(acct)-2] != "home/alice" || acct[len(acct)-1] != "chris" {
 		t.Errorf("account argv %q", acct)
 	}
 	// Values travel as argv, never inside a script.
@@ -52,16 +52,16 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 
 func TestSetupStepsNeedAKnownPackageManager(t *testing.T) {
 	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\npackages = [\"foo\"]\n"))
-	if _, err := SetupSteps(p, "", 1, 1, ""); err == nil || !strings.Contains(err.Error(), "package manager") {
+	if _, err := SetupSteps(p, "", 1, 1, "", ""); err == nil || !strings.Contains(err.Error(), "package manager") {
 		t.Errorf("no package manager: %v", err)
 	}
 	p, _ = Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\ndebs = [\"/a.deb\"]\n"))
-	if _, err := SetupSteps(p, PMApk, 1, 1, ""); err == nil || !strings.Contains(err.Error(), "apt") {
+	if _, err := SetupSteps(p, PMApk, 1, 1, "", ""); err == nil || !strings.Contains(err.Error(), "apt") {
 		t.Errorf("debs on apk: %v", err)
 	}
 	for _, pm := range []string{PMApt, PMDnf, PMApk} {
 		p, _ = Parse("app", "app.toml", []byte("command = [\"x\"]\n[setup]\npackages = [\"foo\"]\n"))
-		steps, err := SetupSteps(p, pm, 1, 1, "")
+		steps, err := SetupSteps(p, pm, 1, 1, "", "")
 		if err != nil || !strings.Contains(strings.Join(steps[len(steps)-1].Argv, " ")+strings.Join(steps[len(steps)-2].Argv, " "), "foo") {
 			t.Errorf("%s: %v %+v", pm, err, steps)
 		}
@@ -92,5 +92,21 @@ func TestConfigAtMovesContainerPaths(t *testing.T) {
 	}
 	if !strings.Contains(c, "lxc.seccomp.profile = "+h.LXCPath+"/web_build/lxcage.seccomp\n") {
 		t.Errorf("seccomp not moved:\n%s", c)
+	}
+}
+
+func TestHomeLink(t *testing.T) {
+	for _, tc := range []struct{ host, home, link, target string }{
+		{"/home/alice", "/home/user", "home/alice", "user"},
+		{"/home/user", "/home/user", "", ""},
+		{"/srv/people/bob", "/home/user", "srv/people/bob", "../../home/user"},
+		{"/", "/home/user", "", ""},
+		{"/tmp/x", "/home/user", "", ""},
+		{"/home", "/home/user", "", ""},
+	} {
+		link, target, ok := HomeLink(tc.host, tc.home)
+		if link != tc.link || target != tc.target || ok != (tc.link != "") {
+			t.Errorf("%s: %q %q %v", tc.host, link, target, ok)
+		}
 	}
 }

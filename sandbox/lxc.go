@@ -237,9 +237,12 @@ type AttachOptions struct {
 	UID, GID int
 	// Env is the program's whole environment ("NAME=value").
 	Env []string
-	// Cwd is the working directory inside; "" keeps LXC's choice.
-	Cwd  string
-	Argv []string
+	// Cwd is the working directory inside, reached through a wrapper
+	// shell; "" keeps LXC's choice: the caller's directory if that path
+	// exists inside, else /. HostDir is the directory lxc-attach runs in.
+	Cwd     string
+	HostDir string
+	Argv    []string
 }
 
 // AttachCmd prepares lxc-attach for opts. The environment is cleared and
@@ -256,7 +259,9 @@ func (l *LXC) AttachCmd(name string, opts AttachOptions) *exec.Cmd {
 		args = append(args, "/bin/sh", "-c", `cd "$0" 2>/dev/null; exec "$@"`, opts.Cwd)
 	}
 	args = append(args, opts.Argv...)
-	return l.Runner.Command("lxc-attach", args...)
+	cmd := l.Runner.Command("lxc-attach", args...)
+	cmd.Dir = opts.HostDir
+	return cmd
 }
 
 // WriteFileAtomic writes data to path through a temporary file and a

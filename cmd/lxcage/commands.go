@@ -77,18 +77,25 @@ func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
 		appArgs = appArgs[1:]
 	}
 	launcher.Trace("command line parsed")
-	p, err := e.loadProfile(name)
+	if err := profiles.CheckName(name); err != nil {
+		return err
+	}
+	dir, err := e.profileDir()
 	if err != nil {
 		return err
 	}
-	launcher.Trace("profile loaded")
-	e.only = p
-	l, err := e.setup()
+	l, err := e.setupLazy()
 	if err != nil {
 		return err
 	}
-	launcher.Trace("host facts gathered")
-	code, err := l.Launch(e.ctx, p, appArgs)
+	load := func() (*profiles.Profile, error) {
+		p, err := profiles.LoadName(dir, name)
+		if err == nil {
+			launcher.Trace("profile loaded")
+		}
+		return p, err
+	}
+	code, err := l.LaunchFile(e.ctx, name, profiles.Path(dir, name), load, appArgs)
 	if err != nil {
 		return err
 	}

@@ -266,8 +266,22 @@ func (e *env) loadProfile(name string) (*profiles.Profile, error) {
 	return profiles.LoadName(dir, name)
 }
 
-// setup builds the launcher for this user, LXC path and log options.
+// setup builds the launcher for this user, LXC path and log options,
+// with the host's facts gathered.
 func (e *env) setup() (*launcher.Launcher, error) {
+	l, err := e.setupLazy()
+	if err != nil || l.Host != nil {
+		return l, err
+	}
+	if l.Host, err = l.HostFor(e.only); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// setupLazy builds the launcher without the host's facts: a launch of a
+// running app needs none, and gathers them only when it must compile.
+func (e *env) setupLazy() (*launcher.Launcher, error) {
 	if e.launcher != nil {
 		return e.launcher, nil
 	}
@@ -302,18 +316,17 @@ func (e *env) setup() (*launcher.Launcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := profiles.DetectHostFor(path, rt, e.only)
-	if err != nil {
-		return nil, err
-	}
 	self, _ := os.Executable()
 	e.launcher = &launcher.Launcher{
-		LXC:    &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}, LogFile: e.logFile, LogLevel: e.logLevel, Self: self},
-		Host:   host,
-		Self:   self,
-		Stdin:  e.stdin,
-		Stdout: e.stdout,
-		Stderr: e.stderr,
+		LXC: &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}, LogFile: e.logFile, LogLevel: e.logLevel, Self: self},
+		HostFor: func(p *profiles.Profile) (*profiles.Host, error) {
+			return profiles.DetectHostFor(path, rt, p)
+		},
+		StateDir: profiles.StateDir(rt, path),
+		Self:     self,
+		Stdin:    e.stdin,
+		Stdout:   e.stdout,
+		Stderr:   e.stderr,
 		Progress: func(msg string) {
 			e.progress().Message(msg)
 			e.setupProgress(msg)

@@ -38,11 +38,14 @@ func TestEscapeFilesAndProcesses(t *testing.T) {
 	key := filepath.Join(ssh, "id_lxcage_fixture")
 	os.WriteFile(key, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nfixture\n"), 0o600)
 	t.Cleanup(func() { os.Remove(key) })
+	marker := filepath.Join(e.home, ".lxcage-escape-marker")
+	os.WriteFile(marker, []byte("host"), 0o600)
+	t.Cleanup(func() { os.Remove(marker) })
 	shared := filepath.Join(e.cache, "shared")
 	os.MkdirAll(shared, 0o755)
 	checks := []struct{ what, script string }{
 		{"the host's private key is unreadable", `! cat ` + key + ` && ! cat /home/user/.ssh/id_lxcage_fixture`},
-		{"the host home is invisible", `! ls ` + e.home},
+		{"the host home is invisible (its path leads to the app's own home)", `! test -e ` + marker + ` && test "$(readlink -f ` + e.home + `)" = /home/user`},
 		{"lxcage's config and the LXC path are invisible", `! ls ` + e.config + ` && ! ls ` + e.lxcpath},
 		{"host processes are invisible", `! grep -l -E '^(Xvfb|dbus-daemon|pulseaudio|lxcage)$' /proc/[0-9]*/comm`},
 		{"few processes are visible", `test $(ls -d /proc/[0-9]* | wc -l) -lt 10`},

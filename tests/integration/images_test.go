@@ -175,7 +175,7 @@ x11 = true
 	}
 
 	// A clone shares the base's files: its own layer stays small.
-	e.profile("web", `command = ["sh", "-c", "test -x /usr/bin/xeyes && echo shared-from-base > /home/user/web-marker && cat /home/user/web-marker"]
+	e.profile("web", `command = ["sh", "-c", "test -x /usr/bin/xeyes && test $(pwd -P) = /home/user && echo shared-from-base > web-marker && cat /home/user/web-marker"]
 [image]
 type = "clone"
 base = "base"

@@ -267,7 +267,7 @@ func TestShare(t *testing.T) {
 	secret := filepath.Join(e.home, ".lxcage-test-secret")
 	os.WriteFile(secret, []byte("secret"), 0o600)
 	defer os.Remove(secret)
-	e.profile("share", `command = ["sh", "-c", "echo hello > \"/home/user/in here/out.txt\" && ! test -e `+secret+` && ! test -e /home/user/.lxcage-test-secret && ! ls `+e.home+` >/dev/null 2>&1"]
+	e.profile("share", `command = ["sh", "-c", "echo hello > \"/home/user/in here/out.txt\" && ! test -e `+secret+` && ! test -e /home/user/.lxcage-test-secret && test $(readlink -f `+e.home+`) = /home/user"]
 
 [[share]]
 host = "`+shared+`"
@@ -285,5 +285,42 @@ path = "/home/user/in here"
 	syscall.Stat(filepath.Join(shared, "out.txt"), &st)
 	if int(st.Uid) != os.Getuid() {
 		t.Errorf("file owned by uid %d, want %d", st.Uid, os.Getuid())
+	}
+}
+
+// TestAppStartsAtHome: wherever lxcage is started from, the app starts in
+// its own home inside (through a link at the host home's path, with no
+// wrapper process).
+func TestAppStartsAtHome(t *testing.T) {
+	e := newEnv(t)
+	e.profile("where", `command = ["sh", "-c", "pwd -P; echo $HOME"]`)
+	for _, dir := range []string{"/", os.TempDir(), e.home} {
+		cmd := e.cmd("launch", "where")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil || string(out) != "/home/user\n/home/user\n" {
+			t.Errorf("started from %s: %q %v", dir, out, err)
+		}
+	}
+}
+
+// TestWarmLaunchSeesProfileEdits: a launch into a running container takes
+// the recorded plan only while the profile file is unchanged; after an
+// edit it reads the profile again.
+func TestWarmLaunchSeesProfileEdits(t *testing.T) {
+	e := newEnv(t)
+	e.profile("warm", "command = [\"sh\", \"-c\"]\n[env]\nFOO = \"one\"\n")
+	l := e.start("launch", "warm", "sleep 30")
+	defer e.run("stop", "warm")
+	if !e.waitState("warm", "RUNNING", 10*time.Second) {
+		t.Fatalf("not running:\n%s", l.out)
+	}
+	if r := e.run("launch", "warm", "echo $FOO"); r.stdout != "one\n" {
+		t.Errorf("warm launch: %q %s", r.stdout, r.stderr)
+	}
+	time.Sleep(20 * time.Millisecond) // a new modification time
+	e.profile("warm", "command = [\"sh\", \"-c\"]\n[env]\nFOO = \"two\"\n")
+	if r := e.run("launch", "warm", "echo $FOO"); r.stdout != "two\n" {
+		t.Errorf("warm launch after the edit: %q %s", r.stdout, r.stderr)
 	}
 }
