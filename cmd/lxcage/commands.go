@@ -238,15 +238,7 @@ func cmdList(e *env, _ *flag.FlagSet, args []string) error {
 }
 
 func cmdCompile(e *env, _ *flag.FlagSet, args []string) error {
-	name, err := oneName(args, "profile name")
-	if err != nil {
-		return err
-	}
-	p, err := e.loadProfile(name)
-	if err != nil {
-		return err
-	}
-	l, err := e.setup()
+	p, l, err := loadOne(e, args)
 	if err != nil {
 		return err
 	}
@@ -259,15 +251,7 @@ func cmdCompile(e *env, _ *flag.FlagSet, args []string) error {
 }
 
 func cmdCreate(e *env, fs *flag.FlagSet, args []string) error {
-	name, err := oneName(args, "profile name")
-	if err != nil {
-		return err
-	}
-	p, err := e.loadProfile(name)
-	if err != nil {
-		return err
-	}
-	l, err := e.setup()
+	p, l, err := loadOne(e, args)
 	if err != nil {
 		return err
 	}
@@ -275,12 +259,13 @@ func cmdCreate(e *env, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	e.progress().Done()
-	fmt.Fprintf(e.stdout, "created container %s in %s\n", name, l.LXC.Dir(name))
+	fmt.Fprintf(e.stdout, "created container %s in %s\n", p.Name, l.LXC.Dir(p.Name))
 	return nil
 }
 
-// loadForBuild loads the one profile named in args and the launcher.
-func loadForBuild(e *env, args []string) (*profiles.Profile, *launcher.Launcher, error) {
+// loadOne loads the one profile named in args and the launcher, with
+// host facts for that profile.
+func loadOne(e *env, args []string) (*profiles.Profile, *launcher.Launcher, error) {
 	name, err := oneName(args, "profile name")
 	if err != nil {
 		return nil, nil, err
@@ -289,12 +274,13 @@ func loadForBuild(e *env, args []string) (*profiles.Profile, *launcher.Launcher,
 	if err != nil {
 		return nil, nil, err
 	}
+	e.only = p
 	l, err := e.setup()
 	return p, l, err
 }
 
 func cmdUpgrade(e *env, _ *flag.FlagSet, args []string) error {
-	p, l, err := loadForBuild(e, args)
+	p, l, err := loadOne(e, args)
 	if err != nil {
 		return err
 	}
@@ -307,7 +293,7 @@ func cmdUpgrade(e *env, _ *flag.FlagSet, args []string) error {
 }
 
 func cmdRebuild(e *env, fs *flag.FlagSet, args []string) error {
-	p, l, err := loadForBuild(e, args)
+	p, l, err := loadOne(e, args)
 	if err != nil {
 		return err
 	}
