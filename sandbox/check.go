@@ -148,6 +148,21 @@ func CheckHost(ctx context.Context, h *profiles.Host) []Check {
 		}
 	}
 	add(c)
+	// Session sockets the access switches share.
+	if h.WaylandDisplay != "" {
+		sock := h.WaylandDisplay
+		if !filepath.IsAbs(sock) {
+			sock = filepath.Join(h.XDGRuntimeDir, sock)
+		}
+		add(Check{Name: "Wayland (wayland = true)", OK: isSocket(sock), Detail: sock, Fix: "run lxcage from your Wayland session"})
+	} else {
+		add(Check{Name: "Wayland (wayland = true)", OK: true, Detail: "not a Wayland session (WAYLAND_DISPLAY unset); x11 works"})
+	}
+	pulse := filepath.Join(h.XDGRuntimeDir, "pulse", "native")
+	add(Check{Name: "PulseAudio (pulseaudio = true)", OK: isSocket(pulse), Detail: pulse, Fix: "start PulseAudio or pipewire-pulse (pactl info must answer)"})
+	add(Check{Name: "PipeWire (pipewire = true)", OK: isSocket(filepath.Join(h.XDGRuntimeDir, "pipewire-0")), Detail: filepath.Join(h.XDGRuntimeDir, "pipewire-0"), Fix: "start PipeWire (pipewire-0 in XDG_RUNTIME_DIR)"})
+	_, brErr := os.Stat("/sys/class/net/" + h.LXCBridge)
+	add(Check{Name: "bridge " + h.LXCBridge + " (network = \"bridge\")", OK: brErr == nil, Detail: "the bridge LXC's lxc-net sets up", Fix: "as root: systemctl enable --now lxc-net (or set network = \"host\")"})
 	for _, dc := range deviceChecks(h.UID) {
 		add(dc)
 	}
@@ -279,6 +294,11 @@ func readInt(p string) int {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func isSocket(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode()&os.ModeSocket != 0
+}
 
 func orNone(s string) string {
 	if s == "" {
