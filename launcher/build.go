@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lxcage/lxcage/profiles"
@@ -166,11 +165,11 @@ func (l *Launcher) detectPM(ctx context.Context, name string) (string, error) {
 // last lines kept for the error). Downloads report their size as they go.
 func (l *Launcher) runStep(ctx context.Context, name string, st profiles.SetupStep, log io.Writer, rootfs string, n, total int) error {
 	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Cwd: "/root", Argv: st.Argv})
-	tail := &tailBuffer{max: 20}
+	tail := &sandbox.TailWriter{Max: 20}
 	w := io.MultiWriter(log, tail)
 	cmd.Stdout, cmd.Stderr = w, w
 	if st.StdinFile != "" {
-		f, err := os.Open(expandHome(st.StdinFile))
+		f, err := os.Open(profiles.ExpandHome(st.StdinFile, l.Host.Home))
 		if err != nil {
 			return &SetupError{Name: st.Name, Argv: st.Argv, Err: err}
 		}
@@ -233,51 +232,6 @@ func runCtx(ctx context.Context, cmd *exec.Cmd) error {
 		<-done
 		return ctx.Err()
 	}
-}
-
-// tailBuffer keeps the last max lines written to it.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	buf   []byte
-	lines []string
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	for {
-		i := bytes.IndexByte(t.buf, '\n')
-		if i < 0 {
-			break
-		}
-		t.lines = append(t.lines, strings.TrimRight(string(t.buf[:i]), "\r"))
-		t.buf = t.buf[i+1:]
-		if len(t.lines) > t.max {
-			t.lines = t.lines[1:]
-		}
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := t.lines
-	if len(t.buf) > 0 {
-		lines = append(append([]string(nil), lines...), string(t.buf))
-	}
-	return strings.Join(lines, "\n")
-}
-
-func expandHome(p string) string {
-	if strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[2:])
-		}
-	}
-	return p
 }
 
 // Upgrade updates the distribution inside p's stopped container, with

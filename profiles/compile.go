@@ -213,7 +213,7 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 		plan.Rootfs = path.Join(plan.ContainerDir, "delta0")
 		rootfsSpec = "overlay:" + plan.RootfsLower + ":" + plan.Rootfs
 	}
-	plan.LogFile = expandHome(p.Log.File, h.Home)
+	plan.LogFile = ExpandHome(p.Log.File, h.Home)
 	if plan.LogFile == "" {
 		plan.LogFile = path.Join(h.CacheDir, "lxcage", p.Name+".log")
 	}
@@ -373,7 +373,7 @@ func Compile(p *Profile, h *Host, kind func(string) PathKind) (*Plan, error) {
 
 	for i, s := range p.Shares {
 		key := fmt.Sprintf("share[%d]", i)
-		hostAbs := expandHome(s.Host, h.Home)
+		hostAbs := ExpandHome(s.Host, h.Home)
 		inside := s.Path
 		if inside == "" {
 			inside = DefaultSharePath(s.Host, home)
@@ -498,8 +498,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// expandHome turns "~" and "~/x" into paths under home.
-func expandHome(p, home string) string {
+// ExpandHome turns "~" and "~/x" into paths under home; other paths are
+// returned as they are.
+func ExpandHome(p, home string) string {
 	switch {
 	case p == "~":
 		return home

@@ -86,7 +86,7 @@ func securityConfig(p *Profile, h *Host, plan *Plan, c *Config) {
 		c.Add("lxc.seccomp.profile", path.Join(plan.ContainerDir, SeccompFile))
 	case "none":
 	default:
-		c.Add("lxc.seccomp.profile", expandHome(s.Seccomp, h.Home))
+		c.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, h.Home))
 	}
 	if h.AppArmor {
 		c.Add("lxc.apparmor.profile", orDefault(s.AppArmor, "generated"))

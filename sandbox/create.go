@@ -278,7 +278,7 @@ func (l *LXC) lxcCreate(ctx context.Context, name, config string, tmplArgs []str
 // keeping the last lines for the error.
 func (l *LXC) stream(ctx context.Context, progress func(string), name string, args ...string) error {
 	cmd := l.Runner.Command(name, args...)
-	tail := &lineTail{max: 15, progress: progress}
+	tail := &TailWriter{Max: 15, OnLine: progress}
 	cmd.Stdout, cmd.Stderr = tail, tail
 	if err := cmd.Start(); err != nil {
 		return &ToolError{Tool: name, Args: args, Err: err}
@@ -303,17 +303,20 @@ func (l *LXC) stream(ctx context.Context, progress func(string), name string, ar
 	}
 }
 
-// lineTail splits output into lines for a progress callback and keeps
-// the last max of them.
-type lineTail struct {
-	mu       sync.Mutex
-	max      int
-	partial  []byte
-	lines    []string
-	progress func(string)
+// TailWriter splits what is written to it into lines, hands each
+// non-empty line to OnLine (if set) and keeps the last Max of them: the
+// output of a long tool, shown as progress and quoted when it fails.
+type TailWriter struct {
+	Max    int
+	OnLine func(line string)
+
+	mu      sync.Mutex
+	partial []byte
+	lines   []string
 }
 
-func (t *lineTail) Write(p []byte) (int, error) {
+// Write implements io.Writer; it never fails.
+func (t *TailWriter) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.partial = append(t.partial, p...)
@@ -328,20 +331,25 @@ func (t *lineTail) Write(p []byte) (int, error) {
 			continue
 		}
 		t.lines = append(t.lines, line)
-		if len(t.lines) > t.max {
+		if len(t.lines) > t.Max {
 			t.lines = t.lines[1:]
 		}
-		if t.progress != nil {
-			t.progress(line)
+		if t.OnLine != nil {
+			t.OnLine(line)
 		}
 	}
 	return len(p), nil
 }
 
-func (t *lineTail) String() string {
+// String is the last lines, with any unfinished line after them.
+func (t *TailWriter) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.Join(append(t.lines, string(t.partial)), "\n")
+	lines := t.lines
+	if rest := strings.TrimSpace(string(t.partial)); rest != "" {
+		lines = append(append([]string(nil), lines...), rest)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ubuntuSuites are the Ubuntu releases debootstrap can build (from
