@@ -1,0 +1,133 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lxcage/lxcage/internal/run"
+)
+
+// Undo is how to end what a service started: steps run in reverse order.
+// It is plain data (JSON), so a process other than the one that started
+// the service — the watchdog — can run it.
+type Undo []Step
+
+// Step is one thing to undo; exactly one field is set.
+type Step struct {
+	// Kill ends a helper process, if it is still the one started.
+	Kill *Proc `json:"kill,omitempty"`
+	// Run runs a command (e.g. pactl unload-module 7).
+	Run []string `json:"run,omitempty"`
+	// Remove removes a file the service made.
+	Remove string `json:"remove,omitempty"`
+}
+
+// Run runs the steps in reverse order. It never fails: what cannot be
+// undone any more (a process already gone) is done.
+func (u Undo) Run(ctx context.Context, r run.Runner) {
+	ctx = context.WithoutCancel(ctx)
+	for i := len(u) - 1; i >= 0; i-- {
+		s := u[i]
+		switch {
+		case s.Kill != nil:
+			s.Kill.Stop()
+		case len(s.Run) > 0:
+			tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			r.Run(tctx, nil, s.Run[0], s.Run[1:]...)
+			cancel()
+		case s.Remove != "":
+			if err := os.Remove(s.Remove); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+		}
+	}
+}
+
+// Proc is a helper process that lives as long as a container. Its start
+// time tells it from a later process that got the same PID.
+type Proc struct {
+	Name  string `json:"name"`
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// Alive reports whether the process is still the one started.
+func (p Proc) Alive() bool {
+	st, err := ProcStartTime(p.PID)
+	return err == nil && st == p.Start
+}
+
+// Stop ends the process if it is still the one started: SIGTERM, then
+// SIGKILL after two seconds.
+func (p Proc) Stop() {
+	fd, err := unix.PidfdOpen(p.PID, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if !p.Alive() {
+		return
+	}
+	unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
+	if !waitFD(fd, 2*time.Second) {
+		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		waitFD(fd, time.Second)
+	}
+}
+
+// waitFD waits up to d for a pidfd to say its process exited.
+func waitFD(fd int, d time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, int(d/time.Millisecond))
+	return err == nil && n > 0
+}
+
+// ProcStartTime is field 22 of /proc/PID/stat: the process's start time
+// in clock ticks since boot.
+func ProcStartTime(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces and parentheses: the
+	// fields after it start after the last ')'.
+	i := len(b) - 1
+	for i >= 0 && b[i] != ')' {
+		i--
+	}
+	if i < 0 {
+		return 0, errors.New("malformed stat")
+	}
+	fields := splitFields(b[i+1:])
+	if len(fields) < 20 {
+		return 0, errors.New("malformed stat")
+	}
+	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+func splitFields(b []byte) []string {
+	var out []string
+	start := -1
+	for i, c := range b {
+		if c == ' ' || c == '\n' {
+			if start >= 0 {
+				out = append(out, string(b[start:i]))
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, string(b[start:]))
+	}
+	return out
+}
