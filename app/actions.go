@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // draftChanged redraws what depends on the draft after an edit.
@@ -160,7 +160,7 @@ func (u *UI) build(it *item) {
 	if it == nil || it.status == nil {
 		return
 	}
-	if it.status.State == sandbox.NotCreated {
+	if it.status.State == launcher.NotCreated {
 		u.whenSaved(it, "create its container", func() {
 			u.run(it, "create", [][]string{{"create", it.name}}, nil)
 		})
@@ -169,7 +169,7 @@ func (u *UI) build(it *item) {
 	u.whenSaved(it, "rebuild its container", func() {
 		u.confirm("Rebuild "+it.name+"?", "The container is destroyed and created again from the saved profile; apps running in it are stopped and anything written inside it (outside shared folders) is lost.", "Rebuild", func() {
 			var steps [][]string
-			if it.status != nil && it.status.State == sandbox.Running {
+			if it.status != nil && it.status.State == launcher.Running {
 				steps = append(steps, []string{"stop", it.name})
 			}
 			steps = append(steps, []string{"destroy", it.name}, []string{"create", it.name})

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/lxcage/lxcage/desktop"
+	"github.com/lxcage/lxcage/hostcheck"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // Backend is everything the editor asks of lxcage's own packages, apart
@@ -23,7 +23,7 @@ type Backend interface {
 	// the profile does not load.
 	Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error)
 	// CheckHost runs the checks of `lxcage check`.
-	CheckHost(ctx context.Context) []sandbox.Check
+	CheckHost(ctx context.Context) []hostcheck.Check
 	// InstallMenu writes p's desktop menu entry and icon; warn hears
 	// about what did not stop it (an icon that was refused).
 	InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error
@@ -55,51 +55,20 @@ type local struct {
 }
 
 // NewBackend builds the Backend for containers under lxcpath ("" means
-// LXC's default path for this user), the way the lxcage CLI builds its
-// launcher. bin is the lxcage binary the editor runs; menu entries run
+// LXC's default path for this user), with the launcher the lxcage CLI
+// builds too. bin is the lxcage binary the editor runs; menu entries run
 // the same one.
 func NewBackend(lxcpath, bin string) (Backend, error) {
-	path, err := resolveLXCPath(lxcpath)
+	l, err := launcher.New(launcher.Options{LXCPath: lxcpath, Self: bin})
 	if err != nil {
 		return nil, err
 	}
-	rt, err := sandbox.RuntimeDir()
-	if err != nil {
-		return nil, err
-	}
-	host, err := profiles.DetectHost(path, rt)
-	if err != nil {
-		return nil, fmt.Errorf("learn about this host: %w", err)
-	}
-	b := &local{
-		launcher: &launcher.Launcher{
-			LXC:  &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}, Self: bin},
-			Host: host,
-			Self: bin,
-		},
-	}
-	b.desktop, err = desktop.DefaultEnv(lxcpath)
+	b := &local{launcher: l}
+	b.desktop, err = desktop.NewEnv(l)
 	if err != nil {
 		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
-	} else if bin != "" {
-		b.desktop.Bin = bin
 	}
 	return b, nil
-}
-
-// resolveLXCPath makes lxcpath absolute, defaulting to LXC's own path.
-func resolveLXCPath(lxcpath string) (string, error) {
-	if lxcpath == "" {
-		var err error
-		if lxcpath, err = sandbox.DefaultPath(); err != nil {
-			return "", err
-		}
-	}
-	abs, err := filepath.Abs(lxcpath)
-	if err != nil {
-		return "", fmt.Errorf("LXC path %s: %w", lxcpath, err)
-	}
-	return abs, nil
 }
 
 // Compile compiles through the launcher, which knows the cgroup layout.
@@ -116,9 +85,13 @@ func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*
 	return b.launcher.Status(ctx, name, p)
 }
 
-// CheckHost runs sandbox.CheckHost for this host.
-func (b *local) CheckHost(ctx context.Context) []sandbox.Check {
-	return sandbox.CheckHost(ctx, b.launcher.Host)
+// CheckHost runs the host check for this host.
+func (b *local) CheckHost(ctx context.Context) []hostcheck.Check {
+	h, err := b.launcher.Host(profiles.AllNeeds)
+	if err != nil {
+		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
+	}
+	return hostcheck.Run(ctx, b.launcher.Runner(), h)
 }
 
 // InstallMenu is desktop.Install.

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/launcher"
 )
 
 // CLI runs the lxcage binary. Each run's output goes to a file that the
@@ -29,25 +32,9 @@ type CLI struct {
 	Poll time.Duration
 }
 
-// FindCLI locates lxcage: $LXCAGE_BIN, else the lxcage next to this
-// executable (an installed or built pair), else lxcage on $PATH.
-func FindCLI() (string, error) {
-	if b := os.Getenv("LXCAGE_BIN"); b != "" {
-		// Absolute: menu entries written with it run from anywhere.
-		return filepath.Abs(b)
-	}
-	if self, err := os.Executable(); err == nil {
-		b := filepath.Join(filepath.Dir(self), "lxcage")
-		if fi, err := os.Stat(b); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return b, nil
-		}
-	}
-	b, err := exec.LookPath("lxcage")
-	if err != nil {
-		return "", fmt.Errorf("cannot find the lxcage command next to the editor or on $PATH; install it or set LXCAGE_BIN: %w", err)
-	}
-	return b, nil
-}
+// FindCLI locates lxcage (launcher.Binary): $LXCAGE_BIN, else the
+// lxcage next to this executable, else lxcage on $PATH.
+func FindCLI() (string, error) { return launcher.Binary() }
 
 // ExitError is a command that ran and failed.
 type ExitError struct {
@@ -108,8 +95,7 @@ func (c *CLI) command(args []string) *exec.Cmd {
 	if c.LXCPath != "" {
 		full = append([]string{"-P", c.LXCPath}, args...)
 	}
-	cmd := exec.Command(c.Bin, full...)
-	cmd.Env = os.Environ()
+	cmd := run.Exec{Inherit: true}.Command(c.Bin, full...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	return cmd
 }

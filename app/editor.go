@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // editor is the form of one profile. Its widgets write into it.draft as
@@ -132,8 +132,8 @@ func (ed *editor) updateHeader() {
 	ed.title.SetText(name)
 	ed.state.SetText(ed.stateLine())
 	ed.icon.SetResource(ed.u.iconFor(it))
-	running := it.status != nil && it.status.State == sandbox.Running
-	exists := it.status != nil && it.status.State != sandbox.NotCreated
+	running := it.status != nil && it.status.State == launcher.Running
+	exists := it.status != nil && it.status.State != launcher.NotCreated
 	building := it.busy == "create" || it.busy == "destroy" || it.busy == "rebuild" || it.busy == "delete"
 	setEnabled(ed.launch, !building)
 	setEnabled(ed.stop, running && it.busy == "")

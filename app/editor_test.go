@@ -11,8 +11,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/hostcheck"
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // TestEditSaveWritesExactlyTheNewValues: edits in several sections, then
@@ -323,9 +324,10 @@ func TestWizardFromScratchAndBadName(t *testing.T) {
 	}
 }
 
-// TestDeleteRemovesProfileAndMenuEntry goes through the dialog: the
-// container is destroyed through lxcage, the menu entry and the file go.
-func TestDeleteRemovesProfileAndMenuEntry(t *testing.T) {
+// TestDeleteRunsTheOneDelete goes through the dialog: the editor runs
+// the same `lxcage delete` as the CLI (stop first, destroy, menu entry,
+// file) and shows the list without the profile.
+func TestDeleteRunsTheOneDelete(t *testing.T) {
 	h := setup(t, "eyes=xeyes", "clock=xclock")
 	u := h.open()
 	u.selectItem(u.find("eyes"))
@@ -336,37 +338,35 @@ func TestDeleteRemovesProfileAndMenuEntry(t *testing.T) {
 	if !strings.Contains(rowState(u.cur), "in menu") {
 		t.Errorf("sidebar does not show the menu entry: %q", rowState(u.cur))
 	}
-	h.backend.setState("eyes", sandbox.Running)
+	h.backend.setState("eyes", launcher.Running)
 	u.refreshStatus(context.Background())
+	h.runner.do["delete eyes --destroy --stop"] = func() { os.Remove(profiles.Path(h.dir, "eyes")) }
 
 	u.showDelete(u.cur)
 	h.tapDialog("Delete")
 
-	if got, want := h.runner.called(), "stop eyes\ndestroy eyes"; got != want {
+	if got, want := h.runner.called(), "delete eyes --destroy --stop"; got != want {
 		t.Errorf("commands run:\n%s\nwant:\n%s", got, want)
-	}
-	if _, err := os.Stat(profiles.Path(h.dir, "eyes")); !os.IsNotExist(err) {
-		t.Errorf("profile file still there: %v", err)
-	}
-	if h.backend.MenuInstalled("eyes") {
-		t.Errorf("menu entry still installed")
 	}
 	if len(u.items) != 1 || u.cur == nil || u.cur.name != "clock" {
 		t.Errorf("after delete: %d items, current %v", len(u.items), u.cur)
 	}
 }
 
-// TestDeleteStopsOnFailedDestroy: when the container cannot be destroyed
-// the profile stays, so the user can try again.
-func TestDeleteStopsOnFailedDestroy(t *testing.T) {
+// TestDeleteKeepsWhatTheUserKeeps: unticking the menu entry keeps it;
+// a failed delete keeps the profile listed, so the user can try again.
+func TestDeleteKeepsWhatTheUserKeeps(t *testing.T) {
 	h := setup(t, "eyes=xeyes")
 	u := h.open()
-	h.backend.setState("eyes", sandbox.Stopped)
+	h.backend.setState("eyes", launcher.Stopped)
 	u.refreshStatus(context.Background())
-	h.runner.fail["destroy eyes"] = &ExitError{Args: []string{"destroy", "eyes"}, Code: 1}
+	h.runner.fail["delete eyes --destroy --stop --keep-menu"] = &ExitError{Args: []string{"delete", "eyes"}, Code: 1}
 	u.deleteProfile(u.cur, true, false)
-	if _, err := os.Stat(profiles.Path(h.dir, "eyes")); err != nil {
-		t.Errorf("profile removed although destroy failed: %v", err)
+	if got := h.runner.called(); got != "delete eyes --destroy --stop --keep-menu" {
+		t.Errorf("command %q", got)
+	}
+	if _, err := os.Stat(profiles.Path(h.dir, "eyes")); err != nil || u.find("eyes") == nil {
+		t.Errorf("profile gone although delete failed: %v", err)
 	}
 	if !strings.Contains(u.message.Text, "not deleted") {
 		t.Errorf("status line %q", u.message.Text)
@@ -380,7 +380,7 @@ func TestLaunchStopRebuild(t *testing.T) {
 	u := h.open()
 	h.runner.out = []string{"lxcage: creating container eyes"}
 	test.Tap(u.ed.launch)
-	h.backend.setState("eyes", sandbox.Running)
+	h.backend.setState("eyes", launcher.Running)
 	u.refreshStatus(context.Background())
 	test.Tap(u.ed.stop)
 	if got, want := h.runner.called(), "--notify launch eyes\nstop eyes"; got != want {
@@ -426,7 +426,7 @@ func TestSidebarShowsStateAndUnsaved(t *testing.T) {
 	if got := rowState(u.find("clock")); got != "not created" {
 		t.Errorf("clock: %q", got)
 	}
-	h.backend.setState("eyes", sandbox.Stopped)
+	h.backend.setState("eyes", launcher.Stopped)
 	u.refreshStatus(context.Background())
 	if got := rowState(u.find("eyes")); got != "stopped" {
 		t.Errorf("eyes: %q", got)
@@ -474,7 +474,7 @@ func TestBrokenFileCanBeFixed(t *testing.T) {
 func TestHostCheckShowsFixes(t *testing.T) {
 	h := setup(t, "eyes=xeyes")
 	u := h.open()
-	h.backend.checks = []sandbox.Check{
+	h.backend.checks = []hostcheck.Check{
 		{Name: "LXC tools", OK: true, Required: true, Detail: "LXC 5.0.2"},
 		{Name: "subordinate uids", Required: true, Detail: "no range", Fix: "usermod --add-subuids 100000-165535 alice"},
 		{Name: "lxc-usernet", Detail: "no bridge allowance", Fix: "echo 'alice veth lxcbr0 10' >> /etc/lxc/lxc-usernet"},

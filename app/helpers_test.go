@@ -14,9 +14,9 @@ import (
 
 	"github.com/lxcage/lxcage/assets"
 	"github.com/lxcage/lxcage/desktop"
+	"github.com/lxcage/lxcage/hostcheck"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // fakeBackend compiles with the real, pure Compile for a fixed host,
@@ -26,8 +26,8 @@ type fakeBackend struct {
 	host    *profiles.Host
 	desktop desktop.Env
 	mu      sync.Mutex
-	states  map[string]sandbox.State
-	checks  []sandbox.Check
+	states  map[string]launcher.State
+	checks  []hostcheck.Check
 }
 
 func (b *fakeBackend) Compile(p *profiles.Profile) (string, error) {
@@ -41,20 +41,20 @@ func (b *fakeBackend) Compile(p *profiles.Profile) (string, error) {
 func (b *fakeBackend) Status(_ context.Context, name string, _ *profiles.Profile) (*launcher.Status, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := &launcher.Status{Name: name, State: sandbox.NotCreated}
+	s := &launcher.Status{Name: name, State: launcher.NotCreated}
 	if st, ok := b.states[name]; ok {
 		s.State = st
 	}
 	return s, nil
 }
 
-func (b *fakeBackend) setState(name string, s sandbox.State) {
+func (b *fakeBackend) setState(name string, s launcher.State) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.states[name] = s
 }
 
-func (b *fakeBackend) CheckHost(context.Context) []sandbox.Check { return b.checks }
+func (b *fakeBackend) CheckHost(context.Context) []hostcheck.Check { return b.checks }
 
 func (b *fakeBackend) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error {
 	env := b.desktop
@@ -73,6 +73,8 @@ type fakeRunner struct {
 	calls []string
 	fail  map[string]error
 	out   []string
+	// do stands in for what a command does (the real one runs lxcage).
+	do map[string]func()
 }
 
 func (r *fakeRunner) Run(_ context.Context, args []string, out func(string)) error {
@@ -80,7 +82,11 @@ func (r *fakeRunner) Run(_ context.Context, args []string, out func(string)) err
 	r.mu.Lock()
 	r.calls = append(r.calls, line)
 	err := r.fail[line]
+	do := r.do[line]
 	r.mu.Unlock()
+	if do != nil && err == nil {
+		do()
+	}
 	for _, l := range r.out {
 		out(l)
 	}
@@ -161,7 +167,7 @@ func (h *harness) open() *UI {
 	a := test.NewTempApp(h.t)
 	h.backend = &fakeBackend{
 		host:   testHost(),
-		states: map[string]sandbox.State{},
+		states: map[string]launcher.State{},
 		desktop: desktop.Env{
 			DataHome:   os.Getenv("XDG_DATA_HOME"),
 			ConfigHome: os.Getenv("XDG_CONFIG_HOME"),
@@ -170,7 +176,7 @@ func (h *harness) open() *UI {
 			LXCPath:    filepath.Join(h.t.TempDir(), "lxc"),
 		},
 	}
-	h.runner = &fakeRunner{fail: map[string]error{}}
+	h.runner = &fakeRunner{fail: map[string]error{}, do: map[string]func(){}}
 	u, err := New(a, Options{ProfileDir: h.dir, Backend: h.backend, Runner: h.runner, StatusInterval: -1})
 	if err != nil {
 		h.t.Fatal(err)

@@ -9,8 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/hostcheck"
 )
 
 // hostCheck is the page that shows `lxcage check`: each check with its
@@ -61,7 +60,7 @@ func (h *hostCheck) run() {
 	})
 }
 
-func (h *hostCheck) show(checks []sandbox.Check) {
+func (h *hostCheck) show(checks []hostcheck.Check) {
 	h.again.Enable()
 	h.rows.Objects = nil
 	failed, warned := 0, 0
@@ -91,7 +90,7 @@ func (h *hostCheck) show(checks []sandbox.Check) {
 }
 
 // checkRow is one check: a mark, its name and detail, and its fix.
-func checkRow(c sandbox.Check) fyne.CanvasObject {
+func checkRow(c hostcheck.Check) fyne.CanvasObject {
 	icon := theme.ConfirmIcon()
 	switch {
 	case !c.OK && c.Required:

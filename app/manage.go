@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // showDelete asks before deleting a profile, offering to take its
@@ -20,7 +20,7 @@ func (u *UI) showDelete(it *item) {
 	if it == nil {
 		return
 	}
-	exists := it.status != nil && it.status.State != sandbox.NotCreated
+	exists := it.status != nil && it.status.State != launcher.NotCreated
 	destroy := widget.NewCheck("Also destroy its container (apps in it are stopped)", nil)
 	destroy.SetChecked(exists)
 	setEnabled(destroy, exists)
@@ -38,16 +38,19 @@ func (u *UI) showDelete(it *item) {
 	d.Show()
 }
 
-// deleteProfile removes it's container (through lxcage, which takes the
-// container's lock), then its menu entry, then its file.
+// deleteProfile runs `lxcage delete`, the one delete of the CLI and the
+// editor: it refuses nothing the user did not confirm (the dialog said
+// a running container's apps are stopped), stops before it destroys, and
+// removes nothing when something would stop it halfway.
 func (u *UI) deleteProfile(it *item, destroy, menu bool) {
-	finish := func(err error) {
-		if err == nil && menu {
-			err = u.opts.Backend.RemoveMenu(it.name)
-		}
-		if err == nil {
-			err = profiles.Remove(u.dir, it.name)
-		}
+	args := []string{"delete", it.name}
+	if destroy {
+		args = append(args, "--destroy", "--stop")
+	}
+	if !menu {
+		args = append(args, "--keep-menu")
+	}
+	u.run(it, "delete", [][]string{args}, func(err error) {
 		if err != nil {
 			u.fail(it.name+" was not deleted", err)
 			return
@@ -55,17 +58,7 @@ func (u *UI) deleteProfile(it *item, destroy, menu bool) {
 		u.loadAll()
 		u.selectFirst("")
 		u.say("Deleted %s", it.name)
-	}
-	if !destroy {
-		finish(nil)
-		return
-	}
-	var steps [][]string
-	if it.status != nil && it.status.State == sandbox.Running {
-		steps = append(steps, []string{"stop", it.name})
-	}
-	steps = append(steps, []string{"destroy", it.name})
-	u.run(it, "delete", steps, finish)
+	})
 }
 
 // showReset offers to replace the draft with a preset, like Flatseal's

@@ -6,8 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
-
-	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/launcher"
 )
 
 // menus is the main menu. Every action has a keyboard shortcut here; the
@@ -93,7 +92,7 @@ func (m *menus) update(u *UI) {
 	m.revert.Disabled = m.save.Disabled
 	if !none {
 		m.build.Label = "Create container"
-		if it.status != nil && it.status.State != sandbox.NotCreated {
+		if it.status != nil && it.status.State != launcher.NotCreated {
 			m.build.Label = "Rebuild container"
 		}
 		m.menuEntry.Label = "Add to menu"

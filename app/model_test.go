@@ -2,7 +2,6 @@ package app
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/lxcage/lxcage/profiles"
@@ -107,28 +106,6 @@ func TestLines(t *testing.T) {
 	} {
 		if got := lines(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("lines(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-// TestImageKeysMatchValidation: each image type's form fields are the
-// ones the validator accepts for that type, so switching types never
-// leaves a field the profile would refuse.
-func TestImageKeysMatchValidation(t *testing.T) {
-	all := []string{"dist", "release", "arch", "variant", "server", "rootfs", "metadata", "suite", "mirror", "base"}
-	for typ, keys := range imageKeys {
-		shown := map[string]bool{}
-		for _, k := range keys {
-			shown[k] = true
-		}
-		for _, k := range all {
-			p := &profiles.Profile{Name: "t", Command: []string{"x"}, Image: profiles.Image{Type: typ}}
-			*imageField(&p.Image, k) = "abc"
-			err := profiles.Validate(p)
-			unused := err != nil && strings.Contains(err.Error(), "is not used by image type")
-			if unused == shown[k] {
-				t.Errorf("type %s, field %s: shown %v, validator says unused %v", typ, k, shown[k], unused)
-			}
 		}
 	}
 }

@@ -61,19 +61,20 @@ func (ed *editor) filesSection() fyne.CanvasObject {
 }
 
 // imageSection: where the root filesystem comes from, and the one-time
-// setup run in it.
+// setup run in it. Types and their fields come from profiles.ImageTypes.
 func (ed *editor) imageSection() fyne.CanvasObject {
 	ed.imgBox = container.NewVBox()
 	typeHint := hint("")
-	typ := widget.NewSelect([]string{profiles.ImageHost, profiles.ImageDownload, profiles.ImageLocal, profiles.ImageDebootstrap, profiles.ImageClone}, nil)
+	typ := widget.NewSelect(profiles.ImageTypeNames(), nil)
 	ed.choices["image.type"] = typ
-	typ.SetSelected(ed.it.draft.Image.Type)
+	typ.SetSelected(orDefault(ed.it.draft.Image.Type, profiles.ImageHost))
+	doc := func(v string) string { t, _ := profiles.ImageTypeNamed(v); return t.Doc }
 	typ.OnChanged = func(v string) {
 		ed.setImageType(v)
-		typeHint.SetText(imageText[v])
+		typeHint.SetText(doc(v))
 		ed.changed()
 	}
-	typeHint.SetText(imageText[typ.Selected])
+	typeHint.SetText(doc(typ.Selected))
 	ed.fillImageFields()
 	pkgs := ed.list("setup.packages", "ca-certificates\npulseaudio", 3, func(p *profiles.Profile) *[]string { return &p.Setup.Packages })
 	debs := ed.list("setup.debs", "~/Downloads/app_amd64.deb", 2, func(p *profiles.Profile) *[]string { return &p.Setup.Debs })
@@ -94,58 +95,37 @@ func (ed *editor) imageSection() fyne.CanvasObject {
 	)
 }
 
-var imageText = map[string]string{
-	profiles.ImageHost:        "Your own /usr, read-only: nothing to download, always as up to date as your system.",
-	profiles.ImageDownload:    "A distribution image from the LXC image server.",
-	profiles.ImageLocal:       "An image from rootfs and metadata tarballs on this computer.",
-	profiles.ImageDebootstrap: "A Debian or Ubuntu system built with debootstrap.",
-	profiles.ImageClone:       "A snapshot of another profile's container.",
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
-// imageKeys are the [image] fields each type uses, in the order shown.
-var imageKeys = map[string][]string{
-	profiles.ImageHost:        nil,
-	profiles.ImageDownload:    {"dist", "release", "arch", "variant", "server"},
-	profiles.ImageLocal:       {"rootfs", "metadata"},
-	profiles.ImageDebootstrap: {"suite", "mirror", "variant", "components", "arch"},
-	profiles.ImageClone:       {"base"},
+// imageFields are the [image] fields of type typ, in the order shown.
+func imageFields(typ string) []profiles.ImageField {
+	t, _ := profiles.ImageTypeNamed(typ)
+	return t.Fields
 }
 
-// imageField points at one [image] string field by its key.
-func imageField(im *profiles.Image, key string) *string {
-	return map[string]*string{
-		"dist": &im.Dist, "release": &im.Release, "arch": &im.Arch, "variant": &im.Variant,
-		"server": &im.Server, "rootfs": &im.Rootfs, "metadata": &im.Metadata, "suite": &im.Suite,
-		"mirror": &im.Mirror, "base": &im.Base,
-	}[key]
-}
-
-var imagePlaceholders = map[string]string{
-	"dist": "ubuntu", "release": "noble", "arch": "amd64", "variant": "default",
-	"server": "images.linuxcontainers.org", "rootfs": "~/images/rootfs.tar.xz",
-	"metadata": "~/images/meta.tar.xz", "suite": "bookworm", "mirror": "http://deb.debian.org/debian/",
-	"components": "main contrib", "base": "another profile's name",
+// moveImageFields copies the fields of type typ from one image to another.
+func moveImageFields(typ string, from, to *profiles.Image) {
+	for _, f := range imageFields(typ) {
+		if f.List {
+			to.Components = from.Components
+			continue
+		}
+		*f.Get(to) = *f.Get(from)
+	}
 }
 
 // setImageType switches the draft's image type, keeping the fields of
 // the old type aside and bringing back those of the new one.
 func (ed *editor) setImageType(typ string) {
 	cur := ed.it.draft.Image
-	for _, k := range imageKeys[cur.Type] {
-		if k == "components" {
-			ed.imgStash.Components = cur.Components
-			continue
-		}
-		*imageField(&ed.imgStash, k) = *imageField(&cur, k)
-	}
+	moveImageFields(cur.Type, &cur, &ed.imgStash)
 	next := profiles.Image{Type: typ}
-	for _, k := range imageKeys[typ] {
-		if k == "components" {
-			next.Components = ed.imgStash.Components
-			continue
-		}
-		*imageField(&next, k) = *imageField(&ed.imgStash, k)
-	}
+	moveImageFields(typ, &ed.imgStash, &next)
 	ed.it.draft.Image = next
 	ed.fillImageFields()
 }
@@ -154,14 +134,20 @@ func (ed *editor) setImageType(typ string) {
 func (ed *editor) fillImageFields() {
 	ed.forget("image.")
 	form := widget.NewForm()
-	for _, k := range imageKeys[ed.it.draft.Image.Type] {
-		key := "image." + k
-		if k == "components" {
-			form.AppendItem(formItem("Components", ed.components(), "Archive areas, separated by spaces."))
+	for _, f := range imageFields(ed.it.draft.Image.Type) {
+		f := f
+		key := "image." + f.Key
+		label := strings.ToUpper(f.Key[:1]) + f.Key[1:]
+		if f.List {
+			form.AppendItem(formItem(label, ed.components(f.Placeholder), "Archive areas, separated by spaces."))
 			continue
 		}
-		e := ed.text(key, imagePlaceholders[k], func(p *profiles.Profile) *string { return imageField(&p.Image, k) })
-		form.AppendItem(formItem(strings.ToUpper(k[:1])+k[1:], e, ""))
+		e := ed.text(key, f.Placeholder, func(p *profiles.Profile) *string { return f.Get(&p.Image) })
+		help := ""
+		if f.Required {
+			help = "Required."
+		}
+		form.AppendItem(formItem(label, e, help))
 	}
 	ed.imgBox.Objects = nil
 	if len(form.Items) > 0 {
@@ -172,10 +158,10 @@ func (ed *editor) fillImageFields() {
 
 // components is a one-line entry for the debootstrap archive areas.
 // They are single words, so splitting on spaces cannot break one.
-func (ed *editor) components() *widget.Entry {
+func (ed *editor) components(placeholder string) *widget.Entry {
 	e := widget.NewEntry()
 	e.SetText(strings.Join(ed.it.draft.Image.Components, " "))
-	e.SetPlaceHolder(imagePlaceholders["components"])
+	e.SetPlaceHolder(placeholder)
 	ed.bind(e, "image.components", func(p *profiles.Profile, s string) error {
 		p.Image.Components = strings.Fields(s)
 		return nil
@@ -196,6 +182,8 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 	sc := widget.NewSelectEntry([]string{"default", "none"})
 	sc.SetText(ed.it.draft.Security.Seccomp)
 	ed.bind(&sc.Entry, "security.seccomp", func(p *profiles.Profile, s string) error { p.Security.Seccomp = s; return nil })
+	userns := ed.check("security.userns", "Allow user namespaces inside", func(p *profiles.Profile) *bool { return &p.Security.UserNS }, nil)
+	nnp := ed.noNewPrivsCheck()
 	return container.NewVBox(
 		heading("Limits"),
 		widget.NewForm(
@@ -209,8 +197,29 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 			formItem("Drop capabilities", caps, "One per line, in addition to "+strings.Join(profiles.DefaultDropCaps, ", ")+"."),
 			formItem("AppArmor", aa, `"generated", "unconfined" (no AppArmor confinement) or a profile name.`),
 			formItem("Seccomp", sc, `"default" blocks dangerous system calls; "none" turns that off; or the path of a policy.`),
+			formItem("", userns, "Chromium's own sandbox needs it; it widens the kernel's attack surface."),
+			formItem("", nnp, "On by default. Off lets sudo and other setuid programs work inside a system container."),
 		),
 	)
+}
+
+// noNewPrivsCheck is the check box of security.no_new_privs: unset
+// means on, and the key is written only while the user has it off.
+func (ed *editor) noNewPrivsCheck() *widget.Check {
+	c := widget.NewCheck("Setuid programs cannot gain privileges (no_new_privs)", nil)
+	ed.checks["security.no_new_privs"] = c
+	nnp := ed.it.draft.Security.NoNewPrivs
+	c.SetChecked(nnp == nil || *nnp)
+	c.OnChanged = func(on bool) {
+		if on {
+			ed.it.draft.Security.NoNewPrivs = nil
+		} else {
+			off := false
+			ed.it.draft.Security.NoNewPrivs = &off
+		}
+		ed.changed()
+	}
+	return c
 }
 
 // menuSection: the desktop menu entry and LXC's log.

@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // newSidebar is the profile list with the buttons that do not belong to
@@ -107,11 +107,11 @@ func stateText(it *item) string {
 	}
 	s := ""
 	switch it.status.State {
-	case sandbox.NotCreated:
+	case launcher.NotCreated:
 		s = "not created"
-	case sandbox.Running:
+	case launcher.Running:
 		s = "running"
-	case sandbox.Stopped:
+	case launcher.Stopped:
 		s = "stopped"
 	default:
 		s = strings.ToLower(string(it.status.State))

@@ -58,10 +58,10 @@ func (u *UI) newWizard() *wizard {
 	w.dist, w.release = widget.NewEntry(), widget.NewEntry()
 	w.dist.SetPlaceHolder("ubuntu")
 	w.release.SetPlaceHolder("noble")
-	w.x11 = widget.NewSelect([]string{"off", "untrusted", "trusted", "nested"}, nil)
+	w.x11 = widget.NewSelect(x11Switch.Values, nil)
 	w.sound = widget.NewCheck("Sound (PulseAudio; can also record the microphone)", nil)
 	w.gpu = widget.NewCheck("GPU acceleration", nil)
-	w.network = widget.NewSelect([]string{profiles.NetworkOff, profiles.NetworkHost, profiles.NetworkBridge}, nil)
+	w.network = widget.NewSelect(accessSwitchNamed("network").Values, nil)
 	w.errMsg = widget.NewLabel("")
 	w.errMsg.Wrapping = fyne.TextWrapWord
 	w.errMsg.Importance = widget.DangerImportance
@@ -131,7 +131,7 @@ func (w *wizard) choosePreset(name string) {
 	}
 	w.dist.SetText(p.Image.Dist)
 	w.release.SetText(p.Image.Release)
-	w.x11.SetSelected(x11Name(p.Access.X11))
+	w.x11.SetSelected(x11Switch.Get(&p.Access))
 	w.sound.SetChecked(p.Access.PulseAudio)
 	w.gpu.SetChecked(p.Access.GPU)
 	w.network.SetSelected(p.Access.Network)
@@ -162,7 +162,7 @@ func (w *wizard) profile() (*profiles.Profile, error) {
 	if p.Image.Type == profiles.ImageDownload {
 		p.Image.Dist, p.Image.Release = w.dist.Text, w.release.Text
 	}
-	p.Access.X11 = x11Mode(w.x11.Selected)
+	x11Switch.Set(&p.Access, w.x11.Selected)
 	p.Access.PulseAudio = w.sound.Checked
 	p.Access.GPU = w.gpu.Checked
 	p.Access.Network = w.network.Selected

@@ -51,15 +51,15 @@ type source struct {
 // openSource opens the root a profile's icons and .desktop files come
 // from.
 func openSource(env Env, p *profiles.Profile) (*source, error) {
-	if p.Image.Type == "" || p.Image.Type == profiles.ImageHost {
+	layers, hostRoot := rootfsLayers(env, p)
+	if hostRoot {
 		r, err := OpenRoot("/")
 		if err != nil {
 			return nil, err
 		}
 		return &source{root: r, dataDirs: env.DataDirs}, nil
 	}
-	dir := filepath.Join(env.LXCPath, p.Name, "rootfs")
-	r, err := OpenRoot(dir)
+	r, err := OpenLayers(layers...)
 	if err != nil {
 		if notExist(err) {
 			return nil, fmt.Errorf("container %s does not exist yet, so the app's icon cannot be read from it (the first launch creates it and installs the icon then): %w", p.Name, ErrNoContainer)
@@ -70,6 +70,21 @@ func openSource(env Env, p *profiles.Profile) (*source, error) {
 }
 
 func (s *source) Close() { s.root.Close() }
+
+// rootfsLayers are the directories a profile's container keeps its files
+// in, top first, as its compiled plan says; hostRoot is true for a host
+// image, whose files are the host's own.
+func rootfsLayers(env Env, p *profiles.Profile) (layers []string, hostRoot bool) {
+	if env.Plan != nil {
+		if plan, err := env.Plan(p); err == nil {
+			return plan.RootfsLayers(), plan.HostRoot()
+		}
+	}
+	if t, ok := profiles.ImageTypeNamed(p.Image.Type); ok && t.HostRoot {
+		return nil, true
+	}
+	return []string{filepath.Join(env.LXCPath, p.Name, "rootfs")}, false
+}
 
 // findAppInfo finds the app's own .desktop file in the source: the file
 // named id (e.g. "google-chrome" or "google-chrome.desktop") when given,

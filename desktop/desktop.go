@@ -23,7 +23,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/launcher"
+	"github.com/lxcage/lxcage/profiles"
 )
 
 // Prefix starts the name of every file lxcage writes for a profile
@@ -49,47 +51,43 @@ type Env struct {
 	// Bin is the absolute path of the lxcage binary, used in Exec= and
 	// TryExec= (so an entry hides itself if lxcage is uninstalled).
 	Bin string
-	// LXCPath is where containers live; icons are looked up in
-	// LXCPath/NAME/rootfs.
+	// LXCPath is where containers live.
 	LXCPath string
+	// Plan compiles a profile on this host (launcher.Compile): its
+	// rootfs layers are where icons and .desktop files are read (an
+	// overlay snapshot's own files over its base's). Nil reads
+	// LXCPath/NAME/rootfs.
+	Plan func(p *profiles.Profile) (*profiles.Plan, error)
 	// PinLXCPath adds "-P LXCPath" to Exec= because LXCPath is not LXC's
 	// default, which a launch from the menu would otherwise use.
 	PinLXCPath bool
 	// Runner runs update-desktop-database and xdg-mime; nil means the
 	// real tools, with this Env's XDG directories.
-	Runner sandbox.Runner
+	Runner run.Runner
 	// Warn hears about problems that do not stop an install, such as an
 	// icon that was refused; nil drops them.
 	Warn func(msg string)
 }
 
-// DefaultEnv is the calling user's Env. lxcpath is the -P option (empty
-// for LXC's default path).
-func DefaultEnv(lxcpath string) (Env, error) {
+// NewEnv is the calling user's Env for the containers of l: the menu
+// entries run l's lxcage binary, on l's LXC path.
+func NewEnv(l *launcher.Launcher) (Env, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return Env{}, fmt.Errorf("desktop: %w", err)
 	}
-	env := Env{
+	if l.Self == "" {
+		return Env{}, fmt.Errorf("desktop: cannot find the lxcage binary for the entries' Exec line")
+	}
+	return Env{
 		DataHome:   xdgDir("XDG_DATA_HOME", filepath.Join(home, ".local", "share")),
 		ConfigHome: xdgDir("XDG_CONFIG_HOME", filepath.Join(home, ".config")),
 		DataDirs:   dataDirs(os.Getenv("XDG_DATA_DIRS")),
-	}
-	if env.Bin, err = lxcageBinary(); err != nil {
-		return Env{}, err
-	}
-	def, err := sandbox.DefaultPath()
-	if err != nil {
-		return Env{}, err
-	}
-	env.LXCPath = def
-	if lxcpath != "" {
-		if env.LXCPath, err = filepath.Abs(lxcpath); err != nil {
-			return Env{}, fmt.Errorf("desktop: %w", err)
-		}
-		env.PinLXCPath = filepath.Clean(env.LXCPath) != filepath.Clean(def)
-	}
-	return env, nil
+		Bin:        l.Self,
+		LXCPath:    l.LXC.Path,
+		PinLXCPath: !l.DefaultPath(),
+		Plan:       l.Compile,
+	}, nil
 }
 
 // xdgDir is an XDG base directory variable, or fallback when it is unset
@@ -113,32 +111,6 @@ func dataDirs(v string) []string {
 		out = []string{"/usr/local/share", "/usr/share"}
 	}
 	return out
-}
-
-// lxcageBinary finds the lxcage CLI: this program if it is lxcage, else
-// an lxcage beside it (the editor is installed next to the CLI), else the
-// one on $PATH. The path is absolute: a menu does not use the shell's
-// $PATH of the terminal the entry was made from.
-func lxcageBinary() (string, error) {
-	self, err := os.Executable()
-	if err == nil {
-		if filepath.Base(self) == "lxcage" {
-			return self, nil
-		}
-		if beside := filepath.Join(filepath.Dir(self), "lxcage"); isExecutable(beside) {
-			return beside, nil
-		}
-	}
-	p, err := exec.LookPath("lxcage")
-	if err != nil {
-		return "", fmt.Errorf("desktop: cannot find the lxcage binary for the entries' Exec line: %w", err)
-	}
-	return filepath.Abs(p)
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // ApplicationsDir is where entries go: $DataHome/applications.
@@ -168,7 +140,7 @@ func (env Env) warn(format string, args ...any) {
 
 // runner is env.Runner or the real tools with env's XDG directories, so
 // xdg-mime writes where this Env says.
-func (env Env) runner() sandbox.Runner {
+func (env Env) runner() run.Runner {
 	if env.Runner != nil {
 		return env.Runner
 	}
@@ -179,7 +151,7 @@ func (env Env) runner() sandbox.Runner {
 			extra = append(extra, k+"="+v)
 		}
 	}
-	return sandbox.ExecRunner{Env: extra}
+	return run.Exec{Env: extra}
 }
 
 // refreshDatabase runs update-desktop-database on the applications

@@ -3,9 +3,11 @@ package desktop
 import (
 	"errors"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/lazyre"
 
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
@@ -71,20 +73,29 @@ func Explain(name string, err error) Failure {
 		f.Cause = "Its profile does not exist any more: " + firstLine(err.Error())
 		f.Fix = `Remove the menu entry with "lxcage desktop remove ` + name + `", or create the profile again.`
 	case errors.As(err, &pe):
-		f.Cause, f.Fix = splitFix(strings.TrimSuffix(pe.Error(), "; "+pe.Fix))
+		f.Cause, f.Fix = fix.Split(err)
+		f.Cause = firstLine(f.Cause)
 		var all profiles.Problems
 		if errors.As(err, &all) && len(all) > 1 {
 			f.Cause += fmt.Sprintf("\n(and %d more problems)", len(all)-1)
 		}
-		if f.Fix == "" {
-			f.Fix = "Edit " + pe.File + " (or open it in lxcage-editor)"
-			if pe.Fix != "" {
-				f.Fix += ": " + pe.Fix
+		where := "Edit " + pe.File + " (or open it in lxcage-editor)"
+		switch {
+		case pe.Key == "" && pe.Line == 0 && f.Fix != "":
+			// Not a key of the profile: a fact of the host, fixed there.
+			f.Fix = upperFirst(strings.Join(strings.Fields(f.Fix), " "))
+		case f.Fix == "":
+			f.Fix = where + "."
+		default:
+			f.Fix = where + ": " + strings.TrimRight(f.Fix, ".")
+			if !strings.HasSuffix(f.Fix, "?") {
+				f.Fix += "."
 			}
-			f.Fix += "."
 		}
 	default:
-		f.Cause, f.Fix = splitFix(err.Error())
+		f.Cause, f.Fix = fix.Split(err)
+		f.Cause = firstLines(f.Cause, 3)
+		f.Fix = upperFirst(strings.Join(strings.Fields(f.Fix), " "))
 	}
 	if f.Fix == "" {
 		f.Fix = `Run "lxcage launch ` + name + `" in a terminal to see more, or "lxcage check".`
@@ -114,25 +125,6 @@ func ExplainExit(name string, command []string, code int) (Failure, bool) {
 		return f, false
 	}
 	return f, true
-}
-
-// fixMarkers introduce the fix part of an error message, in the forms
-// lxcage's packages write them.
-var fixMarkers = []string{"\nfix: ", "; fix: ", "fix: ", "; as root run: ", "; run: "}
-
-// splitFix splits "cause; fix" messages.
-func splitFix(msg string) (cause, fix string) {
-	msg = strings.TrimSpace(msg)
-	for _, m := range fixMarkers {
-		if i := strings.Index(msg, m); i > 0 {
-			fix = strings.TrimSpace(msg[i+len(m):])
-			if strings.Contains(m, "as root") {
-				fix = "as root run: " + fix
-			}
-			return strings.TrimRight(firstLines(msg[:i], 3), "; "), upperFirst(strings.Join(strings.Fields(fix), " "))
-		}
-	}
-	return firstLines(msg, 3), ""
 }
 
 var lxcErrorRE = lazyre.New(`\bERROR\s+(\S+) - \S+ - (.*)$`)

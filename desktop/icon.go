@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"image/png"
 	"io"
 	"os"
@@ -13,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lxcage/lxcage/internal/lazyre"
+	"github.com/lxcage/lxcage/internal/safefile"
+
 	"github.com/lxcage/lxcage/assets"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // Limits on icons taken from a container. Real app icons are a few
@@ -301,7 +302,7 @@ func IconPath(env Env, name string, ic *Icon) string {
 // icons of other sizes or types, so exactly one remains.
 func writeIcon(env Env, name string, ic *Icon) (string, error) {
 	p := IconPath(env, name, ic)
-	if err := sandbox.WriteFileAtomic(p, ic.Data, 0o644); err != nil {
+	if err := safefile.WriteAtomic(p, ic.Data, 0o644); err != nil {
 		return "", fmt.Errorf("install icon %s: %w", p, err)
 	}
 	for _, old := range installedIcons(env, name) {
@@ -334,7 +335,7 @@ func OwnIconPath(env Env) (string, error) {
 	if have, err := os.ReadFile(p); err == nil && bytes.Equal(have, want) {
 		return p, nil
 	}
-	if err := sandbox.WriteFileAtomic(p, want, 0o644); err != nil {
+	if err := safefile.WriteAtomic(p, want, 0o644); err != nil {
 		return "", fmt.Errorf("install lxcage's icon: %w", err)
 	}
 	return p, nil

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lxcage/lxcage/internal/lazyre"
 
 	"github.com/BurntSushi/toml"
 

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lxcage/lxcage/internal/safefile"
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // toolTimeout bounds update-desktop-database and xdg-mime.
@@ -35,7 +36,7 @@ func Install(ctx context.Context, env Env, p *profiles.Profile) error {
 	if _, err := writeIcon(env, p.Name, ic); err != nil {
 		return err
 	}
-	if err := sandbox.WriteFileAtomic(path, data, 0o644); err != nil {
+	if err := safefile.WriteAtomic(path, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
@@ -181,4 +182,22 @@ func owned(path, name string) bool {
 	}
 	kf, err := ParseKeyFile(data)
 	return err == nil && kf.Get("Desktop Entry", ProfileKey) == name
+}
+
+// Menu is env's menu entries as the launcher's delete sees them.
+func Menu(env Env) launcher.Menu { return menu{env} }
+
+type menu struct{ env Env }
+
+func (m menu) Installed(name string) bool { return IsInstalled(m.env, name) }
+
+func (m menu) Remove(name string) (string, error) {
+	had := IsInstalled(m.env, name)
+	if err := Remove(m.env, name); err != nil {
+		return "", err
+	}
+	if !had {
+		return "", nil
+	}
+	return EntryPath(m.env, name), nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/launcher"
 )
 
 // files lists every file under dir, relative.
@@ -176,18 +177,28 @@ func TestHostProfileIcon(t *testing.T) {
 	}
 }
 
-func TestDefaultEnv(t *testing.T) {
+func TestNewEnv(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "relative/ignored")
 	t.Setenv("HOME", "/home/someone")
 	t.Setenv("XDG_DATA_DIRS", "/a:relative:/b/")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	bin := filepath.Join(t.TempDir(), "lxcage")
 	write(t, bin, []byte("#!/bin/sh\n"))
 	os.Chmod(bin, 0o755)
 	t.Setenv("PATH", filepath.Dir(bin))
-	env, err := DefaultEnv("")
-	if err != nil {
-		t.Fatal(err)
+	newEnv := func(lxcpath string) Env {
+		t.Helper()
+		l, err := launcher.New(launcher.Options{LXCPath: lxcpath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := NewEnv(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
 	}
+	env := newEnv("")
 	if env.Bin != bin {
 		t.Errorf("Bin %q, want the lxcage on PATH %q", env.Bin, bin)
 	}
@@ -197,12 +208,10 @@ func TestDefaultEnv(t *testing.T) {
 	if EntryPath(env, "x") != "/home/someone/.local/share/applications/lxcage-x.desktop" {
 		t.Error(EntryPath(env, "x"))
 	}
-	env, _ = DefaultEnv("/elsewhere/lxc")
-	if !env.PinLXCPath || env.LXCPath != "/elsewhere/lxc" {
+	if env = newEnv("/elsewhere/lxc"); !env.PinLXCPath || env.LXCPath != "/elsewhere/lxc" {
 		t.Errorf("pinned %+v", env)
 	}
-	env, _ = DefaultEnv("/home/someone/.local/share/lxc")
-	if env.PinLXCPath {
+	if env = newEnv("/home/someone/.local/share/lxc"); env.PinLXCPath {
 		t.Error("default path pinned")
 	}
 }

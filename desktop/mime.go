@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // SetDefault makes the profile's entry the default handler of its MIME
@@ -132,7 +132,7 @@ func dropFromLists(path, id string) error {
 	if !changed {
 		return nil
 	}
-	if err := sandbox.WriteFileAtomic(path, []byte(out.String()), fi.Mode().Perm()); err != nil {
+	if err := safefile.WriteAtomic(path, []byte(out.String()), fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("update %s: %w", path, err)
 	}
 	return nil

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lxcage/lxcage/internal/lazyre"
 
 	"github.com/godbus/dbus/v5"
 )

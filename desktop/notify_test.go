@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/desktop/notifytest"
+	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 )
@@ -135,7 +136,7 @@ func TestSetupNotice(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
-	subuid := &profiles.Error{File: "eyes.toml", Msg: "user bob has no subordinate id range in /etc/subuid; as root run: usermod --add-subuids 100000-165535 bob  (any free range of 65536 ids works)"}
+	subuid := &profiles.Error{File: "eyes.toml", Msg: "user bob has no subordinate id range in /etc/subuid", Fix: "as root run: usermod --add-subuids 100000-165535 bob  (any free range of 65536 ids works)"}
 	for _, tc := range []struct {
 		name      string
 		err       error
@@ -153,7 +154,7 @@ func TestExplain(t *testing.T) {
 		{"profile problem", profiles.Problems{{File: "/p/x.toml", Line: 2, Msg: "unknown key [acess]", Fix: "did you mean [access]?"}, {File: "/p/x.toml", Key: "b", Msg: "bad"}},
 			"/p/x.toml:2: unknown key [acess]\n(and 1 more problems)", "Edit /p/x.toml (or open it in lxcage-editor): did you mean [access]?", "", ""},
 		{"missing profile", fmt.Errorf("/p/x.toml: %w", profiles.ErrNoProfile), "Its profile does not exist any more", "lxcage desktop remove x", "", ""},
-		{"cgroups", errors.New("you may not create cgroups for containers (/sys/fs/cgroup/x not writable);\nfix: as root: mkdir /sys/fs/cgroup/x"), "you may not create cgroups for containers (/sys/fs/cgroup/x not writable)", "As root: mkdir /sys/fs/cgroup/x", "", ""},
+		{"cgroups", fmt.Errorf("launch x: %w", fix.New("you may not create cgroups for containers (/sys/fs/cgroup/x not writable)", "as root: mkdir /sys/fs/cgroup/x")), "launch x: you may not create cgroups for containers (/sys/fs/cgroup/x not writable)", "As root: mkdir /sys/fs/cgroup/x", "", ""},
 		{"plain", errors.New("something odd"), "something odd", `Run "lxcage launch x" in a terminal`, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,9 +19,14 @@ import (
 // would), so a link to /etc/shadow names the rootfs's own etc/shadow and
 // "../../.." stops at the tree's top. Only regular files and directories
 // are opened, and never with a blocking open (a FIFO cannot hang us).
+//
+// A Root may have a lower layer (OpenLayers): what the top layer does
+// not hold is read from the one below, as an overlay snapshot's rootfs
+// reads from its base.
 type Root struct {
-	dir string
-	fd  int
+	dir   string
+	fd    int
+	lower *Root
 }
 
 // maxSymlinks bounds the links followed in one path, as the kernel does.
@@ -43,8 +48,31 @@ func OpenRoot(dir string) (*Root, error) {
 	return &Root{dir: dir, fd: fd}, nil
 }
 
+// OpenLayers opens the layers of a rootfs, top first, as one Root.
+func OpenLayers(dirs ...string) (*Root, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("open root: no directory")
+	}
+	r, err := OpenRoot(dirs[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(dirs) > 1 {
+		if r.lower, err = OpenLayers(dirs[1:]...); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
 // Close releases the root.
-func (r *Root) Close() error { return unix.Close(r.fd) }
+func (r *Root) Close() error {
+	if r.lower != nil {
+		r.lower.Close()
+	}
+	return unix.Close(r.fd)
+}
 
 // Dir is the host path of the root.
 func (r *Root) Dir() string { return r.dir }
@@ -56,6 +84,9 @@ func (r *Root) open(name string, flags int, want uint32) (*os.File, error) {
 	clean := path.Clean("/" + name)
 	flags |= unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK
 	fd, err := r.openIn(clean, flags)
+	if errors.Is(err, unix.ENOENT) && r.lower != nil {
+		return r.lower.open(name, flags, want)
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: r.dir + clean, Err: err}
 	}
@@ -217,6 +248,20 @@ func (r *Root) ReadDir(name string, max int) ([]fs.DirEntry, error) {
 	ents, err := f.ReadDir(max)
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("list %s: %w", f.Name(), err)
+	}
+	if r.lower == nil || len(ents) >= max {
+		return ents, nil
+	}
+	// The layer below adds what this one does not hold.
+	seen := map[string]bool{}
+	for _, e := range ents {
+		seen[e.Name()] = true
+	}
+	below, _ := r.lower.ReadDir(name, max-len(ents))
+	for _, e := range below {
+		if !seen[e.Name()] {
+			ents = append(ents, e)
+		}
 	}
 	return ents, nil
 }

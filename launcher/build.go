@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 )
@@ -68,26 +70,30 @@ type BuildOptions struct {
 	ForceCache bool
 }
 
-// createSpecFor is the full spec of p's container: rootfs, config, and
-// the provisioning that runs [setup] in it before it is renamed into
+// createSpec is what the sandbox needs to keep plan's container in step
+// with the plan (config, files, rootfs source).
+func createSpec(plan *profiles.Plan) sandbox.CreateSpec {
+	return sandbox.CreateSpec{
+		Config: plan.Config.String(), Source: plan.Source,
+		IDMap: plan.IDMap, UID: plan.Attach.UID, GID: plan.Attach.GID,
+		Files: plan.Files,
+	}
+}
+
+// buildSpec is the full spec of plan's container: rootfs, config, and
+// the provisioning that runs its build steps before it is renamed into
 // place.
-func (l *Launcher) createSpecFor(p *profiles.Profile, plan *profiles.Plan, opts BuildOptions) (sandbox.CreateSpec, error) {
-	spec := createSpec(p, plan)
+func (l *Launcher) buildSpec(plan *profiles.Plan, opts BuildOptions) (sandbox.CreateSpec, error) {
+	spec := createSpec(plan)
 	spec.ForceCache = opts.ForceCache
-	spec.Snapshot = plan.RootfsLower != ""
 	spec.Progress = l.Progress
-	if p.Image.Type == profiles.ImageHost && len(p.Setup.Packages)+len(p.Setup.Debs)+len(p.Setup.URLs)+len(p.Setup.Run) == 0 {
-		return spec, nil // a host image needs no provisioning
+	if !plan.Provision || plan.Build == nil {
+		return spec, nil
 	}
-	build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
-	if err != nil {
-		return spec, err
-	}
-	spec.BuildConfig = build.ConfigAt
+	b := plan.Build
+	spec.BuildConfig = b.ConfigAt
 	spec.Provision = func(ctx context.Context, tmpName string) error {
-		return l.provision(ctx, p, build, tmpName, func(pm string) ([]profiles.SetupStep, error) {
-			return profiles.SetupSteps(p, pm, plan.Attach.UID, plan.Attach.GID, plan.Attach.HostCwd, "/etc/resolv.conf")
-		})
+		return l.provision(ctx, plan.Name, b, tmpName, b.SetupSteps)
 	}
 	return spec, nil
 }
@@ -95,26 +101,26 @@ func (l *Launcher) createSpecFor(p *profiles.Profile, plan *profiles.Plan, opts 
 // provision starts the container being built (with the build config: the
 // host's network, none of the app's access), runs the steps as root in
 // it, and stops it.
-func (l *Launcher) provision(ctx context.Context, p *profiles.Profile, build *profiles.Plan, name string, steps func(pm string) ([]profiles.SetupStep, error)) (err error) {
-	if err := os.MkdirAll(build.RunDir, 0o700); err != nil {
+func (l *Launcher) provision(ctx context.Context, profile string, b *profiles.Build, name string, steps func(pm string) ([]sandbox.SetupStep, error)) (err error) {
+	if err := os.MkdirAll(b.RunDir, 0o700); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(l.logFile(build)), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(l.logFile(b.LogFile)), 0o700); err != nil {
 		return err
 	}
-	if err := l.ensureCgroups(ctx, p.Name); err != nil {
+	if err := l.ensureCgroups(ctx, profile); err != nil {
 		return err
 	}
-	logOffset := fileSize(l.logFile(build))
+	logOffset := fileSize(l.logFile(b.LogFile))
 	if err := l.LXC.Start(ctx, name); err != nil {
-		return l.startError(name, build, err, logOffset)
+		return l.startError(name, b.LogFile, err, logOffset)
 	}
 	defer func() {
 		if serr := l.LXC.Stop(context.WithoutCancel(ctx), name, 0); serr != nil && err == nil {
 			err = serr
 		}
 	}()
-	pm, err := l.detectPM(ctx, name)
+	pm, err := l.detectPM(ctx, name, b.DetectPM)
 	if err != nil {
 		return err
 	}
@@ -122,14 +128,19 @@ func (l *Launcher) provision(ctx context.Context, p *profiles.Profile, build *pr
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(filepath.Dir(l.logFile(build)), p.Name+"-setup.log")
+	return l.runSteps(ctx, profile, b, name, list)
+}
+
+// runSteps runs setup steps in order, their output to the setup log.
+func (l *Launcher) runSteps(ctx context.Context, profile string, b *profiles.Build, name string, list []sandbox.SetupStep) error {
+	logPath := filepath.Join(filepath.Dir(l.logFile(b.LogFile)), profile+"-setup.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("setup log: %w", err)
 	}
 	defer logf.Close()
-	fmt.Fprintf(logf, "\n=== lxcage: provisioning %s, %s\n", p.Name, time.Now().Format(time.RFC3339))
-	rootfs := filepath.Join(l.LXC.Dir(name), "rootfs")
+	fmt.Fprintf(logf, "\n=== lxcage: provisioning %s, %s\n", profile, time.Now().Format(time.RFC3339))
+	rootfs := filepath.Join(l.LXC.Dir(name), b.Rootfs)
 	for i, st := range list {
 		l.progress("(%d/%d) %s", i+1, len(list), st.Name)
 		fmt.Fprintf(logf, "\n=== step %d/%d: %s\n$ %s\n", i+1, len(list), st.Name, shellQuote(st.Argv))
@@ -151,9 +162,9 @@ var rootEnv = []string{
 }
 
 // detectPM asks the image which package manager it has.
-func (l *Launcher) detectPM(ctx context.Context, name string) (string, error) {
+func (l *Launcher) detectPM(ctx context.Context, name string, script []string) (string, error) {
 	var out bytes.Buffer
-	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Argv: profiles.DetectPMScript})
+	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Argv: script})
 	cmd.Stdout = &out
 	if err := runCtx(ctx, cmd); err != nil {
 		return "", fmt.Errorf("look for a package manager in the image: %w", err)
@@ -163,13 +174,13 @@ func (l *Launcher) detectPM(ctx context.Context, name string) (string, error) {
 
 // runStep runs one setup step as root, its output to the log (and the
 // last lines kept for the error). Downloads report their size as they go.
-func (l *Launcher) runStep(ctx context.Context, name string, st profiles.SetupStep, log io.Writer, rootfs string, n, total int) error {
+func (l *Launcher) runStep(ctx context.Context, name string, st sandbox.SetupStep, log io.Writer, rootfs string, n, total int) error {
 	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{UID: 0, GID: 0, Env: rootEnv, Cwd: "/root", Argv: st.Argv})
-	tail := &sandbox.TailWriter{Max: 20}
+	tail := &run.TailWriter{Max: 20}
 	w := io.MultiWriter(log, tail)
 	cmd.Stdout, cmd.Stderr = w, w
 	if st.StdinFile != "" {
-		f, err := os.Open(profiles.ExpandHome(st.StdinFile, l.Host.Home))
+		f, err := os.Open(st.StdinFile)
 		if err != nil {
 			return &SetupError{Name: st.Name, Argv: st.Argv, Err: err}
 		}
@@ -191,13 +202,13 @@ func (l *Launcher) runStep(ctx context.Context, name string, st profiles.SetupSt
 	return nil
 }
 
-// watchDownload reports the size of a file a download step is writing
-// (the rootfs is readable from the host) until stop is called.
-func (l *Launcher) watchDownload(st profiles.SetupStep, rootfs string, n, total int) (stop func()) {
-	if len(st.Argv) < 6 || !strings.HasPrefix(st.Name, "download ") {
+// watchDownload reports the size of the file a step is writing (the
+// rootfs is readable from the host) until stop is called.
+func (l *Launcher) watchDownload(st sandbox.SetupStep, rootfs string, n, total int) (stop func()) {
+	if st.Watch == "" {
 		return func() {}
 	}
-	part := filepath.Join(rootfs, st.Argv[5]+".part")
+	part := filepath.Join(rootfs, st.Watch)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(500 * time.Millisecond)
@@ -235,33 +246,30 @@ func runCtx(ctx context.Context, cmd *exec.Cmd) error {
 }
 
 // Upgrade updates the distribution inside p's stopped container, with
-// the host's network, as the article's API example does.
+// the build config (the network, none of the app's access), as the
+// article's API example does.
 func (l *Launcher) Upgrade(ctx context.Context, p *profiles.Profile) error {
-	if p.Image.Type == profiles.ImageHost {
-		return fmt.Errorf("upgrade %s: a host-image container runs your own /usr; upgrade the host instead", p.Name)
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
+	if !plan.Upgradable || plan.Build == nil {
+		return fix.New(fmt.Sprintf("upgrade %s: a host-image container runs your own /usr", p.Name), "upgrade the host instead")
 	}
 	return l.locked(ctx, p.Name, func(st *state) error {
 		if s, err := l.LXC.State(ctx, p.Name); err != nil {
 			return err
 		} else if s == sandbox.NotCreated {
-			return fmt.Errorf("upgrade %s: the container does not exist (lxcage create %s)", p.Name, p.Name)
+			return fix.New(fmt.Sprintf("upgrade %s: the container does not exist", p.Name), "lxcage create "+p.Name)
 		} else if s != sandbox.Stopped {
-			return fmt.Errorf("upgrade %s: it is %s; stop it first (lxcage stop %s)", p.Name, strings.ToLower(string(s)), p.Name)
+			return fix.New(fmt.Sprintf("upgrade %s: it is %s", p.Name, strings.ToLower(string(s))), "stop it first: lxcage stop "+p.Name)
 		}
-		plan, err := l.Compile(p)
-		if err != nil {
-			return err
-		}
-		build, err := profiles.Compile(profiles.BuildProfile(p), l.Host, profiles.HostPathKind)
-		if err != nil {
-			return err
-		}
-		if _, err := l.LXC.WriteConfig(p.Name, build.Config.String()); err != nil {
+		if _, err := l.LXC.WriteConfig(p.Name, plan.Build.Config.String()); err != nil {
 			return err
 		}
 		// Whatever happens, the container goes back to its own config.
 		defer l.LXC.WriteConfig(p.Name, plan.Config.String())
-		return l.provision(ctx, p, build, p.Name, profiles.UpgradeSteps)
+		return l.provision(ctx, p.Name, plan.Build, p.Name, plan.Build.UpgradeSteps)
 	})
 }
 
@@ -269,21 +277,40 @@ func (l *Launcher) Upgrade(ctx context.Context, p *profiles.Profile) error {
 // the new one is complete; data in [[share]] directories stays, the old
 // container's own files (its home included) go.
 func (l *Launcher) Rebuild(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
 	return l.locked(ctx, p.Name, func(st *state) error {
 		if s, err := l.LXC.State(ctx, p.Name); err != nil {
 			return err
 		} else if s == sandbox.Running {
-			return fmt.Errorf("rebuild %s: it is running; stop it first (lxcage stop %s)", p.Name, p.Name)
+			return fix.New(fmt.Sprintf("rebuild %s: it is running", p.Name), "stop it first: lxcage stop "+p.Name)
 		}
-		plan, err := l.Compile(p)
-		if err != nil {
-			return err
-		}
-		spec, err := l.createSpecFor(p, plan, opts)
+		spec, err := l.buildSpec(plan, opts)
 		if err != nil {
 			return err
 		}
 		spec.Replace = true
+		return l.LXC.Create(ctx, p.Name, spec)
+	})
+}
+
+// Create builds p's container if it does not exist yet: its image, then
+// [setup] inside it, with progress.
+func (l *Launcher) Create(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
+	plan, err := l.Compile(p)
+	if err != nil {
+		return err
+	}
+	return l.locked(ctx, p.Name, func(st *state) error {
+		if l.LXC.Exists(p.Name) {
+			return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
+		}
+		spec, err := l.buildSpec(plan, opts)
+		if err != nil {
+			return err
+		}
 		return l.LXC.Create(ctx, p.Name, spec)
 	})
 }

@@ -10,14 +10,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
 )
 
 // state is a container's runtime state on the host, in
@@ -185,14 +185,15 @@ type marker struct {
 	ConfigHash string    `json:"config_hash"`
 	StartedAt  time.Time `json:"started_at"`
 	StartedBy  int       `json:"started_by"`
-	Mode       string    `json:"mode"`
+	// StopTimeout is the clean shutdown the container gets (0: killed
+	// at once).
+	StopTimeout time.Duration `json:"stop_timeout,omitempty"`
 	// MonitorPID is LXC's monitor process for the container; it exits
 	// once the container is fully stopped and cleaned up.
 	MonitorPID   int    `json:"monitor_pid"`
 	MonitorStart uint64 `json:"monitor_start"`
-	// Services are the host-side helpers of the container, ended when it
-	// stops.
-	Services services `json:"services"`
+	// Undo ends the container's host services when it stops.
+	Undo services.Undo `json:"undo,omitempty"`
 	// Attach is the attach plan the container was started with, and
 	// ProfileStamp the version of the profile file it came from: a later
 	// launch of the unchanged profile reuses it.
@@ -233,26 +234,11 @@ func (s *state) readMarkerFile() (*marker, bool) {
 
 func (s *state) writeMarker(m marker) error {
 	b, _ := json.Marshal(m)
-	return sandbox.WriteFileAtomic(s.markerPath(), b, 0o600)
+	return safefile.WriteAtomic(s.markerPath(), b, 0o600)
 }
 
 func (s *state) clearMarker() { os.Remove(s.markerPath()) }
 
-// procStartTime reads a process's start time (field 22 of
-// /proc/PID/stat), which tells a live process from a recycled PID.
-func procStartTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("bad stat for %d", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0, fmt.Errorf("bad stat for %d", pid)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
-}
+// procStartTime reads a process's start time, which tells a live
+// process from a recycled PID.
+func procStartTime(pid int) (uint64, error) { return services.ProcStartTime(pid) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 )
@@ -34,7 +35,7 @@ type Holder struct {
 // Status is what `lxcage status` reports about a container.
 type Status struct {
 	Name  string
-	State sandbox.State
+	State State
 	// InitPID is the container's init on the host (0 when not running).
 	InitPID int
 	// Ours is true when lxcage started the container (and so will stop
@@ -49,6 +50,15 @@ type Status struct {
 // Status reports on profile p's container. p may be nil (a container
 // without a profile); then RestartPending is never set.
 func (l *Launcher) Status(ctx context.Context, name string, p *profiles.Profile) (*Status, error) {
+	var plan *profiles.Plan
+	if p != nil {
+		plan, _ = l.Compile(p)
+	}
+	return l.StatusPlan(ctx, name, plan)
+}
+
+// StatusPlan is Status with the profile already compiled (nil: none).
+func (l *Launcher) StatusPlan(ctx context.Context, name string, plan *profiles.Plan) (*Status, error) {
 	st, err := l.state(name)
 	if err != nil {
 		return nil, err
@@ -59,10 +69,8 @@ func (l *Launcher) Status(ctx context.Context, name string, p *profiles.Profile)
 	}
 	if m, ok := st.readMarker(); ok {
 		s.State, s.InitPID, s.Ours = sandbox.Running, m.InitPID, true
-		if p != nil {
-			if plan, err := l.Compile(p); err == nil && ConfigHash(plan.Config.String()) != m.ConfigHash {
-				s.RestartPending = true
-			}
+		if plan != nil && ConfigHash(plan.Config.String()) != m.ConfigHash {
+			s.RestartPending = true
 		}
 		return s, nil
 	}
@@ -77,11 +85,8 @@ func (l *Launcher) Status(ctx context.Context, name string, p *profiles.Profile)
 
 // Stop stops a profile's container now, whoever started it; apps still
 // running in it are killed (their launches end with the signal's status).
-func (l *Launcher) Stop(ctx context.Context, name string, mode string) error {
+func (l *Launcher) Stop(ctx context.Context, name string) error {
 	return l.locked(ctx, name, func(st *state) error {
-		if m, ok := st.readMarker(); ok && mode == "" {
-			mode = m.Mode
-		}
 		if s, err := l.LXC.State(ctx, name); err != nil {
 			return err
 		} else if s != sandbox.Running && s != sandbox.Starting && s != sandbox.Frozen {
@@ -91,26 +96,7 @@ func (l *Launcher) Stop(ctx context.Context, name string, mode string) error {
 			}
 			return nil
 		}
-		return l.stopLocked(ctx, st, name, mode)
-	})
-}
-
-// Create builds p's container if it does not exist yet: its image, then
-// [setup] inside it, with progress.
-func (l *Launcher) Create(ctx context.Context, p *profiles.Profile, opts BuildOptions) error {
-	plan, err := l.Compile(p)
-	if err != nil {
-		return err
-	}
-	return l.locked(ctx, p.Name, func(st *state) error {
-		if l.LXC.Exists(p.Name) {
-			return fmt.Errorf("create %s: %w", p.Name, sandbox.ErrExists)
-		}
-		spec, err := l.createSpecFor(p, plan, opts)
-		if err != nil {
-			return err
-		}
-		return l.LXC.Create(ctx, p.Name, spec)
+		return l.stopLocked(ctx, st, name)
 	})
 }
 
@@ -120,7 +106,7 @@ func (l *Launcher) Destroy(ctx context.Context, name string) error {
 		if s, err := l.LXC.State(ctx, name); err != nil {
 			return err
 		} else if s == sandbox.Running {
-			return fmt.Errorf("destroy %s: it is running; stop it first (lxcage stop %s)", name, name)
+			return fix.New(fmt.Sprintf("destroy %s: it is running", name), "stop it first: lxcage stop "+name)
 		}
 		return l.LXC.Destroy(ctx, name)
 	})

@@ -85,7 +85,7 @@ func (l *Launcher) Watch(ctx context.Context, name string, initPID int) error {
 		}
 		pids, _ := appProcs(initPID, os.Getuid())
 		if len(st.holders(-1)) == 0 && len(pids) == 0 {
-			err := l.stopLocked(ctx, st, name, m.Mode)
+			err := l.stopLocked(ctx, st, name)
 			lk.unlock()
 			return err
 		}
@@ -105,7 +105,7 @@ func (l *Launcher) cleanupAfter(ctx context.Context, st *state, initPID int) {
 	}
 	defer lk.unlock()
 	if m, ok := st.readMarkerFile(); ok && m.InitPID == initPID {
-		m.Services.stop(ctx)
+		m.Undo.Run(ctx, l.runner)
 		st.clearMarker()
 	}
 }

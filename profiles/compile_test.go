@@ -2,11 +2,14 @@ package profiles
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .conf files")
@@ -16,8 +19,8 @@ var update = flag.Bool("update", false, "rewrite the golden .conf files")
 func testHost() *Host {
 	return &Host{
 		UID: 1001, GID: 1002, UserName: "alice", Home: "/home/alice",
-		SubUIDs:        []IDRange{{Start: 100000, Count: 65536}},
-		SubGIDs:        []IDRange{{Start: 200000, Count: 65536}},
+		SubUIDs:        []sandbox.IDRange{{Start: 100000, Count: 65536}},
+		SubGIDs:        []sandbox.IDRange{{Start: 200000, Count: 65536}},
 		LXCPath:        "/home/alice/.local/share/lxc",
 		StateDir:       "/run/user/1001/lxcage/0a1b2c3d",
 		CacheDir:       "/home/alice/.cache",
@@ -131,56 +134,6 @@ func TestGoldenLoadsInLXC(t *testing.T) {
 	}
 }
 
-func TestIDMapPassesOwnIDThrough(t *testing.T) {
-	r := []IDRange{{100000, 65536}}
-	for _, tc := range []struct {
-		own  int
-		want string
-	}{
-		{1001, "u 0 100000 1001|u 1001 1001 1|u 1002 101002 64534"},
-		{1000, "u 0 100000 1000|u 1000 1000 1|u 1001 101001 64535"},
-		{65535, "u 0 100000 65535|u 65535 65535 1"},
-		{70000, "u 0 100000 65536|u 70000 70000 1"},
-		{1, "u 0 100000 1|u 1 1 1|u 2 100002 65534"},
-	} {
-		m, err := IDMap('u', tc.own, "alice", r, "/etc/subuid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s []string
-		for _, e := range m {
-			s = append(s, e.String())
-		}
-		if got := strings.Join(s, "|"); got != tc.want {
-			t.Errorf("own %d: got %s, want %s", tc.own, got, tc.want)
-		}
-	}
-}
-
-func TestIDMapRefusesMissingOrSmallRange(t *testing.T) {
-	_, err := IDMap('u', 1001, "alice", nil, "/etc/subuid")
-	if err == nil || !strings.Contains(err.Error(), "usermod --add-subuids") || !strings.Contains(err.Error(), "no subordinate") {
-		t.Errorf("no range: %v", err)
-	}
-	_, err = IDMap('g', 1001, "alice", []IDRange{{100000, 1000}}, "/etc/subgid")
-	if err == nil || !strings.Contains(err.Error(), "too small") || !strings.Contains(err.Error(), "--add-subgids") {
-		t.Errorf("small range: %v", err)
-	}
-	// A second, big enough range is used.
-	m, err := IDMap('u', 1001, "alice", []IDRange{{100000, 1000}, {300000, 65536}}, "/etc/subuid")
-	if err != nil || m[0].Outside != 300000 {
-		t.Errorf("second range: %v %v", m, err)
-	}
-}
-
-func TestParseSubIDs(t *testing.T) {
-	in := "# comment\nbob:100000:65536\nalice:165536:65536\n1001:300000:70000\nalice:bad:1\n"
-	got, err := ParseSubIDs(strings.NewReader(in), "alice", 1001)
-	if err != nil || len(got) != 2 || got[0] != (IDRange{165536, 65536}) || got[1] != (IDRange{300000, 70000}) {
-		t.Errorf("got %v %v", got, err)
-	}
-}
-
 func TestCompileRefusesRootAndNoSubIDs(t *testing.T) {
 	p, err := Parse("eyes", "eyes.toml", []byte(`command = ["xeyes"]`))
 	if err != nil {
@@ -256,17 +209,61 @@ func TestSharesRefuseSensitiveAndMissing(t *testing.T) {
 	}
 }
 
-func TestMountPathEscaping(t *testing.T) {
-	for _, p := range []string{"/a b", "/a\tb", "/a\nb", `/a\b`, `/a\040b`, "/plain"} {
-		e := EscapeMountPath(p)
-		if strings.ContainsAny(e, " \t\n") {
-			t.Errorf("%q escaped to %q, still has whitespace", p, e)
+// planText renders the parts of a plan a launch carries out besides the
+// config: host operations in order, what the container gets from them,
+// the app's environment and command, the build.
+func planText(p *Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rootfs: %s (%s)\n", p.Source.Describe(), strings.Join(p.RootfsLayers(), " over "))
+	fmt.Fprintf(&b, "stop timeout: %v\n", p.StopTimeout)
+	for _, s := range p.Services {
+		fmt.Fprintf(&b, "service %s: %+v\n", s.Name(), s)
+		g := s.Grant()
+		for _, bd := range g.Binds {
+			fmt.Fprintf(&b, "  bind %+v\n", bd)
 		}
-		if back := UnescapeMountPath(e); back != p {
-			t.Errorf("%q → %q → %q", p, e, back)
+		for _, k := range sortedKeys(g.Env) {
+			fmt.Fprintf(&b, "  env %s=%s\n", k, g.Env[k])
 		}
 	}
-	if got := EscapeMountPath(`/x y\z`); got != `/x\040y\134z` {
-		t.Errorf("got %s", got)
+	for _, e := range p.Attach.Env {
+		fmt.Fprintf(&b, "env %s\n", e)
+	}
+	fmt.Fprintf(&b, "command %q as %s (%d:%d) in %s\n", p.Attach.Command, p.Attach.User, p.Attach.UID, p.Attach.GID, p.Attach.Cwd)
+	fmt.Fprintf(&b, "provision %v, upgradable %v\n", p.Provision, p.Upgradable)
+	if p.Build != nil {
+		for _, pm := range []string{PMApt, ""} {
+			steps, err := p.Build.SetupSteps(pm)
+			fmt.Fprintf(&b, "setup with %q: %v\n", pm, err)
+			for _, st := range steps {
+				fmt.Fprintf(&b, "  step %s (network %v)\n", st.Name, st.Network)
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestGoldenPlans pins the host operations and build of each golden
+// profile (NAME.plan), as TestGolden pins its config.
+func TestGoldenPlans(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.toml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			h := testHost()
+			got := planText(compileFile(t, f, h))
+			golden := strings.TrimSuffix(f, ".toml") + ".plan"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./profiles -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from the compiled plan; got:\n%s", golden, got)
+			}
+		})
 	}
 }

@@ -25,7 +25,10 @@ type Error struct {
 	keyInMsg bool // Msg already names the key
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.text(true) }
+
+// text renders the problem, with its fix or without.
+func (e *Error) text(withFix bool) string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -39,7 +42,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
-	if e.Fix != "" {
+	if withFix && e.Fix != "" {
 		b.WriteString("; ")
 		b.WriteString(e.Fix)
 	}
@@ -116,3 +119,9 @@ func (ps *problems) err() error {
 	}
 	return ps.list
 }
+
+// Cause implements fix.Fixable: the problem without its fix.
+func (e *Error) Cause() string { return e.text(false) }
+
+// HowToFix implements fix.Fixable.
+func (e *Error) HowToFix() string { return e.Fix }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // FuzzParseCompile feeds arbitrary profile text through Parse and
@@ -73,7 +75,7 @@ func FuzzParseCompile(f *testing.F) {
 					t.Fatalf("mount entry is not one fstab line: %q", val)
 				}
 				for _, p := range fields[:2] {
-					if UnescapeMountPath(p) == "" {
+					if sandbox.UnescapeMountPath(p) == "" {
 						t.Fatalf("empty mount path in %q", val)
 					}
 				}

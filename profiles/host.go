@@ -1,7 +1,9 @@
 package profiles
 
+import "github.com/lxcage/lxcage/sandbox"
+
 // Host holds every fact about the machine and the calling user that
-// Compile needs. DetectHost fills it from the running system; tests set it
+// Compile needs. hostfacts.Detect fills it from the running system; tests set it
 // by hand so that compiling is reproducible anywhere.
 type Host struct {
 	// UID, GID, UserName and Home describe the calling user.
@@ -12,8 +14,8 @@ type Host struct {
 
 	// SubUIDs and SubGIDs are the user's subordinate ranges from
 	// /etc/subuid and /etc/subgid.
-	SubUIDs []IDRange
-	SubGIDs []IDRange
+	SubUIDs []sandbox.IDRange
+	SubGIDs []sandbox.IDRange
 
 	// LXCPath is the directory holding containers (lxc-config lxc.lxcpath
 	// or the -P flag).
@@ -85,11 +87,6 @@ type Devices struct {
 	NVIDIA []string
 }
 
-// IDRange is one line of /etc/subuid or /etc/subgid.
-type IDRange struct {
-	Start, Count int
-}
-
 // HostEtcFiles are the host /etc entries a host-image container binds
 // read-only: what GUI programs need to find fonts, libraries, themes,
 // certificates and the time zone. Nothing here holds secrets.
@@ -114,3 +111,7 @@ var HostEtcFiles = []string{
 	"X11",
 	"xdg",
 }
+
+// IDRange is one line of /etc/subuid or /etc/subgid (the sandbox's word,
+// so that callers that build a Host need not import the mechanism).
+type IDRange = sandbox.IDRange

@@ -3,11 +3,13 @@ package profiles
 import (
 	"bufio"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"io"
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/lxcage/lxcage/internal/lazyre"
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // Imported is a profile made from an old LXC config, with notes on what
@@ -27,11 +29,13 @@ var templateArgsRE = lazyre.New(`Parameters passed to the template:(.*)$`)
 func Import(r io.Reader, name string, command []string, home string) (*Imported, error) {
 	p := &Profile{Name: name, Command: command}
 	im := &Imported{Profile: p}
-	note := func(format string, args ...any) { im.Notes = append(im.Notes, fmt.Sprintf(format, args...)) }
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
 		line++
+		note := func(format string, args ...any) {
+			im.Notes = append(im.Notes, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
+		}
 		raw := strings.TrimSpace(sc.Text())
 		if raw == "" {
 			continue
@@ -44,70 +48,10 @@ func Import(r io.Reader, name string, command []string, home string) (*Imported,
 		}
 		key, val, ok := strings.Cut(raw, "=")
 		if !ok {
-			note("line %d: not a key = value line, skipped", line)
+			note("not a key = value line, skipped")
 			continue
 		}
-		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		switch {
-		case key == "lxc.id_map" || key == "lxc.idmap":
-			f := strings.Fields(val)
-			if len(f) == 4 && f[1] == f[2] && f[3] == "1" && f[0] == "u" {
-				note("line %d: uid %s passed through → the user's own uid (whatever it is on this machine)", line, f[1])
-			}
-		case key == "lxc.aa_profile" || key == "lxc.apparmor.profile":
-			p.Security.AppArmor = val
-		case key == "lxc.network.type" || key == "lxc.net.0.type":
-			switch val {
-			case "veth":
-				p.Access.Network = NetworkBridge
-			case "none":
-				p.Access.Network = NetworkHost
-			case "empty":
-				p.Access.Network = NetworkOff
-			default:
-				note("line %d: network type %q has no lxcage equivalent; network is off", line, val)
-			}
-		case key == "lxc.network.link" || key == "lxc.net.0.link":
-			if val != "lxcbr0" {
-				note("line %d: bridge %q: lxcage uses lxcbr0", line, val)
-			}
-		case strings.HasPrefix(key, "lxc.network.") || strings.HasPrefix(key, "lxc.net."):
-			// flags, hwaddr: LXC picks them.
-		case key == "lxc.mount.entry":
-			importMount(p, val, home, func(s string) { note("line %d: %s", line, s) })
-		case key == "lxc.cgroup.memory.limit_in_bytes" || key == "lxc.cgroup2.memory.max":
-			if n, err := strconv.ParseInt(val, 10, 64); err == nil && n > 0 {
-				p.Limits.Memory = strconv.FormatInt(max(n>>20, 16), 10) + "M"
-			} else if _, err := ParseSize(val); err == nil {
-				p.Limits.Memory = val
-			}
-		case key == "lxc.cgroup.pids.max" || key == "lxc.cgroup2.pids.max":
-			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
-				p.Limits.Pids = n
-			}
-		case key == "lxc.cgroup.cpu.shares":
-			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
-				p.Limits.CPUWeight = min(max(n*100/1024, 1), 10000)
-			}
-		case key == "lxc.logfile" || key == "lxc.log.file":
-			p.Log.File = homeRelative(val, home)
-		case key == "lxc.loglevel" || key == "lxc.log.level":
-			p.Log.Level = logLevelName(val)
-		case key == "lxc.cap.drop":
-			p.Security.DropCaps = append(p.Security.DropCaps, strings.Fields(val)...)
-		case strings.HasPrefix(key, "lxc.hook."):
-			if strings.Contains(key, "pre-start") {
-				p.Access.PulseAudio = true
-				note("line %d: the pre-start hook (the article's PulseAudio socket) → pulseaudio = true; lxcage sets up the socket itself", line)
-			} else {
-				note("line %d: hook %s not imported", line, key)
-			}
-		case key == "lxc.utsname" || key == "lxc.uts.name", key == "lxc.rootfs" || key == "lxc.rootfs.path",
-			key == "lxc.include", key == "lxc.arch", key == "lxc.rootfs.backend":
-			// Decided by lxcage.
-		default:
-			note("line %d: %s not imported", line, key)
-		}
+		importKey(p, strings.TrimSpace(key), strings.TrimSpace(val), home, note)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
@@ -117,10 +61,91 @@ func Import(r io.Reader, name string, command []string, home string) (*Imported,
 	}
 	if p.Image.Type == "" {
 		p.Image.Type = ImageHost
-		note("no image named in the config: using the host's /usr (type = \"host\"); set [image] to the distribution you used")
+		im.Notes = append(im.Notes, "no image named in the config: using the host's /usr (type = \"host\"); set [image] to the distribution you used")
 	}
 	p.Description = "Imported from an LXC config"
 	return im, nil
+}
+
+// importKey takes one key of an old config into p, or notes why not.
+func importKey(p *Profile, key, val, home string, note func(string, ...any)) {
+	switch {
+	case key == "lxc.id_map" || key == "lxc.idmap":
+		f := strings.Fields(val)
+		if len(f) == 4 && f[1] == f[2] && f[3] == "1" && f[0] == "u" {
+			note("uid %s passed through → the user's own uid (whatever it is on this machine)", f[1])
+		}
+	case key == "lxc.aa_profile" || key == "lxc.apparmor.profile":
+		p.Security.AppArmor = val
+	case strings.HasPrefix(key, "lxc.network.") || strings.HasPrefix(key, "lxc.net."):
+		importNetwork(p, key, val, note)
+	case key == "lxc.mount.entry":
+		importMount(p, val, home, func(s string) { note("%s", s) })
+	case strings.HasPrefix(key, "lxc.cgroup"):
+		importLimit(p, key, val, note)
+	case key == "lxc.logfile" || key == "lxc.log.file":
+		p.Log.File = homeRelative(val, home)
+	case key == "lxc.loglevel" || key == "lxc.log.level":
+		p.Log.Level = logLevelName(val)
+	case key == "lxc.cap.drop":
+		p.Security.DropCaps = append(p.Security.DropCaps, strings.Fields(val)...)
+	case strings.HasPrefix(key, "lxc.hook."):
+		if strings.Contains(key, "pre-start") {
+			p.Access.PulseAudio = true
+			note("the pre-start hook (the article's PulseAudio socket) → pulseaudio = true; lxcage sets up the socket itself")
+		} else {
+			note("hook %s not imported", key)
+		}
+	case key == "lxc.utsname" || key == "lxc.uts.name", key == "lxc.rootfs" || key == "lxc.rootfs.path",
+		key == "lxc.include", key == "lxc.arch", key == "lxc.rootfs.backend":
+		// Decided by lxcage.
+	default:
+		note("%s not imported", key)
+	}
+}
+
+// importNetwork takes the network keys: the type decides the switch.
+func importNetwork(p *Profile, key, val string, note func(string, ...any)) {
+	switch key {
+	case "lxc.network.type", "lxc.net.0.type":
+		switch val {
+		case "veth":
+			p.Access.Network = NetworkBridge
+		case "none":
+			p.Access.Network = NetworkHost
+		case "empty":
+			p.Access.Network = NetworkOff
+		default:
+			note("network type %q has no lxcage equivalent; network is off", val)
+		}
+	case "lxc.network.link", "lxc.net.0.link":
+		if val != "lxcbr0" {
+			note("bridge %q: lxcage uses lxcbr0", val)
+		}
+	}
+	// flags, hwaddr: LXC picks them.
+}
+
+// importLimit takes the cgroup limits lxcage knows.
+func importLimit(p *Profile, key, val string, note func(string, ...any)) {
+	switch key {
+	case "lxc.cgroup.memory.limit_in_bytes", "lxc.cgroup2.memory.max":
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil && n > 0 {
+			p.Limits.Memory = strconv.FormatInt(max(n>>20, 16), 10) + "M"
+		} else if _, err := ParseSize(val); err == nil {
+			p.Limits.Memory = val
+		}
+	case "lxc.cgroup.pids.max", "lxc.cgroup2.pids.max":
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			p.Limits.Pids = n
+		}
+	case "lxc.cgroup.cpu.shares":
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			p.Limits.CPUWeight = min(max(n*100/1024, 1), 10000)
+		}
+	default:
+		note("%s not imported", key)
+	}
 }
 
 // importTemplateArgs reads the download template's -d/-r/-a options,
@@ -149,7 +174,7 @@ func importMount(p *Profile, val, home string, note func(string)) {
 		note("mount entry " + strconv.Quote(val) + " is malformed, skipped")
 		return
 	}
-	src, dst, opts := UnescapeMountPath(f[0]), UnescapeMountPath(f[1]), f[3]
+	src, dst, opts := sandbox.UnescapeMountPath(f[0]), sandbox.UnescapeMountPath(f[1]), f[3]
 	switch {
 	case src == "/tmp/.X11-unix" || strings.HasPrefix(src, "/tmp/.X11-unix/"):
 		p.Access.X11 = X11Trusted

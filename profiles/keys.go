@@ -237,3 +237,17 @@ func (ps *problems) lineAny(k string) int {
 	}
 	return ps.line(k)
 }
+
+// SchemaKeys are every key a profile may set, dotted, with array tables
+// unindexed ("share.host") and free tables as themselves ("env"): what an
+// editor must offer a widget for.
+func SchemaKeys() []string {
+	var out []string
+	for k, kind := range schema() {
+		if kind == kindValue || kind == kindFreeTable {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

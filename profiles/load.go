@@ -3,7 +3,6 @@ package profiles
 import (
 	"errors"
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lxcage/lxcage/internal/lazyre"
 
 	"github.com/BurntSushi/toml"
 )

@@ -1,10 +1,13 @@
 // Package profiles loads, validates, saves and compiles lxcage profiles.
 //
 // A profile is a small TOML file that says which program to run, in which
-// image, and what it may reach on the host. Compile turns a validated
-// profile plus the facts of a host into the text of an unprivileged LXC
-// container config. Compile is pure: the same profile and host always give
-// the same bytes, which the golden files under testdata pin down.
+// image, and what it may reach on the host. Compile translates a validated
+// profile plus the facts of a host (Host, gathered by package hostfacts)
+// into a Plan: the unprivileged LXC container config in the sandbox's
+// words, the rootfs source and build, and the ordered host operations
+// (services) of a launch. Compile is pure: the same profile and host always
+// give the same plan, which the golden files under testdata pin down. This
+// package is the policy; sandbox and services are the mechanism.
 //
 // Every value in a profile is treated as hostile input: it ends up in LXC
 // config lines, mount entries and desktop Exec lines, so validation refuses

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/lxcage/lxcage/internal/safefile"
 )
 
 // Encode renders a profile as TOML, with header as leading comment
@@ -65,35 +66,11 @@ func WriteFile(dir, name string, data []byte, overwrite bool) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+name+".toml.tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("save %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return "", fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("save %s: %w", path, err)
-	}
+	write := safefile.WriteAtomic
 	if !overwrite {
-		// Link fails if the name appeared meanwhile: never clobber.
-		if err := os.Link(tmp, path); err != nil {
-			return "", fmt.Errorf("save %s: %w", path, err)
-		}
-		return path, nil
+		write = safefile.WriteNew // never clobber a file that appeared meanwhile
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := write(path, data, 0o600); err != nil {
 		return "", fmt.Errorf("save %s: %w", path, err)
 	}
 	return path, nil

@@ -68,29 +68,43 @@ func SeccompPolicy(mode string, allowUserns bool) string {
 	return b.String()
 }
 
-// securityConfig adds the confinement keys to c.
-func securityConfig(p *Profile, h *Host, plan *Plan, c *Config) {
-	s := p.Security
-	if p.Mode == ModeSystem {
-		c.Add("lxc.cap.drop", strings.Join(dropCaps(s.DropCaps), " "))
+// stageSecurity: capabilities, no_new_privs, seccomp and AppArmor.
+func stageSecurity(c *compiler) error {
+	s, cfg := c.p.Security, &c.plan.Config
+	if c.p.Mode == ModeSystem {
+		cfg.Add("lxc.cap.drop", strings.Join(dropCaps(s.DropCaps), " "))
 	} else {
 		keep := strings.Join(keepCaps(s.DropCaps), " ")
-		c.Add("lxc.cap.keep", orDefault(keep, "none"))
+		cfg.Add("lxc.cap.keep", orDefault(keep, "none"))
 	}
 	if s.NoNewPrivs == nil || *s.NoNewPrivs {
-		c.Add("lxc.no_new_privs", "1")
+		cfg.Add("lxc.no_new_privs", "1")
 	}
 	switch s.Seccomp {
 	case "default":
-		plan.SeccompPolicy = SeccompPolicy(p.Mode, s.UserNS)
-		c.Add("lxc.seccomp.profile", path.Join(plan.ContainerDir, SeccompFile))
+		c.plan.Files[SeccompFile] = SeccompPolicy(c.p.Mode, s.UserNS)
+		cfg.Add("lxc.seccomp.profile", path.Join(c.plan.ContainerDir, SeccompFile))
 	case "none":
+		c.plan.Files[SeccompFile] = ""
 	default:
-		c.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, h.Home))
+		c.plan.Files[SeccompFile] = ""
+		cfg.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, c.h.Home))
 	}
-	if h.AppArmor {
-		c.Add("lxc.apparmor.profile", orDefault(s.AppArmor, "generated"))
+	if c.h.AppArmor {
+		cfg.Add("lxc.apparmor.profile", orDefault(s.AppArmor, "generated"))
 	}
+	return nil
+}
+
+func dropCaps(extra []string) []string {
+	set := map[string]bool{}
+	for _, c := range DefaultDropCaps {
+		set[c] = true
+	}
+	for _, c := range extra {
+		set[strings.TrimPrefix(strings.ToLower(c), "cap_")] = true
+	}
+	return sortedKeys(set)
 }
 
 // keepCaps is AppCaps without the capabilities the profile drops.

@@ -5,21 +5,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
-)
 
-// SetupStep is one command run as root inside a container being built.
-type SetupStep struct {
-	// Name says what the step does, for progress and errors.
-	Name string
-	// Argv is the command; never a shell string built from profile
-	// values (fixed scripts take values as positional parameters).
-	Argv []string
-	// StdinFile, when set, is a host file fed to the command's stdin (a
-	// .deb copied in).
-	StdinFile string
-	// Network is true when the step needs the network.
-	Network bool
-}
+	"github.com/lxcage/lxcage/sandbox"
+)
 
 // Package managers Setup knows.
 const (
@@ -70,21 +58,21 @@ const resolvScript = `rm -f /etc/resolv.conf && cat > /etc/resolv.conf`
 // SetupSteps lists the steps that provision a freshly created container
 // for p: DNS, the user account, packages, local .debs, downloads, the
 // profile's own commands. pm is the image's package manager ("" for none).
-func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string) ([]SetupStep, error) {
+func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string) ([]sandbox.SetupStep, error) {
 	q := *p
 	q.Defaults()
 	s := q.Setup
-	var steps []SetupStep
+	var steps []sandbox.SetupStep
 	if resolvConf != "" {
-		steps = append(steps, SetupStep{Name: "network configuration", Argv: []string{"/bin/sh", "-c", resolvScript}, StdinFile: resolvConf})
+		steps = append(steps, sandbox.SetupStep{Name: "network configuration", Argv: []string{"/bin/sh", "-c", resolvScript}, StdinFile: resolvConf})
 	}
 	if q.Image.Type == ImageDebootstrap {
 		// debootstrap's first stage ran on the host, unprivileged; the
 		// second configures the packages inside.
-		steps = append(steps, SetupStep{Name: "debootstrap second stage", Argv: []string{"/debootstrap/debootstrap", "--second-stage"}})
+		steps = append(steps, sandbox.SetupStep{Name: "debootstrap second stage", Argv: []string{"/debootstrap/debootstrap", "--second-stage"}})
 	}
 	link, target, _ := HomeLink(hostHome, q.Home())
-	steps = append(steps, SetupStep{
+	steps = append(steps, sandbox.SetupStep{
 		Name: "account " + q.User,
 		Argv: []string{"/bin/sh", "-c", accountScript, "lxcage", q.User, strconv.Itoa(uid), strconv.Itoa(gid), q.Home(), link, target},
 	})
@@ -96,8 +84,8 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 		return nil, &Error{File: p.Name + Ext, Key: "setup.debs", Msg: ".deb packages need an apt-based image (Debian, Ubuntu)", Fix: "choose a Debian or Ubuntu image"}
 	}
 	if pm == PMApt && needPM {
-		steps = append(steps, SetupStep{Name: "no services during setup", Argv: []string{"/bin/sh", "-c", noServicesScript}})
-		steps = append(steps, SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true})
+		steps = append(steps, sandbox.SetupStep{Name: "no services during setup", Argv: []string{"/bin/sh", "-c", noServicesScript}})
+		steps = append(steps, sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true})
 	}
 	if len(s.Packages) > 0 {
 		var argv []string
@@ -109,31 +97,32 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 		case PMApk:
 			argv = []string{"apk", "add", "--no-cache", "--"}
 		}
-		steps = append(steps, SetupStep{Name: "packages " + strings.Join(s.Packages, " "), Argv: append(argv, s.Packages...), Network: true})
+		steps = append(steps, sandbox.SetupStep{Name: "packages " + strings.Join(s.Packages, " "), Argv: append(argv, s.Packages...), Network: true})
 	}
 	for i, d := range s.Debs {
 		inside := fmt.Sprintf("/var/cache/lxcage/deb-%d.deb", i)
 		steps = append(steps,
-			SetupStep{Name: "copy " + path.Base(d), Argv: []string{"/bin/sh", "-c", `mkdir -p /var/cache/lxcage && cat > "$1"`, "lxcage", inside}, StdinFile: d},
-			SetupStep{Name: "install " + path.Base(d), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true},
+			sandbox.SetupStep{Name: "copy " + path.Base(d), Argv: []string{"/bin/sh", "-c", `mkdir -p /var/cache/lxcage && cat > "$1"`, "lxcage", inside}, StdinFile: d},
+			sandbox.SetupStep{Name: "install " + path.Base(d), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true},
 		)
 	}
 	for i, u := range s.URLs {
 		inside := fmt.Sprintf("/var/cache/lxcage/url-%d-%s", i, urlBase(u.URL))
-		steps = append(steps, SetupStep{
+		steps = append(steps, sandbox.SetupStep{
 			Name:    "download " + u.URL,
 			Argv:    []string{"/bin/sh", "-c", downloadScript, "lxcage", u.URL, inside, u.SHA256},
+			Watch:   strings.TrimPrefix(inside, "/") + ".part",
 			Network: true,
 		})
 		if strings.HasSuffix(inside, ".deb") {
-			steps = append(steps, SetupStep{Name: "install " + urlBase(u.URL), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true})
+			steps = append(steps, sandbox.SetupStep{Name: "install " + urlBase(u.URL), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true})
 		}
 	}
 	for _, argv := range s.Run {
-		steps = append(steps, SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
+		steps = append(steps, sandbox.SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
 	}
 	if pm == PMApt && needPM {
-		steps = append(steps, SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
+		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
 	}
 	return steps, nil
 }
@@ -178,19 +167,19 @@ func urlBase(u string) string {
 
 // UpgradeSteps are `lxcage upgrade`: the distribution's updates, as the
 // LXC 1.0 article's API example does (apt-get update && dist-upgrade).
-func UpgradeSteps(pm string) ([]SetupStep, error) {
+func UpgradeSteps(pm string) ([]sandbox.SetupStep, error) {
 	switch pm {
 	case PMApt:
-		return []SetupStep{
+		return []sandbox.SetupStep{
 			{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
 			{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
 			{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true},
 			{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
 		}, nil
 	case PMDnf:
-		return []SetupStep{{Name: "upgrade", Argv: []string{"dnf", "-y", "upgrade"}, Network: true}}, nil
+		return []sandbox.SetupStep{{Name: "upgrade", Argv: []string{"dnf", "-y", "upgrade"}, Network: true}}, nil
 	case PMApk:
-		return []SetupStep{{Name: "upgrade", Argv: []string{"apk", "upgrade", "--no-cache"}, Network: true}}, nil
+		return []sandbox.SetupStep{{Name: "upgrade", Argv: []string{"apk", "upgrade", "--no-cache"}, Network: true}}, nil
 	}
 	return nil, fmt.Errorf("the image has no package manager lxcage knows (apt, dnf or apk)")
 }

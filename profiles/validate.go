@@ -2,13 +2,14 @@ package profiles
 
 import (
 	"fmt"
-	"github.com/lxcage/lxcage/internal/lazyre"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lxcage/lxcage/internal/lazyre"
 )
 
 // Validate checks a profile that was built in code (an editor, an
@@ -153,43 +154,13 @@ func checkTop(p *Profile, ps *problems) {
 	}
 }
 
-// imageFields says which [image] keys each type uses.
-var imageFields = map[string][]string{
-	ImageHost:        {},
-	ImageDownload:    {"dist", "release", "arch", "variant", "server"},
-	ImageLocal:       {"rootfs", "metadata"},
-	ImageDebootstrap: {"suite", "mirror", "variant", "components", "arch"},
-	ImageClone:       {"base"},
-}
-
 func checkImage(p *Profile, ps *problems) {
 	im := p.Image
-	typ := im.Type
-	if typ == "" {
-		typ = ImageHost
-	}
-	if !oneOf(ps, "image.type", typ, ImageHost, ImageDownload, ImageLocal, ImageDebootstrap, ImageClone) {
+	t, ok := imageTypeKnown(im.Type, ps)
+	if !ok {
 		return
 	}
-	set := map[string]string{
-		"dist": im.Dist, "release": im.Release, "arch": im.Arch, "variant": im.Variant,
-		"server": im.Server, "rootfs": im.Rootfs, "metadata": im.Metadata, "suite": im.Suite,
-		"mirror": im.Mirror, "base": im.Base, "components": strings.Join(im.Components, ","),
-	}
-	used := map[string]bool{}
-	for _, f := range imageFields[typ] {
-		used[f] = true
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if set[k] != "" && !used[k] {
-			ps.add("image."+k, fmt.Sprintf("remove it, or set type to the image type that uses it"), "is not used by image type %q", typ)
-		}
-	}
+	checkImageFields(t, im, ps)
 	word := func(key, v string) {
 		if v != "" && !wordRE.MatchString(v) {
 			ps.add(key, "use letters, digits, dots, dashes and underscores only", "invalid value %q", v)
@@ -209,27 +180,8 @@ func checkImage(p *Profile, ps *problems) {
 	if im.Mirror != "" && !urlSchemeRE.MatchString(im.Mirror) {
 		ps.add("image.mirror", `write a URL such as "http://deb.debian.org/debian/"`, "invalid mirror %q", im.Mirror)
 	}
-	switch typ {
-	case ImageDownload:
-		if im.Dist == "" || im.Release == "" {
-			ps.add("image", `write dist = "ubuntu" and release = "noble" (see lxc-create -t download -- --list)`, "a download image needs dist and release")
-		}
-	case ImageLocal:
-		if im.Rootfs == "" || im.Metadata == "" {
-			ps.add("image", `write rootfs = "path/rootfs.tar.xz" and metadata = "path/meta.tar.xz"`, "a local image needs rootfs and metadata")
-		}
-		hostPath(ps, "image.rootfs", im.Rootfs)
-		hostPath(ps, "image.metadata", im.Metadata)
-	case ImageDebootstrap:
-		if im.Suite == "" {
-			ps.add("image.suite", `write suite = "bookworm"`, "a debootstrap image needs a suite")
-		}
-	case ImageClone:
-		if err := CheckName(im.Base); err != nil {
-			ps.add("image.base", "name the profile whose container to clone", "%v", err)
-		} else if im.Base == p.Name {
-			ps.add("image.base", "name another profile", "a profile cannot clone itself")
-		}
+	if t.check != nil {
+		t.check(p, ps)
 	}
 }
 

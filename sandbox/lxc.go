@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/internal/safefile"
 )
 
 // State is an LXC container state as lxc-info prints it.
@@ -38,7 +39,7 @@ type LXC struct {
 	// Path is the LXC path (lxc-config lxc.lxcpath, or -P).
 	Path string
 	// Runner runs the tools.
-	Runner Runner
+	Runner run.Runner
 	// LogFile and LogLevel, when set, are passed to every tool as -o and
 	// -l, overriding the container's lxc.log.* (the CLI's -o/-l).
 	LogFile, LogLevel string
@@ -207,7 +208,7 @@ func (l *LXC) WriteConfig(name, config string) (bool, error) {
 	if old, err := os.ReadFile(path); err == nil && string(old) == config {
 		return false, nil
 	}
-	if err := WriteFileAtomic(path, []byte(config), 0o600); err != nil {
+	if err := safefile.WriteAtomic(path, []byte(config), 0o600); err != nil {
 		return false, fmt.Errorf("write config of %s: %w", name, err)
 	}
 	return true, nil
@@ -226,7 +227,7 @@ func (l *LXC) WriteFile(name, file, content string) error {
 	if old, err := os.ReadFile(path); err == nil && string(old) == content {
 		return nil
 	}
-	if err := WriteFileAtomic(path, []byte(content), 0o600); err != nil {
+	if err := safefile.WriteAtomic(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("write %s of %s: %w", file, name, err)
 	}
 	return nil
@@ -264,39 +265,8 @@ func (l *LXC) AttachCmd(name string, opts AttachOptions) *exec.Cmd {
 	return cmd
 }
 
-// WriteFileAtomic writes data to path through a temporary file and a
-// rename, so readers see the old or the new content, never a part.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // usernsArgs maps the container's ids for lxc-usernsexec.
-func usernsArgs(m []profiles.IDMapEntry) []string {
+func usernsArgs(m []IDMapEntry) []string {
 	var a []string
 	for _, e := range m {
 		a = append(a, "-m", fmt.Sprintf("%c:%d:%d:%d", e.Kind, e.Inside, e.Outside, e.Count))
@@ -306,7 +276,7 @@ func usernsArgs(m []profiles.IDMapEntry) []string {
 
 // RemoveTree removes a directory holding files owned by the container's
 // ids, from inside a user namespace with the container's id map.
-func (l *LXC) RemoveTree(ctx context.Context, dir string, idmap []profiles.IDMapEntry) error {
+func (l *LXC) RemoveTree(ctx context.Context, dir string, idmap []IDMapEntry) error {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

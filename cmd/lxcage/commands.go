@@ -13,9 +13,10 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/hostcheck"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
 )
 
 func init() {
@@ -62,8 +63,11 @@ and writes the profile NAME (default: the config's directory name).`,
 				fs.Bool("print", false, "print the profile instead of saving it")
 			}},
 		{name: launcher.WatchCommand, hidden: true, run: cmdWatch},
-		{name: sandbox.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
-			return sandbox.SkeletonMain(os.Stdin)
+		{name: launcher.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
+			return launcher.SkeletonMain(os.Stdin)
+		}},
+		{name: services.ServeCommand, hidden: true, passArgs: true, run: func(e *env, _ *flag.FlagSet, args []string) error {
+			return services.Serve(e.ctx, args)
 		}},
 	}...)
 }
@@ -84,7 +88,7 @@ func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	l, err := e.setupLazy()
+	l, err := e.setup()
 	if err != nil {
 		return err
 	}
@@ -114,11 +118,7 @@ func cmdStop(e *env, _ *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	mode := ""
-	if p, err := e.loadProfile(name); err == nil {
-		mode = p.Mode
-	}
-	return l.Stop(e.ctx, name, mode)
+	return l.Stop(e.ctx, name)
 }
 
 func cmdStatus(e *env, _ *flag.FlagSet, args []string) error {
@@ -274,7 +274,6 @@ func loadOne(e *env, args []string) (*profiles.Profile, *launcher.Launcher, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	e.only = p
 	l, err := e.setup()
 	return p, l, err
 }
@@ -364,8 +363,12 @@ func cmdCheck(e *env, _ *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	h, err := l.Host(profiles.AllNeeds)
+	if err != nil {
+		return err
+	}
 	failed := 0
-	for _, c := range sandbox.CheckHost(e.ctx, l.Host) {
+	for _, c := range hostcheck.Run(e.ctx, l.Runner(), h) {
 		mark := "ok  "
 		if !c.OK {
 			mark = "FAIL"

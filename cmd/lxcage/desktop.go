@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/lxcage/lxcage/desktop"
+	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 func init() {
@@ -38,10 +38,13 @@ with the URLs or files given to it; if that fails, a notification says why.`,
 		&command{name: "delete", args: "NAME", short: "delete a profile with its menu entry and icon",
 			long: `Removes the profile file, its menu entry, icons and default-handler
 registrations. The container stays unless --destroy is given (it may hold
-the app's data); lxcage destroy NAME removes it later.`,
+the app's data); lxcage destroy NAME removes it later. A running container
+is never destroyed unless --stop says to stop it first.`,
 			run: cmdDelete,
 			flags: func(fs *flag.FlagSet) {
-				fs.Bool("destroy", false, "also destroy the profile's (stopped) container")
+				fs.Bool("destroy", false, "also destroy the profile's container")
+				fs.Bool("stop", false, "stop a running container first (apps in it are killed); without it, a running container stops the delete")
+				fs.Bool("keep-menu", false, "keep the menu entry")
 			}},
 	)
 }
@@ -49,10 +52,19 @@ the app's data); lxcage destroy NAME removes it later.`,
 // flagBool reads a boolean flag of the command.
 func flagBool(fs *flag.FlagSet, name string) bool { return fs.Lookup(name).Value.String() == "true" }
 
+// menuEnv is the desktop environment of this run's launcher.
+func (e *env) menuEnv() (desktop.Env, error) {
+	l, err := e.setup()
+	if err != nil {
+		return desktop.Env{}, err
+	}
+	return desktop.NewEnv(l)
+}
+
 // desktopEnv is the desktop environment for this run; warnings go to
 // stderr.
 func (e *env) desktopEnv() (desktop.Env, error) {
-	env, err := desktop.DefaultEnv(e.lxcpath)
+	env, err := e.menuEnv()
 	if err != nil {
 		return env, err
 	}
@@ -341,51 +353,32 @@ func cmdDelete(e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	env, err := e.desktopEnv()
+	l, err := e.setup()
 	if err != nil {
 		return err
 	}
-	hasProfile, hasEntry := profileExists(dir, name), desktop.IsInstalled(env, name)
-	if !hasProfile && !hasEntry {
-		return fmt.Errorf("delete %s: %w (and no desktop entry)", profiles.Path(dir, name), profiles.ErrNoProfile)
-	}
-	// The launcher is needed to destroy the container; without
-	// --destroy it only serves the hint about a container left behind,
-	// so a host lxcage cannot run containers on can still delete.
-	l, err := e.setup()
-	if err != nil && flagBool(fs, "destroy") {
-		return err
-	}
-	destroy := l != nil && flagBool(fs, "destroy") && l.LXC.Exists(name)
-	if destroy {
-		// Before anything is removed: a running container stops the
-		// whole delete, not half of it.
-		if s, err := l.LXC.State(e.ctx, name); err != nil {
-			return err
-		} else if s == sandbox.Running {
-			return fmt.Errorf("delete %s: its container is running; stop it first (lxcage stop %s)", name, name)
-		}
-	}
-	if err := desktop.Remove(env, name); err != nil {
-		return err
-	}
-	if hasEntry {
-		fmt.Fprintf(e.stdout, "removed %s\n", desktop.EntryPath(env, name))
-	}
-	if destroy {
-		if err := l.Destroy(e.ctx, name); err != nil {
+	o := launcher.DeleteOptions{ProfileDir: dir, Destroy: flagBool(fs, "destroy"), Stop: flagBool(fs, "stop")}
+	if !flagBool(fs, "keep-menu") {
+		env, err := e.desktopEnv()
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "destroyed container %s\n", name)
+		o.Menu = desktop.Menu(env)
 	}
-	if hasProfile {
-		if err := profiles.Remove(dir, name); err != nil {
-			return err
+	d, err := l.Delete(e.ctx, name, o)
+	if d != nil {
+		if d.MenuEntry != "" {
+			fmt.Fprintf(e.stdout, "removed %s\n", d.MenuEntry)
 		}
-		fmt.Fprintf(e.stdout, "removed %s\n", profiles.Path(dir, name))
+		if d.Container {
+			fmt.Fprintf(e.stdout, "destroyed container %s\n", name)
+		}
+		if d.Profile != "" {
+			fmt.Fprintf(e.stdout, "removed %s\n", d.Profile)
+		}
+		if d.KeptContainer != "" && err == nil {
+			fmt.Fprintf(e.stdout, "its container is kept in %s; remove it with: lxcage destroy %s\n", d.KeptContainer, name)
+		}
 	}
-	if l != nil && !destroy && l.LXC.Exists(name) {
-		fmt.Fprintf(e.stdout, "its container is kept in %s; remove it with: lxcage destroy %s\n", l.LXC.Dir(name), name)
-	}
-	return nil
+	return err
 }

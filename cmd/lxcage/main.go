@@ -10,14 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
-	"github.com/lxcage/lxcage/sandbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -30,6 +28,9 @@ type command struct {
 	run               func(e *env, fs *flag.FlagSet, args []string) error
 	flags             func(fs *flag.FlagSet)
 	hidden            bool
+	// passArgs hands every argument to run unparsed (a mediator's own
+	// flags).
+	passArgs bool
 }
 
 // exitError carries an exit status without a message (the app's own).
@@ -96,7 +97,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if c.flags != nil {
 		c.flags(fs)
 	}
-	if err := parseArgs(fs, rest[1:], c.name == "launch"); err != nil {
+	if err := parseArgs(fs, rest[1:], c.name == "launch" || c.passArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(stdout)
 			return 0
@@ -105,6 +106,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		c.usage(stderr)
 		return 2
 	}
+	return e.execute(c, fs)
+}
+
+// execute runs a parsed command and turns its error into an exit status.
+func (e *env) execute(c *command, fs *flag.FlagSet) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	e.ctx = ctx
@@ -125,8 +131,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		e.notifyExit(int(ee))
 		return int(ee)
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "lxcage %s: %s\n", c.name, ue.msg)
-		c.usage(stderr)
+		fmt.Fprintf(e.stderr, "lxcage %s: %s\n", c.name, ue.msg)
+		c.usage(e.stderr)
 		return 2
 	default:
 		e.report(c.name, err)
@@ -236,9 +242,6 @@ type env struct {
 
 	launcher *launcher.Launcher
 	bar      *progressBar
-	// only, when set, is the one profile this run compiles, so host
-	// detection can skip what it does not use.
-	only *profiles.Profile
 }
 
 func (e *env) globalFlags(fs *flag.FlagSet) {
@@ -266,73 +269,40 @@ func (e *env) loadProfile(name string) (*profiles.Profile, error) {
 	return profiles.LoadName(dir, name)
 }
 
-// setup builds the launcher for this user, LXC path and log options,
-// with the host's facts gathered.
+// setup builds the launcher for this user, LXC path and log options.
+// It gathers the host's facts only when a command compiles a profile: a
+// launch of a running app needs none.
 func (e *env) setup() (*launcher.Launcher, error) {
-	l, err := e.setupLazy()
-	if err != nil || l.Host != nil {
-		return l, err
-	}
-	if l.Host, err = l.HostFor(e.only); err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-// setupLazy builds the launcher without the host's facts: a launch of a
-// running app needs none, and gathers them only when it must compile.
-func (e *env) setupLazy() (*launcher.Launcher, error) {
 	if e.launcher != nil {
 		return e.launcher, nil
 	}
-	path := e.lxcpath
-	if path == "" {
-		var err error
-		if path, err = sandbox.DefaultPath(); err != nil {
-			return nil, err
-		}
-	}
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
 	if e.logLevel != "" {
-		lvl := strings.ToUpper(e.logLevel)
-		ok := false
-		for _, l := range profiles.LogLevels {
-			ok = ok || l == lvl
-		}
-		if !ok {
-			return nil, usageError{fmt.Sprintf("-l %s: use one of %s", e.logLevel, strings.Join(profiles.LogLevels, " "))}
+		lvl, err := launcher.CheckLogLevel(e.logLevel)
+		if err != nil {
+			return nil, usageError{err.Error()}
 		}
 		e.logLevel = lvl
 	}
-	if e.logFile != "" {
-		if e.logFile, err = filepath.Abs(e.logFile); err != nil {
-			return nil, err
-		}
-	}
-	rt, err := sandbox.RuntimeDir()
-	if err != nil {
-		return nil, err
-	}
-	self, _ := os.Executable()
-	e.launcher = &launcher.Launcher{
-		LXC: &sandbox.LXC{Path: path, Runner: sandbox.ExecRunner{}, LogFile: e.logFile, LogLevel: e.logLevel, Self: self},
-		HostFor: func(p *profiles.Profile) (*profiles.Host, error) {
-			return profiles.DetectHostFor(path, rt, p)
-		},
-		StateDir: profiles.StateDir(rt, path),
-		Self:     self,
-		Stdin:    e.stdin,
-		Stdout:   e.stdout,
-		Stderr:   e.stderr,
+	self, _ := os.Executable() // the CLI is lxcage itself
+	l, err := launcher.New(launcher.Options{
+		LXCPath: e.lxcpath, LogFile: e.logFile, LogLevel: e.logLevel, Self: self,
+		Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr,
 		Progress: func(msg string) {
 			e.progress().Message(msg)
 			e.setupProgress(msg)
 		},
+		Warn: func(msg string) { e.warn(msg) },
+	})
+	if err != nil {
+		return nil, err
 	}
-	return e.launcher, nil
+	e.launcher = l
+	return l, nil
+}
+
+// warn tells the user what a command went on without.
+func (e *env) warn(msg string) {
+	fmt.Fprintf(e.stderr, "lxcage %s: warning: %s\n", e.cmd, msg)
 }
 
 // progress is the progress display on stderr.

@@ -130,7 +130,7 @@ func (e *env) notifier() *lazySender {
 // iconURI is lxcage's own icon for notifications, installed in the
 // user's icon theme; a stock icon name if that fails.
 func (e *env) iconURI() string {
-	env, err := desktop.DefaultEnv(e.lxcpath)
+	env, err := e.menuEnv()
 	if err == nil {
 		if p, err := desktop.OwnIconPath(env); err == nil {
 			return desktop.IconURI(p)
@@ -223,10 +223,10 @@ func (e *env) setupProgress(msg string) {
 // exists: the app's icon can only be found inside it.
 func (e *env) refreshEntry(name string) {
 	p, err := e.loadProfile(name)
-	if err != nil || p.Image.Type == profiles.ImageHost || p.Image.Type == "" {
+	if t, ok := profiles.ImageTypeNamed(p.Image.Type); err != nil || !ok || t.HostRoot {
 		return
 	}
-	env, err := desktop.DefaultEnv(e.lxcpath)
+	env, err := e.menuEnv()
 	if err != nil || !desktop.IsInstalled(env, name) {
 		return
 	}

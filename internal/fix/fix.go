@@ -37,15 +37,21 @@ func New(msg, fix string) *Error { return &Error{Msg: msg, Fix: fix} }
 // use err's own text as the cause.
 func Wrap(err error, msg, fix string) *Error { return &Error{Msg: msg, Err: err, Fix: fix} }
 
-// Cause implements Fixable.
+// Cause implements Fixable. A wrapped error that knows its own fix
+// contributes only its cause: the fix is said once.
 func (e *Error) Cause() string {
-	switch {
-	case e.Msg == "" && e.Err != nil:
-		return e.Err.Error()
-	case e.Err != nil:
-		return e.Msg + ": " + e.Err.Error()
+	if e.Err == nil {
+		return e.Msg
 	}
-	return e.Msg
+	inner := e.Err.Error()
+	var f Fixable
+	if errors.As(e.Err, &f) && f.Error() == inner {
+		inner = f.Cause()
+	}
+	if e.Msg == "" {
+		return inner
+	}
+	return e.Msg + ": " + inner
 }
 
 // HowToFix implements Fixable.

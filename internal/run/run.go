@@ -73,10 +73,17 @@ type Exec struct {
 	// Env is extra environment for every tool, e.g. "PATH=…"; it wins
 	// over the caller's.
 	Env []string
+	// Inherit passes the caller's whole environment, as it is (no
+	// LC_ALL=C): for running lxcage itself on the user's behalf, whose
+	// launches need the session's variables and language.
+	Inherit bool
 }
 
 // Environ is the environment Exec gives its tools.
 func (r Exec) Environ() []string {
+	if r.Inherit {
+		return append(os.Environ(), r.Env...)
+	}
 	env := []string{"LC_ALL=C"}
 	for _, k := range passedEnv {
 		if v, ok := os.LookupEnv(k); ok {

@@ -12,6 +12,17 @@ import (
 // WriteAtomic writes data to path through a temporary file and a rename.
 // The parent directory is created (0755) if missing.
 func WriteAtomic(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, os.Rename)
+}
+
+// WriteNew is WriteAtomic for a file that must not exist yet: it fails
+// with an fs.ErrExist error if path appeared meanwhile, and never
+// clobbers it (a hard link, not a rename, puts it in place).
+func WriteNew(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, os.Link)
+}
+
+func write(path string, data []byte, perm os.FileMode, place func(tmp, path string) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -37,5 +48,5 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	return place(tmp, path)
 }

@@ -1,4 +1,4 @@
-package profiles
+package sandbox
 
 import (
 	"bufio"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/lxcage/lxcage/internal/fix"
 )
 
 // MinIDs is the smallest subordinate range lxcage accepts: a distribution
@@ -63,15 +65,16 @@ func IDMap(kind byte, own int, user string, ranges []IDRange, what string) ([]ID
 		}
 	}
 	tool := map[byte]string{'u': "--add-subuids", 'g': "--add-subgids"}[kind]
-	fix := fmt.Sprintf("as root run: usermod %s 100000-165535 %s  (any free range of %d ids works)", tool, user, MinIDs)
+	howto := fmt.Sprintf("as root run: usermod %s 100000-165535 %s  (any free range of %d ids works)", tool, user, MinIDs)
 	if r == nil {
 		if len(ranges) == 0 {
-			return nil, fmt.Errorf("user %s has no subordinate id range in %s; %s", user, what, fix)
+			return nil, fix.New(fmt.Sprintf("user %s has no subordinate id range in %s", user, what), howto)
 		}
-		return nil, fmt.Errorf("user %s's ranges in %s are too small (need %d ids, have %d); %s", user, what, MinIDs, ranges[0].Count, fix)
+		return nil, fix.New(fmt.Sprintf("user %s's ranges in %s are too small (need %d ids, have %d)", user, what, MinIDs, ranges[0].Count), howto)
 	}
 	if own >= r.Start && own < r.Start+r.Count {
-		return nil, fmt.Errorf("user %s's own id %d lies inside its range %d:%d in %s; give the user a range that does not contain its own id", user, own, r.Start, r.Count, what)
+		return nil, fix.New(fmt.Sprintf("user %s's own id %d lies inside its range %d:%d in %s", user, own, r.Start, r.Count, what),
+			"give the user a range that does not contain its own id")
 	}
 	n := MinIDs
 	if own >= n {
@@ -89,4 +92,9 @@ func IDMap(kind byte, own int, user string, ranges []IDRange, what string) ([]ID
 		out = append(out, IDMapEntry{kind, own + 1, r.Start + own + 1, rest})
 	}
 	return out, nil
+}
+
+// IDRange is one line of /etc/subuid or /etc/subgid.
+type IDRange struct {
+	Start, Count int
 }

@@ -1,8 +1,9 @@
-package profiles
+// Package hostfacts gathers the facts about this machine and the calling
+// user that profiles.Compile needs (profiles.Host). Compile stays pure;
+// this is where lxcage looks at the running system.
+package hostfacts
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/user"
@@ -10,29 +11,22 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
 )
 
-// DetectHost gathers the facts Compile needs from the running system.
-// lxcpath is where containers live; runtimeDir is $XDG_RUNTIME_DIR (or
-// the fallback the caller chose).
-func DetectHost(lxcpath, runtimeDir string) (*Host, error) {
-	return DetectHostFor(lxcpath, runtimeDir, nil)
-}
-
-// DetectHostFor is DetectHost for compiling p only: it skips the facts p
-// cannot use (device nodes, host /etc entries, swap accounting), which
-// are most of DetectHost's system calls — a launch runs it on every
-// click. A nil p gathers everything.
-func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
-	all := p == nil
-	needDevices := all || p.Access.GPU || p.Access.Webcam || p.Access.Input
-	needHostImage := all || p.Image.Type == "" || p.Image.Type == ImageHost
-	needSwap := all || p.Limits.Memory != ""
-	h := &Host{
+// Detect gathers the facts Compile needs from the running system, those
+// need asks for and the cheap ones: a launch runs it on every click, and
+// device nodes, host /etc entries and swap accounting are most of its
+// system calls. lxcpath is where containers live; runtimeDir is
+// $XDG_RUNTIME_DIR (or the fallback the caller chose).
+func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, error) {
+	h := &profiles.Host{
 		UID:        os.Getuid(),
 		GID:        os.Getgid(),
 		LXCPath:    filepath.Clean(lxcpath),
-		StateDir:   StateDir(runtimeDir, lxcpath),
+		StateDir:   profiles.StateDir(runtimeDir, lxcpath),
 		Display:    os.Getenv("DISPLAY"),
 		Lang:       os.Getenv("LANG"),
 		LXCBridge:  "lxcbr0",
@@ -43,9 +37,13 @@ func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
 		ConfigHome: xdgDir("XDG_CONFIG_HOME", ".config"),
 		CacheDir:   xdgDir("XDG_CACHE_HOME", ".cache"),
 	}
+	// LXC puts limits in the hierarchy of the cgroups the user owns.
+	if cg, err := sandbox.ReadCgroups(); err == nil && cg.Delegated() {
+		h.Cgroup2 = cg.UseCgroup2()
+	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
 	h.OverlayOK = kernelAtLeast(5, 11)
-	if needSwap {
+	if need.Swap {
 		swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
 		h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
 	}
@@ -64,17 +62,17 @@ func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
 	if h.SubGIDs, err = readSubIDs("/etc/subgid", h.UserName, h.UID); err != nil {
 		return nil, err
 	}
-	h.XSocket = XSocket(h.Display)
+	h.XSocket = profiles.XSocket(h.Display)
 	h.XDGRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
 	h.WaylandDisplay = os.Getenv("WAYLAND_DISPLAY")
 	h.SessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	if h.SessionBus == "" && h.XDGRuntimeDir != "" && exists(filepath.Join(h.XDGRuntimeDir, "bus")) {
 		h.SessionBus = "unix:path=" + filepath.Join(h.XDGRuntimeDir, "bus")
 	}
-	if needDevices {
+	if need.Devices {
 		h.Devices = detectDevices()
 	}
-	if !needHostImage {
+	if !need.HostRoot {
 		return h, nil
 	}
 	for _, d := range []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"} {
@@ -90,7 +88,7 @@ func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
 			h.RootDirs = append(h.RootDirs, d)
 		}
 	}
-	for _, e := range HostEtcFiles {
+	for _, e := range profiles.HostEtcFiles {
 		if fi, err := os.Stat("/etc/" + e); err == nil {
 			h.HostEtc[e] = fi.IsDir()
 		}
@@ -110,8 +108,8 @@ func kernelAtLeast(major, minor int) bool {
 }
 
 // detectDevices lists the device nodes present now.
-func detectDevices() Devices {
-	var d Devices
+func detectDevices() profiles.Devices {
+	var d profiles.Devices
 	d.Video, _ = filepath.Glob("/dev/video[0-9]*")
 	nv, _ := filepath.Glob("/dev/nvidia*")
 	caps, _ := filepath.Glob("/dev/nvidia-caps/nvidia-cap[0-9]*")
@@ -133,40 +131,19 @@ func detectDevices() Devices {
 	return d
 }
 
-// StateDir is where lxcage keeps runtime state for the containers of
-// lxcpath: one directory per LXC path, so two paths never share locks.
-func StateDir(runtimeDir, lxcpath string) string {
-	sum := sha256.Sum256([]byte(filepath.Clean(lxcpath)))
-	return filepath.Join(runtimeDir, "lxcage", hex.EncodeToString(sum[:4]))
-}
-
-// HostPathKind answers Compile's question about a host path.
-func HostPathKind(p string) PathKind {
+// PathKind answers Compile's question about a host path.
+func PathKind(p string) profiles.PathKind {
 	fi, err := os.Stat(p)
 	switch {
 	case err != nil:
-		return PathMissing
+		return profiles.PathMissing
 	case fi.IsDir():
-		return PathDir
+		return profiles.PathDir
 	}
-	return PathFile
+	return profiles.PathFile
 }
 
-// XSocket returns the Unix socket of a local X display such as ":0",
-// ":1.0" or "unix:2", or "" when display is remote or unset.
-func XSocket(display string) string {
-	d := strings.TrimPrefix(display, "unix")
-	if !strings.HasPrefix(d, ":") {
-		return ""
-	}
-	num, _, _ := strings.Cut(d[1:], ".")
-	if _, err := strconv.Atoi(num); err != nil {
-		return ""
-	}
-	return "/tmp/.X11-unix/X" + num
-}
-
-func readSubIDs(file, name string, id int) ([]IDRange, error) {
+func readSubIDs(file, name string, id int) ([]sandbox.IDRange, error) {
 	f, err := os.Open(file)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -175,7 +152,7 @@ func readSubIDs(file, name string, id int) ([]IDRange, error) {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
 	defer f.Close()
-	return ParseSubIDs(f, name, id)
+	return sandbox.ParseSubIDs(f, name, id)
 }
 
 func xdgDir(env, fallback string) string {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
 )
 
 // Address families used in authority entries.
@@ -165,7 +167,7 @@ var ErrNoSecurity = errors.New("the X server has no SECURITY extension, so it ca
 // with the user's own cookie to authenticate the request. The cookie
 // never expires while the server runs (timeout 0 keeps it valid between
 // launches).
-func Untrusted(ctx context.Context, display, tmpDir string) (Entry, error) {
+func Untrusted(ctx context.Context, r run.Runner, display, tmpDir string) (Entry, error) {
 	tmp, err := os.CreateTemp(tmpDir, ".xauth-gen-*")
 	if err != nil {
 		return Entry{}, err
@@ -181,18 +183,18 @@ func Untrusted(ctx context.Context, display, tmpDir string) (Entry, error) {
 		tmp.Write(Marshal([]Entry{own}))
 	}
 	tmp.Close()
-	cmd := exec.CommandContext(ctx, "xauth", "-q", "-f", name, "generate", display, "MIT-MAGIC-COOKIE-1", "untrusted", "timeout", "0")
-	cmd.Env = append(os.Environ(), "XAUTHORITY="+name, "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
+	// xauth reads the user's cookie from the temporary file (-f) to
+	// authenticate the request.
+	_, err = r.Run(ctx, nil, "xauth", "-q", "-f", name, "generate", display, "MIT-MAGIC-COOKIE-1", "untrusted", "timeout", "0")
 	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if strings.Contains(msg, "SECURITY") {
+		var te *run.ToolError
+		if errors.As(err, &te) && strings.Contains(te.Stderr, "SECURITY") {
 			return Entry{}, ErrNoSecurity
 		}
-		if errors.Is(err, exec.ErrNotFound) {
-			return Entry{}, fmt.Errorf("make an untrusted X cookie: xauth is not installed (apt-get install xauth)")
+		if errors.As(err, &te) && te.NotFound() {
+			return Entry{}, fix.New("make an untrusted X cookie: xauth is not installed", "apt-get install xauth")
 		}
-		return Entry{}, fmt.Errorf("make an untrusted X cookie with xauth: %v: %s", err, msg)
+		return Entry{}, fmt.Errorf("make an untrusted X cookie with xauth: %w", err)
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {

@@ -1,0 +1,294 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+)
+
+// Launch runs p's command with args appended and returns its exit status
+// (128+N when it died of signal N).
+func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []string) (int, error) {
+	return l.LaunchFile(ctx, p.Name, "", func() (*profiles.Profile, error) { return p, nil }, args)
+}
+
+// LaunchFile is Launch for the profile name stored at file, loaded with
+// load only when needed: when lxcage's container for it runs and the file
+// is unchanged since the container started, the launch uses the attach
+// plan recorded then, without reading the profile or the host's facts —
+// the path a click on a running app's icon takes.
+func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func() (*profiles.Profile, error), args []string) (int, error) {
+	trace("launch " + name)
+	st, err := l.state(name)
+	if err != nil {
+		return 0, err
+	}
+	lk, err := st.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	h, err := st.register(args)
+	if err != nil {
+		lk.unlock()
+		return 0, err
+	}
+	trace("locked and registered")
+	run, err := l.prepare(ctx, st, name, file, load)
+	lk.unlock()
+	if err != nil {
+		h.release()
+		return 0, err
+	}
+	trace("running")
+	code, sig, runErr := l.runApp(ctx, run.attach, name, args)
+	trace("app exited")
+	l.finish(context.WithoutCancel(ctx), st, name, run, h, sig)
+	trace("finished")
+	return code, runErr
+}
+
+// running is what a launch needs of a running container.
+type running struct {
+	attach      profiles.Attach
+	initPID     int
+	stopTimeout time.Duration
+}
+
+// prepare returns how to attach to the running container, starting it if
+// it is not running. The caller holds the state lock.
+func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, load func() (*profiles.Profile, error)) (*running, error) {
+	m, up := st.readMarker()
+	if up && m.Attach != nil && file != "" && m.ProfileStamp != "" && m.ProfileStamp == fileStamp(file) {
+		a := *m.Attach
+		a.Env = withLocale(a.Env)
+		return &running{attach: a, initPID: m.InitPID, stopTimeout: m.StopTimeout}, nil
+	}
+	p, err := load()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := l.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	trace("compiled")
+	if up {
+		// Warm, but the profile changed since the start (or the marker
+		// predates recorded plans): the new attach plan, in the running
+		// container as it is.
+		return &running{attach: plan.Attach, initPID: m.InitPID, stopTimeout: m.StopTimeout}, nil
+	}
+	initPID, err := l.ensureRunning(ctx, plan, st, file)
+	if err != nil {
+		return nil, err
+	}
+	return &running{attach: plan.Attach, initPID: initPID, stopTimeout: plan.StopTimeout}, nil
+}
+
+// withLocale sets the app's LANG to this launch's, which may differ from
+// the one recorded when the container started.
+func withLocale(env []string) []string {
+	lang := os.Getenv("LANG")
+	if lang == "" || strings.ContainsAny(lang, "\n\r\x00") {
+		return env
+	}
+	out := append([]string(nil), env...)
+	for i, e := range out {
+		if strings.HasPrefix(e, "LANG=") {
+			out[i] = "LANG=" + lang
+		}
+	}
+	return out
+}
+
+// runApp runs the app through lxc-attach, passing signals on, and returns
+// its exit status and the last signal passed on (0 if none).
+func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, args []string) (int, syscall.Signal, error) {
+	env := a.Env
+	interactive := l.Stdin != nil && isTerminal(l.Stdin)
+	if term := os.Getenv("TERM"); interactive && term != "" && !strings.ContainsAny(term, "\n\r\x00") {
+		env = append(append([]string(nil), env...), "TERM="+term)
+	}
+	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{
+		UID: a.UID, GID: a.GID, Env: env, HostDir: hostDir(a.HostCwd),
+		Argv: append(append([]string(nil), a.Command...), args...),
+	})
+	if l.Stdin != nil {
+		cmd.Stdin = l.Stdin
+	}
+	cmd.Stdout, cmd.Stderr = l.Stdout, l.Stderr
+	if !interactive {
+		// No controlling terminal for the app: it cannot push keystrokes
+		// into the caller's terminal (TIOCSTI). From a terminal,
+		// lxc-attach gives the app a pty of the container's own.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, 0, fmt.Errorf("run lxc-attach: %w", err)
+	}
+	return forwardSignals(cmd, sigs)
+}
+
+// forwardSignals waits for lxc-attach, passing the signals the launch
+// gets to the app itself: killing lxc-attach would not kill the app
+// inside (lxc-attach's child is the app's main process).
+func forwardSignals(cmd *exec.Cmd, sigs chan os.Signal) (int, syscall.Signal, error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var pending []syscall.Signal
+	var last syscall.Signal
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			code, err := exitStatus(err)
+			return code, last, err
+		case s := <-sigs:
+			pending = append(pending, s.(syscall.Signal))
+			last = s.(syscall.Signal)
+		case <-tick.C:
+		}
+		if len(pending) > 0 {
+			if child := attachChild(cmd.Process.Pid); child > 0 {
+				for _, s := range pending {
+					syscall.Kill(child, s)
+				}
+				pending = nil
+			}
+		}
+	}
+}
+
+// hostDir is where lxc-attach runs: the user's home, whose path leads to
+// the app's home inside; "/" if the home is not there.
+func hostDir(home string) string {
+	if fi, err := os.Stat(home); err == nil && fi.IsDir() {
+		return home
+	}
+	return "/"
+}
+
+func exitStatus(err error) (int, error) {
+	if err == nil {
+		return 0, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	return 1, err
+}
+
+// finish ends a launch: if no other launch holds the container and
+// lxcage started it, it waits for the app's last process and stops it.
+// When the launch was told to end (sig, passed on to the app's main
+// process), the app's leftover processes get the same signal instead of
+// being waited for: the user asked for the app to go away.
+func (l *Launcher) finish(ctx context.Context, st *state, name string, r *running, h *holder, sig syscall.Signal) {
+	defer h.release()
+	uid := r.attach.UID
+	for {
+		lk, err := st.lock(ctx)
+		if err != nil {
+			return
+		}
+		m, ours := st.readMarker()
+		if !ours || m.InitPID != r.initPID || len(st.holders(os.Getpid())) > 0 {
+			lk.unlock()
+			return
+		}
+		trace("finish: locked, no other launch")
+		pids, _ := appProcs(r.initPID, uid)
+		if len(pids) == 0 || sig != 0 {
+			if len(pids) > 0 {
+				for _, pid := range pids {
+					syscall.Kill(pid, sig)
+				}
+				tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				waitAppGone(tctx, r.initPID, uid)
+				cancel()
+			}
+			l.stopLocked(ctx, st, name) // kills what ignored the signal
+			lk.unlock()
+			return
+		}
+		// The app left processes behind (forked children, a browser's
+		// helpers): wait for them without holding the lock, then decide
+		// again, since another launch may have come meanwhile.
+		lk.unlock()
+		if err := waitAppGone(ctx, r.initPID, uid); err != nil {
+			return
+		}
+	}
+}
+
+// stopLocked stops the container, undoes its host services and forgets
+// the marker; the caller holds the lock. An app container's init only
+// waits, so it is killed at once: directly when lxcage started it (a
+// signal and a wait for LXC's monitor to finish cleaning up, quicker
+// than starting lxc-stop), else with lxc-stop. A container with a stop
+// timeout (system mode) gets a clean shutdown first.
+func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error {
+	m, ours := st.readMarker()
+	timeout := DefaultStopTimeout
+	if ours {
+		timeout = m.StopTimeout
+		defer m.Undo.Run(ctx, l.runner)
+	}
+	if ours && timeout == 0 && m.MonitorPID > 0 {
+		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
+			st.clearMarker()
+			return nil
+		}
+	}
+	err := l.LXC.Stop(ctx, name, timeout)
+	if err == nil {
+		st.clearMarker()
+	}
+	return err
+}
+
+// DefaultStopTimeout is the clean shutdown a container lxcage did not
+// start gets before it is killed.
+const DefaultStopTimeout = profiles.SystemStopTimeout
+
+// killInit sends SIGKILL to the container's init through a pidfd, after
+// checking it is still the process the marker names. The user owns the
+// container's user namespace, so it may signal its init.
+func killInit(m *marker) bool {
+	fd, err := unix.PidfdOpen(m.InitPID, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	if st, err := procStartTime(m.InitPID); err != nil || st != m.InitStart {
+		return false
+	}
+	if ms, err := procStartTime(m.MonitorPID); err != nil || ms != m.MonitorStart {
+		return false
+	}
+	return unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,294 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
+)
+
+// StartError is a container that would not start, with LXC's log.
+type StartError struct {
+	Name    string
+	Err     error
+	LogFile string
+	LogTail string
+}
+
+func (e *StartError) Error() string {
+	msg := fmt.Sprintf("container %s did not start: %v", e.Name, e.Err)
+	if e.LogTail != "" {
+		msg += "\nLXC log (" + e.LogFile + "):\n" + e.LogTail
+	} else if e.LogFile != "" {
+		msg += "\nLXC log: " + e.LogFile
+	}
+	return msg
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// ensureRunning creates and starts the container as needed (it is not
+// running under lxcage's marker) and returns its init's PID. The caller
+// holds the state lock.
+func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *state, file string) (int, error) {
+	if err := l.createOrRefresh(ctx, plan); err != nil {
+		return 0, err
+	}
+	if err := l.prepareStart(ctx, plan); err != nil {
+		return 0, err
+	}
+	undo, err := l.startServices(ctx, plan, services.BeforeStart, 0)
+	if err != nil {
+		return 0, err
+	}
+	m, err := l.startContainer(ctx, plan, st)
+	if err != nil {
+		undo.Run(ctx, l.runner)
+		if errors.Is(err, errStartedElsewhere) {
+			return l.LXC.InitPID(ctx, plan.Name)
+		}
+		return 0, err
+	}
+	after, err := l.startServices(ctx, plan, services.AfterStart, m.InitPID)
+	m.Undo = append(undo, after...)
+	if err != nil {
+		l.stopLocked(ctx, st, plan.Name)
+		return 0, err
+	}
+	attach := plan.Attach
+	m.Attach = &attach
+	if file != "" {
+		m.ProfileStamp = fileStamp(file)
+	}
+	if err := st.writeMarker(*m); err != nil {
+		return 0, err
+	}
+	if !l.NoWatchdog {
+		l.spawnWatchdog(plan.Name, m.InitPID)
+	}
+	return m.InitPID, nil
+}
+
+// createOrRefresh creates the container, or brings an existing one's
+// config, files and host-image rootfs up to date with the plan.
+func (l *Launcher) createOrRefresh(ctx context.Context, plan *profiles.Plan) error {
+	spec := createSpec(plan)
+	if !l.LXC.Exists(plan.Name) {
+		l.progress("creating container %s", plan.Name)
+		full, err := l.buildSpec(plan, BuildOptions{})
+		if err != nil {
+			return err
+		}
+		return l.LXC.Create(ctx, plan.Name, full)
+	}
+	if _, err := l.LXC.WriteConfig(plan.Name, plan.Config.String()); err != nil {
+		return err
+	}
+	for f, content := range plan.Files {
+		if err := l.LXC.WriteFile(plan.Name, f, content); err != nil {
+			return err
+		}
+	}
+	return l.LXC.RefreshSkeleton(ctx, plan.Name, spec)
+}
+
+// errStartedElsewhere is a container someone else started meanwhile: it
+// is used, never stopped.
+var errStartedElsewhere = errors.New("started by someone else")
+
+// startContainer starts the container and returns the marker of the
+// start (without services and attach plan yet).
+func (l *Launcher) startContainer(ctx context.Context, plan *profiles.Plan, st *state) (*marker, error) {
+	pidFile := filepath.Join(st.dir, "init.pid")
+	os.Remove(pidFile)
+	logOffset := fileSize(l.logFile(plan.LogFile))
+	trace("prepared start")
+	if err := l.LXC.StartPidFile(ctx, plan.Name, pidFile); err != nil {
+		if s, serr := l.LXC.State(ctx, plan.Name); serr == nil && s == sandbox.Running {
+			return nil, errStartedElsewhere
+		}
+		return nil, l.startError(plan.Name, plan.LogFile, err, logOffset)
+	}
+	// lxc-start -d writes its monitor's PID; the container's init is the
+	// monitor's only child.
+	trace("lxc-start returned")
+	monitorPID := readPidFile(pidFile)
+	initPID := attachChild(monitorPID)
+	if initPID <= 0 {
+		var err error
+		if initPID, err = l.LXC.InitPID(ctx, plan.Name); err != nil {
+			return nil, err
+		}
+	}
+	start, err := procStartTime(initPID)
+	if err != nil {
+		return nil, l.startError(plan.Name, plan.LogFile, fmt.Errorf("init exited right after start"), logOffset)
+	}
+	m := &marker{InitPID: initPID, InitStart: start, ConfigHash: ConfigHash(plan.Config.String()),
+		StartedAt: time.Now().UTC(), StartedBy: os.Getpid(), StopTimeout: plan.StopTimeout}
+	if mstart, err := procStartTime(monitorPID); err == nil && monitorPID > 0 {
+		m.MonitorPID, m.MonitorStart = monitorPID, mstart
+	}
+	return m, nil
+}
+
+// startServices starts the plan's services of one phase, in order. On
+// error, those it started are undone and the error names the service.
+func (l *Launcher) startServices(ctx context.Context, plan *profiles.Plan, phase services.Phase, initPID int) (services.Undo, error) {
+	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID}
+	var all services.Undo
+	for _, s := range plan.Services {
+		if s.Phase() != phase {
+			continue
+		}
+		undo, err := s.Start(ctx, env)
+		if err != nil {
+			all.Run(ctx, l.runner)
+			return nil, serviceError(s.Name(), err)
+		}
+		all = append(all, undo...)
+	}
+	return all, nil
+}
+
+// serviceError names the service that failed, keeping its fix.
+func serviceError(name string, err error) error {
+	var f fix.Fixable
+	if errors.As(err, &f) {
+		return fix.Wrap(err, name, f.HowToFix())
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// prepareStart makes what the config refers to: the log's directory, the
+// runtime dir, and a cgroup the user may use.
+func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error {
+	if err := os.MkdirAll(filepath.Dir(l.logFile(plan.LogFile)), 0o700); err != nil {
+		return fmt.Errorf("log directory: %w", err)
+	}
+	if err := os.MkdirAll(plan.RunDir, 0o700); err != nil {
+		return fmt.Errorf("runtime dir: %w", err)
+	}
+	return l.ensureCgroups(ctx, plan.Name)
+}
+
+// ensureCgroups makes sure LXC can place an unprivileged container: the
+// user owns its cgroups already (hosts without systemd, set up by root),
+// or systemd delegates a scope, or the error says what to run.
+func (l *Launcher) ensureCgroups(ctx context.Context, name string) error {
+	cg, err := sandbox.ReadCgroups()
+	if err != nil {
+		return err
+	}
+	if cg.Delegated() {
+		return nil
+	}
+	unit, err := sandbox.DelegateScope(ctx, sandbox.SystemdBus(), name)
+	if err == nil {
+		if cg, err = sandbox.ReadCgroups(); err == nil && cg.Delegated() {
+			return nil
+		}
+		return fmt.Errorf("systemd scope %s was created but its cgroup is not writable", unit)
+	}
+	var dirs []string
+	for _, h := range cg.NotWritable() {
+		dirs = append(dirs, h.Dir)
+	}
+	name = strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return fix.New(fmt.Sprintf("you may not create cgroups for containers (%s not writable; systemd: %v)", strings.Join(dirs, ", "), err), cg.Fix(name))
+}
+
+// logFile is the container's LXC log: the -o override or the plan's.
+func (l *Launcher) logFile(planLog string) string {
+	if l.LXC.LogFile != "" {
+		return l.LXC.LogFile
+	}
+	return planLog
+}
+
+// startError describes a failed start with what LXC logged during it
+// (the log from offset on).
+func (l *Launcher) startError(name, planLog string, err error, offset int64) error {
+	f := l.logFile(planLog)
+	return &StartError{Name: name, Err: err, LogFile: f, LogTail: fileTail(f, offset, 15)}
+}
+
+// spawnWatchdog starts `lxcage _watch` in its own session. It stops the
+// container if every launch dies (say, killed with SIGKILL) and the app's
+// processes end; in the normal case the last launch stops the container
+// and the watchdog sees its init exit and quits.
+func (l *Launcher) spawnWatchdog(name string, initPID int) {
+	if l.Self == "" {
+		return
+	}
+	args := []string{WatchCommand, "-P", l.LXC.Path}
+	if l.LXC.LogFile != "" {
+		args = append(args, "-o", l.LXC.LogFile)
+	}
+	args = append(args, name, strconv.Itoa(initPID))
+	cmd := l.runner.Command(l.Self, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// No inherited stdio: a caller waiting for our output to close must
+	// not wait for the watchdog too.
+	if err := cmd.Start(); err == nil {
+		cmd.Process.Release()
+	}
+}
+
+func readPidFile(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// fileTail returns the last n lines of a file written after offset.
+func fileTail(path string, offset int64, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(fi.Size()-16384, offset, 0)
+	if off >= fi.Size() {
+		return ""
+	}
+	buf := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,515 @@
+package profiles
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/lxcage/lxcage/services/dbus"
+	"github.com/lxcage/lxcage/services/nested"
+	"github.com/lxcage/lxcage/services/pulsemod"
+	"github.com/lxcage/lxcage/services/x11"
+)
+
+// SwitchKind is the shape of an access switch's value.
+type SwitchKind int
+
+// Kinds of access switches.
+const (
+	// SwitchBool is on or off.
+	SwitchBool SwitchKind = iota
+	// SwitchChoice is one of Values.
+	SwitchChoice
+	// SwitchList is a list of words (bus names).
+	SwitchList
+)
+
+// Risk is the line shown under an access switch: what the app gains,
+// said as what it could do to you. High marks what an untrusted app
+// should not be given lightly.
+type Risk struct {
+	Text string
+	High bool
+}
+
+// Needs are the host facts a switch or a profile needs gathered before
+// it compiles; the rest are skipped on a launch's hot path.
+type Needs struct {
+	// Devices: the device nodes of gpu, webcam and input.
+	Devices bool
+	// HostRoot: the host's top-level layout and /etc entries (host image).
+	HostRoot bool
+	// Swap: whether memory cgroups account swap (memory limits).
+	Swap bool
+}
+
+// Readiness is what a switch's host check found: a line of `lxcage
+// check` and of the editor's host page.
+type Readiness struct {
+	Name   string
+	OK     bool
+	Detail string
+	Fix    string
+}
+
+// Probe answers a host check's questions about the running system. The
+// host check (package hostcheck) implements it; the table stays pure.
+type Probe interface {
+	// Socket reports whether a Unix socket exists at path.
+	Socket(path string) bool
+	// Dial connects to the Unix socket at path.
+	Dial(path string) error
+	// Devices globs device nodes and names those the user's uid cannot
+	// reach (group access does not cross into a container).
+	Devices(glob string) (found int, blocked []string)
+	// Installed reports whether a program is on PATH.
+	Installed(program string) bool
+	// Exists reports whether a path exists.
+	Exists(path string) bool
+	// ReadFile reads a small file ("" when unreadable).
+	ReadFile(path string) string
+}
+
+// AccessSwitch is one key of [access] and everything lxcage knows about
+// it: how the editor shows it, what it risks, what the host must have,
+// how it compiles. The editor, the host check, the compiler and the
+// docs iterate AccessSwitches; adding a switch is adding an entry.
+type AccessSwitch struct {
+	// Key is the TOML key under [access].
+	Key string
+	// Label names it in the editor; Group is the editor's heading.
+	Label, Group string
+	// Kind is its value's shape; Values the words of a Choice.
+	Kind   SwitchKind
+	Values []string
+	// Doc is the editor's hint for a List.
+	Doc string
+	// Risks explain each value ("true"/"false" for a Bool).
+	Risks map[string]Risk
+	// Needs are the host facts it needs when on.
+	Needs Needs
+	// Get and Set read and write the value as a word ("true"/"false"
+	// for a Bool); GetList points at a List's value.
+	Get     func(*Access) string
+	Set     func(*Access, string)
+	GetList func(*Access) *[]string
+	// Check says whether the host is ready for it (nil: nothing to
+	// check).
+	Check func(h *Host, pr Probe) []Readiness
+	// compile adds its config lines, mounts, environment and services.
+	compile func(c *compiler) error
+}
+
+// On reports whether the switch is on in a.
+func (s AccessSwitch) On(a *Access) bool {
+	switch s.Kind {
+	case SwitchList:
+		return len(*s.GetList(a)) > 0
+	case SwitchChoice:
+		v := s.Get(a)
+		return v != "" && v != s.Values[0]
+	}
+	return s.Get(a) == "true"
+}
+
+// Groups of the editor's access page, in order.
+const (
+	GroupDisplay  = "Display"
+	GroupDevices  = "Devices and services"
+	GroupDBusNet  = "D-Bus and network"
+	x11OffWord    = "off"
+	boolTrueWord  = "true"
+	boolFalseWord = "false"
+)
+
+// accessSwitch returns the switch named key; it panics on a key that is
+// not in the table (a programming error).
+func accessSwitch(key string) AccessSwitch {
+	for _, s := range AccessSwitches {
+		if s.Key == key {
+			return s
+		}
+	}
+	panic("profiles: no access switch " + key)
+}
+
+func boolWord(b bool) string {
+	if b {
+		return boolTrueWord
+	}
+	return boolFalseWord
+}
+
+// boolSwitch builds a Bool switch over the field field points at.
+func boolSwitch(key, label, group string, field func(*Access) *bool, on Risk) AccessSwitch {
+	return AccessSwitch{
+		Key: key, Label: label, Group: group, Kind: SwitchBool,
+		Risks: map[string]Risk{boolTrueWord: on, boolFalseWord: {Text: on.Text}},
+		Get:   func(a *Access) string { return boolWord(*field(a)) },
+		Set:   func(a *Access, v string) { *field(a) = v == boolTrueWord },
+	}
+}
+
+// AccessSwitches are the [access] keys in compile order (the order their
+// mounts appear in a config); the editor shows them by Group.
+var AccessSwitches = []AccessSwitch{
+	x11Switch(),
+	dbusSwitch(),
+	dbusTalkSwitch(),
+	waylandSwitch(),
+	pulseSwitch(),
+	pipewireSwitch(),
+	deviceSwitch("gpu", "GPU", func(a *Access) *bool { return &a.GPU },
+		Risk{"Fast graphics and video (/dev/dri), at the cost of a large kernel driver to attack.", false},
+		func(c *compiler) {
+			c.bind("/dev/dri", "/dev/dri", "optional", "create=dir")
+			for _, n := range c.h.Devices.NVIDIA {
+				c.bind(n, n, "optional", "create=file")
+			}
+		}, "/dev/dri/*", "render/video"),
+	deviceSwitch("sound", "Sound devices", func(a *Access) *bool { return &a.Sound },
+		Risk{"Raw sound cards (/dev/snd): records the microphone without asking any sound server.", true},
+		func(c *compiler) { c.bind("/dev/snd", "/dev/snd", "optional", "create=dir") }, "/dev/snd/*", "audio"),
+	deviceSwitch("webcam", "Webcam", func(a *Access) *bool { return &a.Webcam },
+		Risk{"Sees through your cameras (/dev/video*).", true},
+		func(c *compiler) {
+			for _, n := range c.h.Devices.Video {
+				c.bind(n, n, "optional", "create=file")
+			}
+		}, "/dev/video*", "video"),
+	deviceSwitch("input", "Game controllers", func(a *Access) *bool { return &a.Input },
+		Risk{"Reads joysticks and gamepads (/dev/input/js*).", false},
+		func(c *compiler) {
+			for _, n := range c.h.Devices.Joysticks {
+				c.bind(n, n, "optional", "create=file")
+			}
+		}, "", ""),
+	deviceSwitch("uinput", "Virtual input devices", func(a *Access) *bool { return &a.UInput },
+		Risk{"Creates virtual keyboards and mice (/dev/uinput), which can type into any window: Steam needs it to remap controllers.", true},
+		func(c *compiler) { c.bind("/dev/uinput", "/dev/uinput", "optional", "create=file") }, "", ""),
+	networkSwitch(),
+}
+
+// deviceSwitch is a Bool switch that binds device nodes.
+func deviceSwitch(key, label string, field func(*Access) *bool, on Risk, binds func(*compiler), glob, group string) AccessSwitch {
+	s := boolSwitch(key, label, GroupDevices, field, on)
+	s.Needs = Needs{Devices: key == "gpu" || key == "webcam" || key == "input"}
+	s.compile = func(c *compiler) error {
+		if *field(&c.p.Access) {
+			binds(c)
+		}
+		return nil
+	}
+	if glob != "" {
+		s.Check = func(h *Host, pr Probe) []Readiness { return []Readiness{deviceReadiness(h, pr, key, glob, group)} }
+	}
+	return s
+}
+
+// deviceReadiness says whether the user's uid reaches the nodes of a
+// device switch: lxc-attach drops supplementary groups and a host group
+// such as render or audio cannot be mapped without a subgid entry for
+// it, so only ownership, an ACL entry for the uid (logind's uaccess) or
+// world access pass through.
+func deviceReadiness(h *Host, pr Probe, key, glob, group string) Readiness {
+	found, blocked := pr.Devices(glob)
+	r := Readiness{Name: "devices for " + key + " = true", OK: len(blocked) == 0}
+	switch {
+	case found == 0:
+		r.Detail = "no " + glob + " on this machine (the switch binds nothing)"
+	case len(blocked) == 0:
+		r.Detail = fmt.Sprintf("%d node(s), reachable through your uid (owner, ACL or world access)", found)
+	default:
+		r.Detail = fmt.Sprintf("%s reachable only through the %s group, which the container cannot keep", strings.Join(blocked, " "), group)
+		r.Fix = fmt.Sprintf("log in through a seat manager (logind gives you uaccess ACLs), or as root: setfacl -m u:%d:rw %s", h.UID, strings.Join(blocked, " "))
+	}
+	return r
+}
+
+// X11 words the editor shows.
+var x11Words = []string{x11OffWord, string(X11Untrusted), string(X11Trusted), string(X11Nested)}
+
+func x11Switch() AccessSwitch {
+	return AccessSwitch{
+		Key: "x11", Label: "X11", Group: GroupDisplay, Kind: SwitchChoice, Values: x11Words,
+		Risks: map[string]Risk{
+			x11OffWord:           {"No windows at all: for command-line and background tools.", false},
+			string(X11Untrusted): {"Its own windows only: it cannot read other windows or log keys (X SECURITY extension). Some apps' GPU paths fail this way.", false},
+			string(X11Trusted):   {"Full access to your display: it can read every window and log every key you type, passwords included.", true},
+			string(X11Nested):    {"A private X server in a window of its own: cut off from your other windows.", false},
+		},
+		Get: func(a *Access) string {
+			if a.X11 == X11Off {
+				return x11OffWord
+			}
+			return string(a.X11)
+		},
+		Set: func(a *Access, v string) {
+			if v == x11OffWord {
+				v = ""
+			}
+			a.X11 = X11Mode(v)
+		},
+		Check:   x11Readiness,
+		compile: compileX11,
+	}
+}
+
+func x11Readiness(h *Host, pr Probe) []Readiness {
+	r := Readiness{Name: "X display", Detail: "DISPLAY is not set", Fix: "run lxcage from your desktop session (DISPLAY=:0)"}
+	if h.Display != "" {
+		if h.XSocket == "" {
+			r.Detail = fmt.Sprintf("DISPLAY=%s is not a local socket (remote displays cannot be bound into a container)", h.Display)
+		} else if err := pr.Dial(h.XSocket); err != nil {
+			r.Detail, r.Fix = fmt.Sprintf("DISPLAY=%s: %v", h.Display, err), "start your X server, or check DISPLAY"
+		} else {
+			r.OK, r.Detail, r.Fix = true, fmt.Sprintf("DISPLAY=%s, socket %s", h.Display, h.XSocket), ""
+		}
+	}
+	xa := Readiness{Name: "xauth (untrusted X cookies)", OK: pr.Installed("xauth"), Detail: "xauth makes the untrusted cookie of x11 = true", Fix: "apt-get install xauth"}
+	return []Readiness{r, xa}
+}
+
+func compileX11(c *compiler) error {
+	mode := c.p.Access.X11
+	if !mode.On() {
+		return nil
+	}
+	if c.h.XSocket == "" {
+		return c.fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", c.h.Display)
+	}
+	cookie, inside := path.Join(c.plan.RunDir, "Xauthority"), path.Join(c.runInside, "Xauthority")
+	if mode == X11Nested {
+		// The container's own X server (Xephyr, a window on the user's
+		// display) gets a display number derived from the container, so
+		// the config stays the same from start to start.
+		title := c.p.Desktop.Name
+		if title == "" {
+			title = c.p.Name + " (lxcage)"
+		}
+		c.use(&nested.Xephyr{Display: NestedDisplay(c.h.LXCPath, c.p.Name), Title: title,
+			ServerAuth: path.Join(c.plan.StateDir, "xephyr.auth"), CookieFile: cookie, InsideFile: inside})
+		return nil
+	}
+	c.use(&x11.Cookie{Display: c.h.Display, Socket: c.h.XSocket, Trusted: mode == X11Trusted,
+		File: cookie, InsideFile: inside, TmpDir: c.plan.RunDir})
+	return nil
+}
+
+func dbusSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "dbus", Label: "D-Bus", Group: GroupDBusNet, Kind: SwitchChoice, Values: []string{DBusNone, DBusFiltered, DBusFull},
+		Risks: map[string]Risk{
+			DBusNone:     {"No session bus: no notifications, tray icons or portals.", false},
+			DBusFiltered: {"Only the bus names listed below, through xdg-dbus-proxy.", false},
+			DBusFull:     {"Your whole session bus: it can talk to any desktop service, the keyring included.", true},
+		},
+		Get:     func(a *Access) string { return orDefault(a.DBus, DBusNone) },
+		Set:     func(a *Access, v string) { a.DBus = v },
+		compile: compileDBus,
+	}
+}
+
+func compileDBus(c *compiler) error {
+	bus, inside := c.h.SessionBus, path.Join(c.runInside, "bus")
+	switch c.p.Access.DBus {
+	case DBusNone:
+		// No session bus inside. Without an address, libdbus would
+		// autolaunch a private bus through X11 (dbus-launch), a daemon
+		// that outlives the app and keeps the container up; GTK's
+		// accessibility bridge would look for a bus and warn.
+		c.env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
+		c.env["NO_AT_BRIDGE"] = "1"
+		return nil
+	case DBusFull:
+		if !strings.HasPrefix(bus, "unix:") {
+			return c.fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
+		}
+		sock := busSocketPath(bus)
+		if sock == "" {
+			return c.fail("access.dbus", "the session bus %q is not a socket file that can be bound in; use dbus = \"filtered\"", bus)
+		}
+		c.bind(sock, inside, "create=file")
+		c.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside
+	case DBusFiltered:
+		if !strings.HasPrefix(bus, "unix:") {
+			return c.fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
+		}
+		// xdg-dbus-proxy listens in the runtime dir bound in.
+		c.use(&dbus.Proxy{Address: bus, Socket: path.Join(c.plan.RunDir, "bus"), InsideAddress: "unix:path=" + inside,
+			Talk: append([]string(nil), c.p.Access.DBusTalk...)})
+	}
+	return nil
+}
+
+func dbusTalkSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "dbus_talk", Label: "Bus names", Group: GroupDBusNet, Kind: SwitchList,
+		Doc:     "With filtered D-Bus: the names the app may talk to, one per line.",
+		GetList: func(a *Access) *[]string { return &a.DBusTalk },
+	}
+}
+
+// busSocketPath extracts the socket file of a "unix:path=…" bus address.
+func busSocketPath(addr string) string {
+	for _, part := range strings.Split(strings.TrimPrefix(addr, "unix:"), ",") {
+		if p, ok := strings.CutPrefix(part, "path="); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// needRuntime refuses a socket switch when there is no runtime dir to
+// find the socket in.
+func (c *compiler) needRuntime(key, what string) error {
+	if c.h.XDGRuntimeDir == "" {
+		return &Error{File: c.file, Key: key, Msg: "XDG_RUNTIME_DIR is not set, so there is no " + what + " socket to share", Fix: "run lxcage from your desktop session, or switch it off"}
+	}
+	return nil
+}
+
+func socketReadiness(name, sock, fix string) func(h *Host, pr Probe) []Readiness {
+	return func(h *Host, pr Probe) []Readiness {
+		p := path.Join(h.XDGRuntimeDir, sock)
+		return []Readiness{{Name: name, OK: pr.Socket(p), Detail: p, Fix: fix}}
+	}
+}
+
+func waylandSwitch() AccessSwitch {
+	s := boolSwitch("wayland", "Wayland", GroupDevices, func(a *Access) *bool { return &a.Wayland },
+		Risk{"Shows windows through your Wayland compositor, which keeps other apps' windows and keys from it.", false})
+	s.Check = func(h *Host, pr Probe) []Readiness {
+		if h.WaylandDisplay == "" {
+			return []Readiness{{Name: "Wayland (wayland = true)", OK: true, Detail: "not a Wayland session (WAYLAND_DISPLAY unset); x11 works"}}
+		}
+		return []Readiness{{Name: "Wayland (wayland = true)", OK: pr.Socket(waylandSocket(h)), Detail: waylandSocket(h), Fix: "run lxcage from your Wayland session"}}
+	}
+	s.compile = compileWayland
+	return s
+}
+
+func waylandSocket(h *Host) string {
+	if path.IsAbs(h.WaylandDisplay) {
+		return h.WaylandDisplay
+	}
+	return path.Join(h.XDGRuntimeDir, h.WaylandDisplay)
+}
+
+func compileWayland(c *compiler) error {
+	if !c.p.Access.Wayland {
+		return nil
+	}
+	if err := c.needRuntime("access.wayland", "Wayland"); err != nil {
+		return err
+	}
+	if c.h.WaylandDisplay == "" {
+		return &Error{File: c.file, Key: "access.wayland", Msg: "WAYLAND_DISPLAY is not set: this is not a Wayland session", Fix: "set wayland = false (x11 = true works on XWayland too)"}
+	}
+	sock := waylandSocket(c.h)
+	name := path.Base(sock)
+	c.bind(sock, path.Join(c.runInside, name), "create=file")
+	c.env["WAYLAND_DISPLAY"] = name
+	c.env["XDG_SESSION_TYPE"] = "wayland"
+	c.env["MOZ_ENABLE_WAYLAND"] = "1"
+	// Toolkits try Wayland first, then X11 when the profile allows it.
+	backends := map[string][2]string{"GDK_BACKEND": {"wayland,x11", "wayland"}, "QT_QPA_PLATFORM": {"wayland;xcb", "wayland"}, "SDL_VIDEODRIVER": {"wayland,x11", "wayland"}}
+	for k, v := range backends {
+		if c.p.Access.X11.On() {
+			c.env[k] = v[0]
+		} else {
+			c.env[k] = v[1]
+		}
+	}
+	return nil
+}
+
+func pulseSwitch() AccessSwitch {
+	s := boolSwitch("pulseaudio", "PulseAudio", GroupDevices, func(a *Access) *bool { return &a.PulseAudio },
+		Risk{"Plays sound, and can also record from your microphone.", true})
+	s.Check = socketReadiness("PulseAudio (pulseaudio = true)", "pulse/native", "start PulseAudio or pipewire-pulse (pactl info must answer)")
+	s.compile = func(c *compiler) error {
+		if !c.p.Access.PulseAudio {
+			return nil
+		}
+		// The user's sound server listens for this container on a socket
+		// in the runtime dir (run/pulse/native).
+		c.use(&pulsemod.Socket{
+			Path: path.Join(c.plan.RunDir, "pulse", "native"), StateDir: path.Dir(c.plan.StateDir),
+			InsideServer: "unix:" + path.Join(c.runInside, "pulse", "native"),
+			InsideConf:   path.Join(c.runInside, "pulse", "client.conf"),
+			UserSocket:   path.Join(c.h.XDGRuntimeDir, "pulse", "native"),
+		})
+		return nil
+	}
+	return s
+}
+
+func pipewireSwitch() AccessSwitch {
+	s := boolSwitch("pipewire", "PipeWire", GroupDevices, func(a *Access) *bool { return &a.PipeWire },
+		Risk{"Audio and video streams: may reach microphones, cameras and screen capture.", true})
+	s.Check = socketReadiness("PipeWire (pipewire = true)", "pipewire-0", "start PipeWire (pipewire-0 in XDG_RUNTIME_DIR)")
+	s.compile = func(c *compiler) error {
+		if !c.p.Access.PipeWire {
+			return nil
+		}
+		if err := c.needRuntime("access.pipewire", "PipeWire"); err != nil {
+			return err
+		}
+		c.bind(path.Join(c.h.XDGRuntimeDir, "pipewire-0"), path.Join(c.runInside, "pipewire-0"), "optional", "create=file")
+		return nil
+	}
+	return s
+}
+
+func networkSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "network", Label: "Network", Group: GroupDBusNet, Kind: SwitchChoice, Values: []string{NetworkOff, NetworkHost, NetworkBridge},
+		Risks: map[string]Risk{
+			NetworkOff:    {"No network at all.", false},
+			NetworkHost:   {"Your network as it is: the internet, your LAN, and services listening on localhost.", true},
+			NetworkBridge: {"An address of its own behind NAT on lxcbr0: reaches the internet, not your localhost.", false},
+		},
+		Get:     func(a *Access) string { return orDefault(a.Network, NetworkOff) },
+		Set:     func(a *Access, v string) { a.Network = v },
+		Check:   bridgeReadiness,
+		compile: compileNetwork,
+	}
+}
+
+// compileNetwork: "off" is a namespace with only loopback: it also keeps
+// the host's abstract X socket (@/tmp/.X11-unix/X0) out of reach.
+func compileNetwork(c *compiler) error {
+	cfg := &c.plan.Config
+	switch c.p.Access.Network {
+	case NetworkOff:
+		cfg.Add("lxc.net.0.type", "empty")
+	case NetworkHost:
+		// Sharing the host's network namespace makes a fresh sysfs mount
+		// fail with EPERM; bind the host's /sys instead.
+		cfg.Add("lxc.net.0.type", "none")
+		c.sysBind = true
+	case NetworkBridge:
+		cfg.Add("lxc.net.0.type", "veth")
+		cfg.Add("lxc.net.0.link", orDefault(c.h.LXCBridge, "lxcbr0"))
+		cfg.Add("lxc.net.0.flags", "up")
+	}
+	return nil
+}
+
+func bridgeReadiness(h *Host, pr Probe) []Readiness {
+	usernet := pr.ReadFile("/etc/lxc/lxc-usernet")
+	ok := false
+	for _, line := range strings.Split(usernet, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == h.UserName && f[1] == "veth" && f[2] == h.LXCBridge && f[3][0] >= '1' && f[3][0] <= '9' {
+			ok = true
+		}
+	}
+	return []Readiness{
+		{Name: `lxc-usernet (network = "bridge")`, OK: ok, Detail: "/etc/lxc/lxc-usernet entry for " + h.UserName,
+			Fix: fmt.Sprintf("echo '%s veth %s 10' >> /etc/lxc/lxc-usernet (as root)", h.UserName, h.LXCBridge)},
+		{Name: "bridge " + h.LXCBridge + ` (network = "bridge")`, OK: pr.Exists("/sys/class/net/" + h.LXCBridge), Detail: "the bridge LXC's lxc-net sets up",
+			Fix: `as root: systemctl enable --now lxc-net (or set network = "host")`},
+	}
+}

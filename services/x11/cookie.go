@@ -1,0 +1,79 @@
+// Package x11 is the host side of a container's X11 access: a cookie
+// file for the user's own X server (untrusted, made with the SECURITY
+// extension, or the user's own), and the filtering proxy.
+package x11
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/safefile"
+	"github.com/lxcage/lxcage/services"
+	"github.com/lxcage/lxcage/services/x11/xauth"
+)
+
+// Cookie gives the container the host's X socket and a cookie file for
+// it: an untrusted cookie (the server confines its clients), or with
+// Trusted the user's own.
+type Cookie struct {
+	// Display is the user's display (":0"), Socket its Unix socket.
+	Display, Socket string
+	// Trusted hands over the user's own cookie.
+	Trusted bool
+	// File is the cookie file on the host; InsideFile where the app
+	// finds it (XAUTHORITY).
+	File, InsideFile string
+	// TmpDir holds xauth's temporary files.
+	TmpDir string
+}
+
+// Name implements services.Service.
+func (c *Cookie) Name() string {
+	if c.Trusted {
+		return "X11 (your own cookie)"
+	}
+	return "X11 (untrusted cookie)"
+}
+
+// Phase implements services.Service.
+func (c *Cookie) Phase() services.Phase { return services.BeforeStart }
+
+// Grant implements services.Service: the display's socket only (a
+// writable copy of the whole directory has let a container's init wipe
+// the host's sockets), DISPLAY and XAUTHORITY.
+func (c *Cookie) Grant() services.Grant {
+	return services.Grant{
+		Binds: []services.Bind{{Host: c.Socket, Inside: c.Socket}},
+		Env:   map[string]string{"DISPLAY": ":" + xauth.DisplayNumber(c.Display), "XAUTHORITY": c.InsideFile},
+	}
+}
+
+// Start implements services.Service: it writes the cookie file. The
+// entry is rewritten for any host name, since the container has its own.
+func (c *Cookie) Start(ctx context.Context, env services.Env) (services.Undo, error) {
+	if c.Trusted {
+		e, ok, err := xauth.UserCookie(c.Display)
+		if err != nil {
+			return nil, fmt.Errorf("read your X cookie (%s): %w", xauth.DefaultFile(), err)
+		}
+		if !ok {
+			return nil, WriteCookies(c.File, nil) // the server has no access control
+		}
+		return nil, WriteCookies(c.File, []xauth.Entry{xauth.ForContainer(e)})
+	}
+	e, err := xauth.Untrusted(ctx, env.Runner, c.Display, c.TmpDir)
+	if errors.Is(err, xauth.ErrNoSecurity) {
+		return nil, fix.Wrap(err, "", `set x11 = "trusted" in the profile to give the app your full display, or "nested" for a display of its own`)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, WriteCookies(c.File, []xauth.Entry{xauth.ForContainer(e)})
+}
+
+// WriteCookies writes an authority file for the container, atomically.
+func WriteCookies(file string, entries []xauth.Entry) error {
+	return safefile.WriteAtomic(file, xauth.Marshal(entries), 0o600)
+}
