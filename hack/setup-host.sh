@@ -82,6 +82,14 @@ mkdir -p "$FULLFS"
 mountpoint -q "$FULLFS" || mount -t tmpfs -o size=1m,nr_inodes=24,mode=0755 tmpfs "$FULLFS"
 chown "$TEST_USER:" "$FULLFS"
 
+# A directory with a filesystem mounted below it (the read-only share
+# test: a submount must not be writable through a read-only share).
+SUBMOUNT=/srv/lxcage-submount
+mkdir -p "$SUBMOUNT/sub"
+mountpoint -q "$SUBMOUNT/sub" || mount -t tmpfs -o size=1m,mode=0755 tmpfs "$SUBMOUNT/sub"
+chown "$TEST_USER:" "$SUBMOUNT" "$SUBMOUNT/sub"
+chmod 755 /srv "$SUBMOUNT"
+
 # The user's session: runtime dir, Xvfb, dbus, pulseaudio.
 rt=/run/user/$uid
 mkdir -p "$rt" && chown "$TEST_USER:" "$rt" && chmod 700 "$rt"
@@ -137,4 +145,5 @@ LXCAGE_NOSUB_USER=$NOSUB_USER
 LXCAGE_CGROUP=$CG
 LXCAGE_CGROUP_NODELEG=$CG_NODELEG
 LXCAGE_TEST_FULLFS=$FULLFS
+LXCAGE_TEST_SUBMOUNT=$SUBMOUNT
 EOF

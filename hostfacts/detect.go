@@ -43,6 +43,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
 	h.OverlayOK = kernelAtLeast(5, 11)
+	h.MemTotal = memTotal()
 	if need.Swap {
 		swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")
 		h.SwapAccounting = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || len(swap) > 0
@@ -179,4 +180,19 @@ func isDir(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir
 func readTrim(p string) string {
 	b, _ := os.ReadFile(p)
 	return strings.TrimSpace(string(b))
+}
+
+// memTotal is MemTotal of /proc/meminfo in bytes (0 when unreadable).
+func memTotal() int64 {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }

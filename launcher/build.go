@@ -14,6 +14,7 @@ import (
 
 	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 )
@@ -102,7 +103,7 @@ func (l *Launcher) buildSpec(plan *profiles.Plan, opts BuildOptions) (sandbox.Cr
 // host's network, none of the app's access), runs the steps as root in
 // it, and stops it.
 func (l *Launcher) provision(ctx context.Context, profile string, b *profiles.Build, name string, steps func(pm string) ([]sandbox.SetupStep, error)) (err error) {
-	if err := os.MkdirAll(b.RunDir, 0o700); err != nil {
+	if err := os.MkdirAll(b.ServiceDir, 0o700); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(l.logFile(b.LogFile)), 0o700); err != nil {
@@ -208,7 +209,6 @@ func (l *Launcher) watchDownload(st sandbox.SetupStep, rootfs string, n, total i
 	if st.Watch == "" {
 		return func() {}
 	}
-	part := filepath.Join(rootfs, st.Watch)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(500 * time.Millisecond)
@@ -218,8 +218,9 @@ func (l *Launcher) watchDownload(st sandbox.SetupStep, rootfs string, n, total i
 			case <-done:
 				return
 			case <-t.C:
-				if fi, err := os.Stat(part); err == nil {
-					l.progress("(%d/%d) %s: %.1f MB", n, total, st.Name, float64(fi.Size())/1e6)
+				// The build's root may be hostile: never follow its links.
+				if fst, err := safefile.StatBeneath(rootfs, st.Watch); err == nil {
+					l.progress("(%d/%d) %s: %.1f MB", n, total, st.Name, float64(fst.Size)/1e6)
 				}
 			}
 		}

@@ -178,8 +178,11 @@ func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error 
 	if err := os.MkdirAll(filepath.Dir(l.logFile(plan.LogFile)), 0o700); err != nil {
 		return fmt.Errorf("log directory: %w", err)
 	}
-	if err := os.MkdirAll(plan.RunDir, 0o700); err != nil {
-		return fmt.Errorf("runtime dir: %w", err)
+	if err := os.MkdirAll(plan.ServiceDir, 0o700); err != nil {
+		return fmt.Errorf("service dir: %w", err)
+	}
+	if err := checkShareSockets(plan.Shares); err != nil {
+		return err
 	}
 	return l.ensureCgroups(ctx, plan.Name)
 }

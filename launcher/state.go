@@ -26,7 +26,7 @@ import (
 //	lock        flock'd while a launch starts, stops or (un)registers
 //	holders/PID one file per running launch, flock'd by it for its lifetime
 //	started     the marker: lxcage started the container (and which init)
-//	run/        the container's XDG_RUNTIME_DIR (Xauthority, sockets)
+//	svc/        what services make for the container (sockets, X cookie), bound in file by file
 //
 // Everything is recoverable: a launch that dies releases its flocks, so a
 // holder file nobody locks is stale, and a marker whose init is gone is
@@ -36,7 +36,7 @@ type state struct {
 }
 
 func newState(dir string) (*state, error) {
-	for _, d := range []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir), dir, filepath.Join(dir, "holders"), filepath.Join(dir, "run")} {
+	for _, d := range []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir), dir, filepath.Join(dir, "holders")} {
 		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("runtime state: %w", err)
 		}

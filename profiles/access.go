@@ -278,7 +278,7 @@ func compileX11(c *compiler) error {
 	if c.h.XSocket == "" {
 		return c.fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", c.h.Display)
 	}
-	cookie, inside := path.Join(c.plan.RunDir, "Xauthority"), path.Join(c.runInside, "Xauthority")
+	cookie, inside := path.Join(c.plan.ServiceDir, "Xauthority"), path.Join(c.runInside, "Xauthority")
 	if mode == X11Nested {
 		// The container's own X server (Xephyr, a window on the user's
 		// display) gets a display number derived from the container, so
@@ -292,7 +292,7 @@ func compileX11(c *compiler) error {
 		return nil
 	}
 	c.use(&x11.Cookie{Display: c.h.Display, Socket: c.h.XSocket, Trusted: mode == X11Trusted,
-		File: cookie, InsideFile: inside, TmpDir: c.plan.RunDir})
+		File: cookie, InsideFile: inside, TmpDir: c.plan.ServiceDir})
 	return nil
 }
 
@@ -335,8 +335,7 @@ func compileDBus(c *compiler) error {
 		if !strings.HasPrefix(bus, "unix:") {
 			return c.fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
 		}
-		// xdg-dbus-proxy listens in the runtime dir bound in.
-		c.use(&dbus.Proxy{Address: bus, Socket: path.Join(c.plan.RunDir, "bus"), InsideAddress: "unix:path=" + inside,
+		c.use(&dbus.Proxy{Address: bus, Socket: path.Join(c.plan.ServiceDir, "bus"), Inside: inside, InsideAddress: "unix:path=" + inside,
 			Talk: append([]string(nil), c.p.Access.DBusTalk...)})
 	}
 	return nil
@@ -435,7 +434,8 @@ func pulseSwitch() AccessSwitch {
 		// The user's sound server listens for this container on a socket
 		// in the runtime dir (run/pulse/native).
 		c.use(&pulsemod.Socket{
-			Path: path.Join(c.plan.RunDir, "pulse", "native"), StateDir: path.Dir(c.plan.StateDir),
+			Path: path.Join(c.plan.ServiceDir, "pulse", "native"), StateDir: path.Dir(c.plan.StateDir),
+			InsideSocket: path.Join(c.runInside, "pulse", "native"),
 			InsideServer: "unix:" + path.Join(c.runInside, "pulse", "native"),
 			InsideConf:   path.Join(c.runInside, "pulse", "client.conf"),
 			UserSocket:   path.Join(c.h.XDGRuntimeDir, "pulse", "native"),

@@ -31,7 +31,7 @@ func stageBuild(c *compiler) error {
 	}
 	b := &Build{
 		Config: bc.plan.Config, ContainerDir: bc.plan.ContainerDir,
-		RunDir: bc.plan.RunDir, LogFile: bc.plan.LogFile,
+		ServiceDir: bc.plan.ServiceDir, LogFile: bc.plan.LogFile,
 		DetectPM: DetectPMScript,
 		Rootfs:   path.Base(c.plan.Rootfs),
 		setup:    map[string]stepList{}, upgrade: map[string]stepList{},

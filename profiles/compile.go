@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,7 +135,7 @@ func newCompiler(p *Profile, h *Host, kind func(string) PathKind) (*compiler, er
 		Name:         q.Name,
 		ContainerDir: path.Join(h.LXCPath, q.Name),
 		StateDir:     state,
-		RunDir:       path.Join(state, "run"),
+		ServiceDir:   path.Join(state, "svc"),
 		IDMap:        append(umap, gmap...),
 		Files:        map[string]string{},
 	}
@@ -156,17 +157,24 @@ func (c *compiler) wrap(key string, err error) error {
 }
 
 // bind adds a bind mount; "rbind" as the first option replaces "bind".
+// A read-only bind is never recursive: LXC makes only the top of a
+// recursive bind read-only, and a submount below it (a second disk, a
+// tmpfs) would stay writable inside; without "rbind" submounts are not
+// there at all.
 func (c *compiler) bind(src, dst string, opts ...string) {
+	if len(opts) > 0 && opts[0] == "rbind" && slices.Contains(opts, "ro") {
+		opts = opts[1:]
+	}
 	if len(opts) == 0 || opts[0] != "rbind" {
 		opts = append([]string{"bind"}, opts...)
 	}
 	c.mounts = append(c.mounts, sandbox.MountEntry{Source: src, Target: strings.TrimPrefix(dst, "/"), FSType: "none", Options: opts})
 }
 
-// tmpfs adds a private tmpfs.
-func (c *compiler) tmpfs(dst, mode string) {
+// tmpfs adds a private tmpfs of at most size (e.g. "512m").
+func (c *compiler) tmpfs(dst, mode, size string) {
 	c.mounts = append(c.mounts, sandbox.MountEntry{Source: "tmpfs", Target: strings.TrimPrefix(dst, "/"), FSType: "tmpfs",
-		Options: []string{"rw", "nosuid", "nodev", "mode=" + mode, "create=dir"}})
+		Options: []string{"rw", "nosuid", "nodev", "mode=" + mode, "size=" + size, "create=dir"}})
 }
 
 // use adds a host service to the plan and gives the container what the
@@ -239,16 +247,19 @@ func stageBaseMounts(c *compiler) error {
 	for _, m := range maskedProc {
 		c.bind("/dev/null", m, "optional")
 	}
-	c.tmpfs("/tmp", "1777")
-	c.tmpfs("/run", "755")
-	c.tmpfs("/dev/shm", "1777")
+	c.tmpfs("/tmp", "1777", c.tmpfsSize(4, minTmp))
+	c.tmpfs("/run", "755", runtimeDirSize)
+	c.tmpfs("/dev/shm", "1777", c.tmpfsSize(2, minShm))
 	if c.p.Mode == ModeApp {
 		if c.h.InitPath == "" {
 			return fmt.Errorf("compile %s: LXC's static init (init.lxc.static) is not installed; install the lxc package (apt-get install lxc)", c.p.Name)
 		}
 		c.bind(c.h.InitPath, InitInside, "ro", "create=file")
 	}
-	c.bind(c.plan.RunDir, c.runInside, "create=dir")
+	// The runtime dir is the container's own: nothing the app writes
+	// there reaches the host. What services give it is bound on top.
+	c.mounts = append(c.mounts, sandbox.MountEntry{Source: "tmpfs", Target: strings.TrimPrefix(c.runInside, "/"), FSType: "tmpfs",
+		Options: []string{"rw", "nosuid", "nodev", "mode=700", "uid=" + strconv.Itoa(c.h.UID), "gid=" + strconv.Itoa(c.h.GID), "size=" + runtimeDirSize, "create=dir"}})
 	c.env["HOME"] = c.home
 	c.env["USER"] = c.p.User
 	c.env["LOGNAME"] = c.p.User
@@ -300,16 +311,47 @@ func stageMountEntries(c *compiler) error {
 	return nil
 }
 
+// Default limits, for a profile whose [limits] is silent: no app gets
+// the machine without bounds.
+const (
+	// DefaultPids caps processes and threads (a fork bomb stops there;
+	// a browser uses a few hundred).
+	DefaultPids = 4096
+	// minTmp and minShm are the least /tmp and /dev/shm get: browsers
+	// crash with Docker's 64 MB of /dev/shm.
+	minTmp = 256 << 20
+	minShm = 512 << 20
+)
+
+// memoryLimit is the container's memory limit in bytes: the profile's,
+// else half the machine's RAM (0: unknown, no limit).
+func (c *compiler) memoryLimit() int64 {
+	if c.p.Limits.Memory != "" {
+		n, _ := ParseSize(c.p.Limits.Memory)
+		return n
+	}
+	return c.h.MemTotal / 2 &^ (1<<20 - 1)
+}
+
+// tmpfsSize is the size= of a tmpfs holding part of the memory limit
+// (tmpfs pages count against it anyway), at least min.
+func (c *compiler) tmpfsSize(part int64, min int64) string {
+	n := c.memoryLimit() / part
+	if n < min {
+		n = min
+	}
+	return strconv.FormatInt(n>>20, 10) + "m"
+}
+
 // stageLimits: cgroup limits, in the hierarchy that holds the
-// controllers.
+// controllers, with the defaults where the profile is silent.
 func stageLimits(c *compiler) error {
 	cfg, l := &c.plan.Config, c.p.Limits
 	cg := "lxc.cgroup."
 	if c.h.Cgroup2 {
 		cg = "lxc.cgroup2."
 	}
-	if l.Memory != "" {
-		n, _ := ParseSize(l.Memory)
+	if n := c.memoryLimit(); n > 0 {
 		// With swap accounting the limit covers swap too; otherwise a
 		// 256M app could still fill the swap.
 		if c.h.Cgroup2 {
@@ -324,9 +366,11 @@ func stageLimits(c *compiler) error {
 			}
 		}
 	}
-	if l.Pids > 0 {
-		cfg.Add(cg+"pids.max", strconv.FormatInt(l.Pids, 10))
+	pids := l.Pids
+	if pids == 0 {
+		pids = DefaultPids
 	}
+	cfg.Add(cg+"pids.max", strconv.FormatInt(pids, 10))
 	if l.CPUWeight > 0 {
 		if c.h.Cgroup2 {
 			cfg.Add(cg+"cpu.weight", strconv.FormatInt(l.CPUWeight, 10))
@@ -409,3 +453,7 @@ func NestedDisplay(lxcpath, name string) int {
 	sum := sha256.Sum256([]byte(lxcpath + "\x00" + name))
 	return 100 + int(binary.BigEndian.Uint16(sum[:2]))%800
 }
+
+// runtimeDirSize bounds the container's XDG_RUNTIME_DIR (a tmpfs): it
+// holds sockets and small files.
+const runtimeDirSize = "64m"

@@ -38,6 +38,7 @@ func testHost() *Host {
 		SwapAccounting: true,
 		OverlayOK:      true,
 		LXCBridge:      "lxcbr0",
+		MemTotal:       8 << 30,
 	}
 }
 
@@ -187,6 +188,25 @@ func TestSharesRefuseSensitiveAndMissing(t *testing.T) {
 		{`host = "~/.local"`, "LXC containers"},
 		{`host = "/etc"`, "/etc"},
 		{`host = "~/missing-dir"`, "does not exist"},
+		// Code execution on the host at the next login, shell or click.
+		{`host = "~/.bashrc"`, "~/.bashrc, which your shell"},
+		{`host = "~/.profile"`, "~/.profile"},
+		{`host = "~/.bash_profile"`, "~/.bash_profile"},
+		{`host = "~/.zshrc"`, "~/.zshrc"},
+		{`host = "~/.local/bin"`, "~/.local/bin"},
+		{`host = "~/.local/share/applications"`, "~/.local/share/applications"},
+		{`host = "~/.local/share/systemd/user"`, "~/.local/share/systemd"},
+		{`host = "~/.local/share"`, "LXC containers"},
+		{`host = "~/.config/autostart"`, "~/.config"},
+		{`host = "~/.config/some-app"`, "~/.config"},
+		// Sockets that trust the user's uid (ssh-agent, X, the bus).
+		{`host = "/tmp"`, "/tmp"},
+		{`host = "/tmp/.X11-unix"`, "/tmp"},
+		{`host = "/tmp/ssh-XXXX"`, "/tmp"},
+		{`host = "/var/tmp"`, "/var/tmp"},
+		{`host = "/run/user/1001"`, "/run/user"},
+		{`host = "/run"`, "runtime state"},
+		{`host = "/dev/shm"`, "/dev/shm"},
 	} {
 		src := "command = [\"true\"]\n[[share]]\n" + tc.share + "\npath = \"/mnt/x\"\n"
 		p, err := Parse("s", "s.toml", []byte(src))
@@ -265,5 +285,39 @@ func TestGoldenPlans(t *testing.T) {
 				t.Errorf("%s differs from the compiled plan; got:\n%s", golden, got)
 			}
 		})
+	}
+}
+
+// TestDefaultLimits: a profile whose [limits] is silent still gets a
+// memory limit (half the RAM), a pids limit and bounded tmpfs; its own
+// values win.
+func TestDefaultLimits(t *testing.T) {
+	p, err := Parse("d", "d.toml", []byte("command = [\"x\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testHost()
+	plan, err := Compile(p, h, testKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := plan.Config.String()
+	for _, want := range []string{
+		"lxc.cgroup.memory.limit_in_bytes = 4294967296",
+		"lxc.cgroup.pids.max = 4096",
+		"tmpfs dev/shm tmpfs rw,nosuid,nodev,mode=1777,size=2048m,",
+		"tmpfs tmp tmpfs rw,nosuid,nodev,mode=1777,size=1024m,",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("no %q in\n%s", want, conf)
+		}
+	}
+	p.Limits = Limits{Memory: "256M", Pids: 50}
+	plan, _ = Compile(p, h, testKind)
+	conf = plan.Config.String()
+	for _, want := range []string{"memory.limit_in_bytes = 268435456", "pids.max = 50", "dev/shm tmpfs rw,nosuid,nodev,mode=1777,size=512m,"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("profile's limits: no %q", want)
+		}
 	}
 }

@@ -73,6 +73,9 @@ type Host struct {
 	WaylandDisplay string
 	// Devices are the device nodes present at launch.
 	Devices Devices
+	// MemTotal is the machine's RAM in bytes (0 when unknown): the
+	// default memory limit is half of it.
+	MemTotal int64
 }
 
 // Devices lists the host's device nodes the access switches hand out.

@@ -41,9 +41,11 @@ type Plan struct {
 	// Attach says how to run the app inside.
 	Attach Attach
 	// StateDir is the launcher-owned directory of this container's
-	// runtime state; RunDir the host directory that becomes the
-	// container's XDG_RUNTIME_DIR.
-	StateDir, RunDir string
+	// runtime state. ServiceDir (in it) holds what services make for the
+	// container (sockets, the X cookie, client configs): bound in file by
+	// file, read-only where possible, never as a directory the container
+	// could write. The container's XDG_RUNTIME_DIR is a tmpfs of its own.
+	StateDir, ServiceDir string
 	// LogFile and LogLevel are LXC's log for this container.
 	LogFile, LogLevel string
 	// Shares are the share sources, resolved.
@@ -61,6 +63,10 @@ type ResolvedShare struct {
 	Host, Path string
 	Readonly   bool
 	Optional   bool
+	// AllowSockets lets a share hold Unix sockets (allow_sensitive):
+	// otherwise a launch refuses one whose first levels hold a socket,
+	// which the app could connect to whatever the share's mode.
+	AllowSockets bool
 }
 
 // Attach is how the app runs inside the container.
@@ -87,8 +93,8 @@ type Build struct {
 	// Config is the build container's config, for ContainerDir.
 	Config       sandbox.Config
 	ContainerDir string
-	// RunDir and LogFile are the build container's.
-	RunDir, LogFile string
+	// ServiceDir and LogFile are the build container's.
+	ServiceDir, LogFile string
 	// DetectPM prints the image's package manager (apt, dnf, apk or
 	// nothing).
 	DetectPM []string

@@ -192,7 +192,8 @@ func BuildProfile(p *Profile) *Profile {
 	q.Defaults()
 	q.Access = Access{Network: NetworkHost, DBus: DBusNone}
 	q.Shares = nil
-	q.Limits = Limits{}
+	// Limits stay: an image's and a vendor .deb's maintainer scripts get
+	// no more of the machine than the app.
 	q.Mode = ModeApp
 	return &q
 }

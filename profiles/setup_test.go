@@ -68,10 +68,13 @@ func TestSetupStepsNeedAKnownPackageManager(t *testing.T) {
 	}
 }
 
+// TestBuildProfileHasNetworkAndNoAccess: a build reaches the network and
+// nothing of the app's access, and keeps the app's limits (maintainer
+// scripts are no more trusted than the app).
 func TestBuildProfileHasNetworkAndNoAccess(t *testing.T) {
 	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\nmode = \"system\"\n[access]\nx11 = true\npulseaudio = true\n[[share]]\nhost = \"/tmp\"\n[limits]\nmemory = \"64M\"\n"))
 	b := BuildProfile(p)
-	if b.Access.Network != NetworkHost || b.Access.X11.On() || b.Access.PulseAudio || len(b.Shares) != 0 || b.Limits.Memory != "" || b.Mode != ModeApp {
+	if b.Access.Network != NetworkHost || b.Access.X11.On() || b.Access.PulseAudio || len(b.Shares) != 0 || b.Limits.Memory != "64M" || b.Mode != ModeApp {
 		t.Errorf("build profile %+v", b)
 	}
 	if p.Access.Network != "off" || !p.Access.X11.On() {

@@ -14,8 +14,9 @@ import (
 // Proxy is the D-Bus proxy of one container.
 type Proxy struct {
 	// Address is the user's session bus; Socket where the proxy listens
-	// (host side); InsideAddress the address the app uses.
-	Address, Socket, InsideAddress string
+	// (host side, in a launcher-owned directory); Inside where the socket
+	// is bound in, InsideAddress the address the app uses.
+	Address, Socket, Inside, InsideAddress string
 	// Talk are the names the app may call.
 	Talk []string
 }
@@ -28,7 +29,10 @@ func (p *Proxy) Phase() services.Phase { return services.BeforeStart }
 
 // Grant implements services.Service.
 func (p *Proxy) Grant() services.Grant {
-	return services.Grant{Env: map[string]string{"DBUS_SESSION_BUS_ADDRESS": p.InsideAddress}}
+	return services.Grant{
+		Binds: []services.Bind{{Host: p.Socket, Inside: p.Inside, ReadOnly: true}},
+		Env:   map[string]string{"DBUS_SESSION_BUS_ADDRESS": p.InsideAddress},
+	}
 }
 
 // Start implements services.Service.

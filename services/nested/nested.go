@@ -45,7 +45,7 @@ func (x *Xephyr) Phase() services.Phase { return services.BeforeStart }
 // Grant implements services.Service.
 func (x *Xephyr) Grant() services.Grant {
 	return services.Grant{
-		Binds: []services.Bind{{Host: x.Socket(), Inside: x.Socket()}},
+		Binds: []services.Bind{{Host: x.Socket(), Inside: x.Socket()}, {Host: x.CookieFile, Inside: x.InsideFile, ReadOnly: true}},
 		Env:   map[string]string{"DISPLAY": ":" + strconv.Itoa(x.Display), "XAUTHORITY": x.InsideFile},
 	}
 }

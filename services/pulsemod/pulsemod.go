@@ -36,9 +36,9 @@ type Socket struct {
 	// directory bound as its runtime dir); StateDir holds a shorter
 	// listening path when Path is too long for a socket.
 	Path, StateDir string
-	// InsideServer and InsideConf are PULSE_SERVER and
-	// PULSE_CLIENTCONFIG inside.
-	InsideServer, InsideConf string
+	// InsideSocket is where the socket is bound in; InsideServer and
+	// InsideConf are PULSE_SERVER and PULSE_CLIENTCONFIG inside.
+	InsideSocket, InsideServer, InsideConf string
 	// UserSocket is the user's own server's socket, linked in when the
 	// server refuses to load modules.
 	UserSocket string
@@ -52,7 +52,13 @@ func (s *Socket) Phase() services.Phase { return services.BeforeStart }
 
 // Grant implements services.Service.
 func (s *Socket) Grant() services.Grant {
-	return services.Grant{Env: map[string]string{"PULSE_SERVER": s.InsideServer, "PULSE_CLIENTCONFIG": s.InsideConf}}
+	return services.Grant{
+		Binds: []services.Bind{
+			{Host: s.Path, Inside: s.InsideSocket, ReadOnly: true},
+			{Host: filepath.Join(filepath.Dir(s.Path), "client.conf"), Inside: s.InsideConf, ReadOnly: true},
+		},
+		Env: map[string]string{"PULSE_SERVER": s.InsideServer, "PULSE_CLIENTCONFIG": s.InsideConf},
+	}
 }
 
 // Start implements services.Service.

@@ -45,7 +45,7 @@ func (c *Cookie) Phase() services.Phase { return services.BeforeStart }
 // the host's sockets), DISPLAY and XAUTHORITY.
 func (c *Cookie) Grant() services.Grant {
 	return services.Grant{
-		Binds: []services.Bind{{Host: c.Socket, Inside: c.Socket}},
+		Binds: []services.Bind{{Host: c.Socket, Inside: c.Socket}, {Host: c.File, Inside: c.InsideFile, ReadOnly: true}},
 		Env:   map[string]string{"DISPLAY": ":" + xauth.DisplayNumber(c.Display), "XAUTHORITY": c.InsideFile},
 	}
 }

@@ -27,6 +27,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LXCAGE_X11_PROBE") != "" {
 		x11ProbeMain() // this binary, run inside a container as a probe
 	}
+	// Temporary directories (t.TempDir) outside /tmp: lxcage refuses to
+	// share anything under /tmp, where host sockets live.
+	if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(os.TempDir(), "/tmp") {
+		tmp := filepath.Join(home, "lxcage-tests")
+		if os.MkdirAll(tmp, 0o755) == nil {
+			os.Setenv("TMPDIR", tmp)
+		}
+	}
 	lxcageBin = os.Getenv("LXCAGE_BIN")
 	if lxcageBin == "" {
 		dir, err := os.MkdirTemp("", "lxcage-bin-")
