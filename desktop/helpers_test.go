@@ -1,9 +1,11 @@
 package desktop
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,13 +51,17 @@ func parseProfile(t *testing.T, name, text string) *profiles.Profile {
 }
 
 // startBus starts a private session dbus-daemon for one test and returns
-// its address.
+// its address. The daemon prints its address once it listens: waiting
+// for the socket file alone raced with listen() (connection refused).
 func startBus(t *testing.T) string {
 	t.Helper()
 	daemon := needTool(t, "dbus-daemon")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "bus")
-	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--address=unix:path="+sock)
+	sock := filepath.Join(t.TempDir(), "bus")
+	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--print-address", "--address=unix:path="+sock)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
 	}
@@ -63,12 +69,19 @@ func startBus(t *testing.T) string {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return "unix:path=" + sock
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		ready <- strings.TrimSpace(line)
+	}()
+	select {
+	case addr := <-ready:
+		if addr == "" {
+			t.Fatal("dbus-daemon exited before it listened")
 		}
-		time.Sleep(10 * time.Millisecond)
+		return addr
+	case <-time.After(5 * time.Second):
+		t.Fatal("dbus-daemon did not start listening")
 	}
-	t.Fatal("dbus-daemon did not create its socket")
 	return ""
 }

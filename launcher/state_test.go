@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -134,5 +135,26 @@ func TestAttachChildParsesChildren(t *testing.T) {
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm")
 	if child == 0 || string(b) != "sleep\n" {
 		t.Errorf("child %d (%q)", child, b)
+	}
+}
+
+func TestDirSizeCountsFilesNotLinks(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a"), make([]byte, 1000), 0o644)
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub", "b"), make([]byte, 234), 0o644)
+	big := filepath.Join(t.TempDir(), "big")
+	os.WriteFile(big, make([]byte, 1<<20), 0o644)
+	os.Symlink(big, filepath.Join(dir, "link"))
+	os.Symlink("/", filepath.Join(dir, "root"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	if n, partial := dirSize(dir, 100); n != 1234 || partial {
+		t.Errorf("size %d partial %v, want 1234", n, partial)
+	}
+	if _, partial := dirSize(dir, 2); !partial {
+		t.Error("limit not reported")
+	}
+	if n, _ := dirSize(filepath.Join(dir, "missing"), 10); n != -1 {
+		t.Errorf("missing dir: %d", n)
 	}
 }

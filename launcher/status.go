@@ -3,6 +3,9 @@ package launcher
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lxcage/lxcage/internal/fix"
@@ -45,6 +48,11 @@ type Status struct {
 	// RestartPending is true when the profile changed since the container
 	// started: the next start uses the new config.
 	RestartPending bool
+	// Home is the app's home on the host and HomeSize the bytes of its
+	// files (-1: not known); HomePartial says the count stopped early.
+	Home        string
+	HomeSize    int64
+	HomePartial bool
 }
 
 // Status reports on profile p's container. p may be nil (a container
@@ -63,7 +71,11 @@ func (l *Launcher) StatusPlan(ctx context.Context, name string, plan *profiles.P
 	if err != nil {
 		return nil, err
 	}
-	s := &Status{Name: name, State: sandbox.NotCreated}
+	s := &Status{Name: name, State: NotCreated, HomeSize: -1}
+	if plan != nil {
+		s.Home = filepath.Join(plan.Rootfs, plan.Attach.Cwd)
+		s.HomeSize, s.HomePartial = dirSize(s.Home, homeSizeLimit)
+	}
 	for _, h := range st.holders(-1) {
 		s.Holders = append(s.Holders, Holder{PID: h.PID, Since: h.Since, Args: h.Args})
 	}
@@ -110,4 +122,34 @@ func (l *Launcher) Destroy(ctx context.Context, name string) error {
 		}
 		return l.LXC.Destroy(ctx, name)
 	})
+}
+
+// homeSizeLimit bounds the files counted for a home's size, so that
+// `lxcage status` answers at once even for a huge home.
+const homeSizeLimit = 200000
+
+// dirSize adds up the sizes of the regular files below dir, never
+// following a link (the home is the app's to fill with anything) and
+// stopping after max entries (partial then). -1 when dir cannot be read.
+func dirSize(dir string, max int) (size int64, partial bool) {
+	if _, err := os.Lstat(dir); err != nil {
+		return -1, false
+	}
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable corner: skip it
+		}
+		if n++; n > max {
+			partial = true
+			return filepath.SkipAll
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		return nil
+	})
+	return size, partial
 }

@@ -168,6 +168,13 @@ func printStatus(e *env, s *launcher.Status) {
 	if s.RestartPending {
 		fmt.Fprintf(e.stdout, "  restart pending: the profile changed; the new config applies after the container stops\n")
 	}
+	if s.HomeSize >= 0 {
+		more := ""
+		if s.HomePartial {
+			more = " or more"
+		}
+		fmt.Fprintf(e.stdout, "  home: %.1f MB%s in %s\n", float64(s.HomeSize)/1e6, more, s.Home)
+	}
 }
 
 // allNames is every profile and every container on the path.
