@@ -144,8 +144,9 @@ func (l *Launcher) startContainer(ctx context.Context, plan *profiles.Plan, st *
 	return m, nil
 }
 
-// startServices starts the plan's services of one phase, in order. On
-// error, those it started are undone and the error names the service.
+// startServices starts the plan's services of one phase, in order. A
+// service the app can run without that fails is left out with a warning;
+// any other failure undoes those started and names the service.
 func (l *Launcher) startServices(ctx context.Context, plan *profiles.Plan, phase services.Phase, initPID int) (services.Undo, error) {
 	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID}
 	var all services.Undo
@@ -155,12 +156,50 @@ func (l *Launcher) startServices(ctx context.Context, plan *profiles.Plan, phase
 		}
 		undo, err := s.Start(ctx, env)
 		if err != nil {
+			if what, ok := services.CanGoWithout(s); ok {
+				cause, howto := fix.Split(err)
+				l.warnf("running without %s: %s (%s)", what, cause, orText(howto, "see lxcage check"))
+				continue
+			}
 			all.Run(ctx, l.runner)
 			return nil, serviceError(s.Name(), err)
 		}
 		all = append(all, undo...)
 	}
 	return all, nil
+}
+
+// checkResources looks for the host paths the plan's access switches
+// hand over: a missing one stops the launch if the profile requires it,
+// else the app runs without it (its bind is optional), with a warning.
+func (l *Launcher) checkResources(plan *profiles.Plan) error {
+	for _, w := range plan.Warnings {
+		l.warnf("%s", w)
+	}
+	for _, r := range plan.Resources {
+		if _, err := os.Stat(r.Path); err == nil {
+			continue
+		}
+		if r.Required {
+			return fix.New(fmt.Sprintf("%s = true is required, but %s does not exist", r.Switch, r.Path), r.Fix)
+		}
+		l.warnf("running without %s: %s does not exist (%s; or list %q in [access] require to refuse to start instead)", r.What, r.Path, r.Fix, r.Switch)
+	}
+	return nil
+}
+
+// warnf tells the user what a launch goes on without.
+func (l *Launcher) warnf(format string, args ...any) {
+	if l.warn != nil {
+		l.warn(fmt.Sprintf(format, args...))
+	}
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // serviceError names the service that failed, keeping its fix.
@@ -182,6 +221,9 @@ func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error 
 		return fmt.Errorf("service dir: %w", err)
 	}
 	if err := checkShareSockets(plan.Shares); err != nil {
+		return err
+	}
+	if err := l.checkResources(plan); err != nil {
 		return err
 	}
 	return l.ensureCgroups(ctx, plan.Name)

@@ -3,8 +3,10 @@ package profiles
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
+	"github.com/lxcage/lxcage/services"
 	"github.com/lxcage/lxcage/services/dbus"
 	"github.com/lxcage/lxcage/services/nested"
 	"github.com/lxcage/lxcage/services/pulsemod"
@@ -162,6 +164,7 @@ var AccessSwitches = []AccessSwitch{
 	deviceSwitch("gpu", "GPU", func(a *Access) *bool { return &a.GPU },
 		Risk{"Fast graphics and video (/dev/dri), at the cost of a large kernel driver to attack.", false},
 		func(c *compiler) {
+			c.resource("gpu", "the GPU", "/dev/dri", "install your GPU's driver, or set gpu = false")
 			c.bind("/dev/dri", "/dev/dri", "optional", "create=dir")
 			for _, n := range c.h.Devices.NVIDIA {
 				c.bind(n, n, "optional", "create=file")
@@ -169,7 +172,10 @@ var AccessSwitches = []AccessSwitch{
 		}, "/dev/dri/*", "render/video"),
 	deviceSwitch("sound", "Sound devices", func(a *Access) *bool { return &a.Sound },
 		Risk{"Raw sound cards (/dev/snd): records the microphone without asking any sound server.", true},
-		func(c *compiler) { c.bind("/dev/snd", "/dev/snd", "optional", "create=dir") }, "/dev/snd/*", "audio"),
+		func(c *compiler) {
+			c.resource("sound", "sound devices", "/dev/snd", "set sound = false, or use pulseaudio = true")
+			c.bind("/dev/snd", "/dev/snd", "optional", "create=dir")
+		}, "/dev/snd/*", "audio"),
 	deviceSwitch("webcam", "Webcam", func(a *Access) *bool { return &a.Webcam },
 		Risk{"Sees through your cameras (/dev/video*).", true},
 		func(c *compiler) {
@@ -188,7 +194,21 @@ var AccessSwitches = []AccessSwitch{
 		Risk{"Creates virtual keyboards and mice (/dev/uinput), which can type into any window: Steam needs it to remap controllers.", true},
 		func(c *compiler) { c.bind("/dev/uinput", "/dev/uinput", "optional", "create=file") }, "", ""),
 	networkSwitch(),
+	requireSwitch(),
 }
+
+// requireSwitch is the list of switches the app cannot do without.
+func requireSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "require", Label: "Required", Group: GroupDBusNet, Kind: SwitchList,
+		Doc:     "Switches the app cannot run without, one per line (e.g. pulseaudio): when the host lacks one, the launch fails instead of running the app without it.",
+		GetList: func(a *Access) *[]string { return &a.Require },
+	}
+}
+
+// Requirable are the switches [access] require may name: those the
+// host can lack at launch.
+var Requirable = []string{"wayland", "pulseaudio", "pipewire", "gpu", "sound", "dbus"}
 
 // deviceSwitch is a Bool switch that binds device nodes.
 func deviceSwitch(key, label string, field func(*Access) *bool, on Risk, binds func(*compiler), glob, group string) AccessSwitch {
@@ -321,21 +341,24 @@ func compileDBus(c *compiler) error {
 		c.env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
 		c.env["NO_AT_BRIDGE"] = "1"
 		return nil
-	case DBusFull:
+	case DBusFull, DBusFiltered:
 		if !strings.HasPrefix(bus, "unix:") {
-			return c.fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
+			c.env["DBUS_SESSION_BUS_ADDRESS"] = "disabled:"
+			return c.without("dbus", "a session bus", fmt.Sprintf("there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus),
+				"run lxcage from your desktop session")
 		}
+	}
+	switch c.p.Access.DBus {
+	case DBusFull:
 		sock := busSocketPath(bus)
 		if sock == "" {
 			return c.fail("access.dbus", "the session bus %q is not a socket file that can be bound in; use dbus = \"filtered\"", bus)
 		}
-		c.bind(sock, inside, "create=file")
+		c.resource("dbus", "a session bus", sock, "run lxcage from your desktop session")
+		c.bind(sock, inside, "optional", "create=file")
 		c.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside
 	case DBusFiltered:
-		if !strings.HasPrefix(bus, "unix:") {
-			return c.fail("access.dbus", "there is no session bus to share (DBUS_SESSION_BUS_ADDRESS is %q)", bus)
-		}
-		c.use(&dbus.Proxy{Address: bus, Socket: path.Join(c.plan.ServiceDir, "bus"), Inside: inside, InsideAddress: "unix:path=" + inside,
+		c.useOptional("dbus", "a session bus", &dbus.Proxy{Address: bus, Socket: path.Join(c.plan.ServiceDir, "bus"), Inside: inside, InsideAddress: "unix:path=" + inside,
 			Talk: append([]string(nil), c.p.Access.DBusTalk...)})
 	}
 	return nil
@@ -359,13 +382,32 @@ func busSocketPath(addr string) string {
 	return ""
 }
 
-// needRuntime refuses a socket switch when there is no runtime dir to
-// find the socket in.
-func (c *compiler) needRuntime(key, what string) error {
-	if c.h.XDGRuntimeDir == "" {
-		return &Error{File: c.file, Key: key, Msg: "XDG_RUNTIME_DIR is not set, so there is no " + what + " socket to share", Fix: "run lxcage from your desktop session, or switch it off"}
+// required reports whether the profile lists key in [access] require.
+func (c *compiler) required(key string) bool { return slices.Contains(c.p.Access.Require, key) }
+
+// without handles a switch the host cannot serve now: an error when the
+// profile requires it, else a warning of the plan and nothing given.
+func (c *compiler) without(key, what, why, fix string) error {
+	if c.required(key) {
+		return &Error{File: c.file, Key: "access." + key, Msg: why, Fix: fix}
 	}
+	c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("running without %s: %s (%s; or list %q in [access] require to refuse to start instead)", what, why, fix, key))
 	return nil
+}
+
+// resource records a host path a switch hands over, checked at launch.
+func (c *compiler) resource(key, what, path, fix string) {
+	c.plan.Resources = append(c.plan.Resources, Resource{Switch: key, What: what, Path: path, Required: c.required(key), Fix: fix})
+}
+
+// useOptional adds a service the app can run without, unless the
+// profile requires the switch.
+func (c *compiler) useOptional(key, what string, s services.Service) {
+	if c.required(key) {
+		c.use(s)
+		return
+	}
+	c.use(services.Optional(s, what))
 }
 
 func socketReadiness(name, sock, fix string) func(h *Host, pr Probe) []Readiness {
@@ -399,15 +441,14 @@ func compileWayland(c *compiler) error {
 	if !c.p.Access.Wayland {
 		return nil
 	}
-	if err := c.needRuntime("access.wayland", "Wayland"); err != nil {
-		return err
-	}
-	if c.h.WaylandDisplay == "" {
-		return &Error{File: c.file, Key: "access.wayland", Msg: "WAYLAND_DISPLAY is not set: this is not a Wayland session", Fix: "set wayland = false (x11 = true works on XWayland too)"}
+	if c.h.WaylandDisplay == "" || c.h.XDGRuntimeDir == "" {
+		return c.without("wayland", "Wayland", "WAYLAND_DISPLAY or XDG_RUNTIME_DIR is not set: this is not a Wayland session",
+			"set wayland = false (x11 = true works on XWayland too)")
 	}
 	sock := waylandSocket(c.h)
 	name := path.Base(sock)
-	c.bind(sock, path.Join(c.runInside, name), "create=file")
+	c.resource("wayland", "Wayland", sock, "run lxcage from your Wayland session")
+	c.bind(sock, path.Join(c.runInside, name), "optional", "create=file")
 	c.env["WAYLAND_DISPLAY"] = name
 	c.env["XDG_SESSION_TYPE"] = "wayland"
 	c.env["MOZ_ENABLE_WAYLAND"] = "1"
@@ -433,7 +474,7 @@ func pulseSwitch() AccessSwitch {
 		}
 		// The user's sound server listens for this container on a socket
 		// in the runtime dir (run/pulse/native).
-		c.use(&pulsemod.Socket{
+		c.useOptional("pulseaudio", "sound", &pulsemod.Socket{
 			Path: path.Join(c.plan.ServiceDir, "pulse", "native"), StateDir: path.Dir(c.plan.StateDir),
 			InsideSocket: path.Join(c.runInside, "pulse", "native"),
 			InsideServer: "unix:" + path.Join(c.runInside, "pulse", "native"),
@@ -453,10 +494,12 @@ func pipewireSwitch() AccessSwitch {
 		if !c.p.Access.PipeWire {
 			return nil
 		}
-		if err := c.needRuntime("access.pipewire", "PipeWire"); err != nil {
-			return err
+		if c.h.XDGRuntimeDir == "" {
+			return c.without("pipewire", "PipeWire", "XDG_RUNTIME_DIR is not set, so there is no PipeWire socket to share", "run lxcage from your desktop session")
 		}
-		c.bind(path.Join(c.h.XDGRuntimeDir, "pipewire-0"), path.Join(c.runInside, "pipewire-0"), "optional", "create=file")
+		sock := path.Join(c.h.XDGRuntimeDir, "pipewire-0")
+		c.resource("pipewire", "PipeWire", sock, "start PipeWire (pipewire-0 in XDG_RUNTIME_DIR)")
+		c.bind(sock, path.Join(c.runInside, "pipewire-0"), "optional", "create=file")
 		return nil
 	}
 	return s

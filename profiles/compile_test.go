@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .conf files")
@@ -237,7 +238,10 @@ func planText(p *Plan) string {
 	fmt.Fprintf(&b, "rootfs: %s (%s)\n", p.Source.Describe(), strings.Join(p.RootfsLayers(), " over "))
 	fmt.Fprintf(&b, "stop timeout: %v\n", p.StopTimeout)
 	for _, s := range p.Services {
-		fmt.Fprintf(&b, "service %s: %+v\n", s.Name(), s)
+		fmt.Fprintf(&b, "service %s: %+v\n", s.Name(), services.Inner(s))
+		if what, ok := services.CanGoWithout(s); ok {
+			fmt.Fprintf(&b, "  optional: the app runs without %s\n", what)
+		}
 		g := s.Grant()
 		for _, bd := range g.Binds {
 			fmt.Fprintf(&b, "  bind %+v\n", bd)
@@ -245,6 +249,12 @@ func planText(p *Plan) string {
 		for _, k := range sortedKeys(g.Env) {
 			fmt.Fprintf(&b, "  env %s=%s\n", k, g.Env[k])
 		}
+	}
+	for _, r := range p.Resources {
+		fmt.Fprintf(&b, "resource %+v\n", r)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "warning %s\n", w)
 	}
 	for _, e := range p.Attach.Env {
 		fmt.Fprintf(&b, "env %s\n", e)

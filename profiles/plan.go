@@ -38,6 +38,11 @@ type Plan struct {
 	// Services are the host operations of a launch, in the order they
 	// start; they are undone in reverse.
 	Services []services.Service
+	// Resources are the host paths access switches hand over, checked at
+	// launch: a missing one stops the launch when required, else the app
+	// runs without it (Warnings say what a compile already left out).
+	Resources []Resource
+	Warnings  []string
 	// Attach says how to run the app inside.
 	Attach Attach
 	// StateDir is the launcher-owned directory of this container's
@@ -56,6 +61,19 @@ type Plan struct {
 	// before it is killed; 0 kills at once (an app container's init only
 	// waits).
 	StopTimeout time.Duration
+}
+
+// Resource is a host path an access switch hands over.
+type Resource struct {
+	// Switch is the access key that asked for it; What says in a few
+	// words what the app goes without ("sound", "Wayland").
+	Switch, What string
+	// Path is the host path that must exist.
+	Path string
+	// Required makes a missing Path stop the launch.
+	Required bool
+	// Fix says how to get it.
+	Fix string
 }
 
 // ResolvedShare is a share with its paths made absolute.

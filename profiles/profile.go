@@ -101,6 +101,10 @@ type Access struct {
 	DBus     string   `toml:"dbus,omitempty"`
 	DBusTalk []string `toml:"dbus_talk,omitempty"`
 	Network  string   `toml:"network,omitempty"`
+	// Require lists the switches the app cannot do without: when the host
+	// lacks one at launch (no sound server, no Wayland socket), the launch
+	// fails instead of running the app without it, with a warning.
+	Require []string `toml:"require,omitempty"`
 }
 
 // Share is a host path bind-mounted into the container.

@@ -261,6 +261,9 @@ func checkAccess(p *Profile, ps *problems) {
 	if a.Network != "" {
 		oneOf(ps, "access.network", a.Network, NetworkOff, NetworkHost, NetworkBridge)
 	}
+	for i, r := range a.Require {
+		oneOf(ps, fmt.Sprintf("access.require[%d]", i), r, Requirable...)
+	}
 }
 
 func checkEnv(p *Profile, ps *problems) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/lxcage/lxcage/desktop"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 )
@@ -300,9 +301,25 @@ func (e *env) setup() (*launcher.Launcher, error) {
 	return l, nil
 }
 
-// warn tells the user what a command went on without.
+// warn tells the user what a command went on without: on stderr, and
+// as a desktop notification when nobody may be reading stderr (a launch
+// from a menu).
 func (e *env) warn(msg string) {
 	fmt.Fprintf(e.stderr, "lxcage %s: warning: %s\n", e.cmd, msg)
+	if name := e.launchName(); name != "" && e.notifying() {
+		e.notifier().Send(context.Background(), desktop.Message{
+			Summary: e.title(name) + ": " + firstClause(msg), Body: msg, Icon: e.iconURI(),
+			DesktopEntry: desktop.Prefix + name, Urgency: desktop.UrgencyNormal,
+		})
+	}
+}
+
+// firstClause is a message up to its first colon: "running without sound".
+func firstClause(msg string) string {
+	if i := strings.IndexByte(msg, ':'); i > 0 {
+		return msg[:i]
+	}
+	return msg
 }
 
 // progress is the progress display on stderr.

@@ -218,3 +218,35 @@ func memTotalBytes(t *testing.T) int64 {
 	t.Fatal("no MemTotal")
 	return 0
 }
+
+// TestDegradeDontRefuse: what the profile asks for but the host lacks at
+// launch (a sound server, a Wayland session) gives a warning and the app
+// runs without it; listed in [access] require, it stops the launch with
+// the reason and the fix.
+func TestDegradeDontRefuse(t *testing.T) {
+	e := newEnv(t)
+	rt := filepath.Join(e.cache, "runtime")
+	os.MkdirAll(rt, 0o700)
+	os.Chmod(rt, 0o700)
+	// A session without a sound server or Wayland: its own runtime dir.
+	e.extra = append(e.extra, "XDG_RUNTIME_DIR="+rt, "PULSE_SERVER=unix:"+filepath.Join(rt, "nosuch"), "WAYLAND_DISPLAY=")
+	e.profile("soft", "command = [\"sh\", \"-c\", \"echo ran\"]\n[access]\npulseaudio = true\nwayland = true\n")
+	r := e.run("launch", "soft")
+	if r.code != 0 || !strings.Contains(r.stdout, "ran") {
+		t.Fatalf("launch without a sound server: status %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"running without sound", "running without Wayland"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("no warning %q in:\n%s", want, r.stderr)
+		}
+	}
+	e.profile("hard", "command = [\"sh\", \"-c\", \"echo ran\"]\n[access]\npulseaudio = true\nrequire = [\"pulseaudio\"]\n")
+	r = e.run("launch", "hard")
+	if r.code == 0 || strings.Contains(r.stdout, "ran") || !strings.Contains(r.stderr, "PulseAudio") {
+		t.Errorf("required sound without a server: status %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	e.profile("hardway", "command = [\"true\"]\n[access]\nwayland = true\nrequire = [\"wayland\"]\n")
+	if r = e.run("launch", "hardway"); r.code == 0 || !strings.Contains(r.stderr, "access.wayland") {
+		t.Errorf("required Wayland without a session: status %d\n%s", r.code, r.stderr)
+	}
+}
