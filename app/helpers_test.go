@@ -117,6 +117,7 @@ func testHost() *profiles.Host {
 		InitPath:       "/usr/sbin/init.lxc.static",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",
 		LXCBridge:      "lxcbr0",
+		Lxcage:         "/usr/local/bin/lxcage",
 	}
 }
 

@@ -55,7 +55,10 @@ for target in $(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./test
 done
 
 step "build"
-OUT=$(mktemp -d /tmp/lxcage-test.XXXXXX)
+# Not under /tmp: tests share the probe binary into containers, and
+# lxcage refuses to share anything there (host sockets live in /tmp).
+mkdir -p /var/lib/lxcage-test
+OUT=$(mktemp -d /var/lib/lxcage-test/run.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 chmod 755 "$OUT"
 CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage

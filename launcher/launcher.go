@@ -147,6 +147,7 @@ func (l *Launcher) Host(need profiles.Needs) (*profiles.Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.Lxcage = l.Self
 	l.host, l.hostAll = h, need == profiles.AllNeeds
 	return h, nil
 }

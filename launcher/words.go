@@ -26,3 +26,10 @@ const SkeletonCommand = sandbox.SkeletonCommand
 
 // SkeletonMain is the body of SkeletonCommand.
 var SkeletonMain = sandbox.SkeletonMain
+
+// ReadOnlyHookCommand is the hidden lxcage subcommand LXC runs as a
+// container's mount hook; ReadOnlyHook runs it.
+const ReadOnlyHookCommand = sandbox.ReadOnlyHookCommand
+
+// ReadOnlyHook is the body of ReadOnlyHookCommand.
+var ReadOnlyHook = sandbox.ReadOnlyHook

@@ -510,7 +510,7 @@ func networkSwitch() AccessSwitch {
 		Key: "network", Label: "Network", Group: GroupDBusNet, Kind: SwitchChoice, Values: []string{NetworkOff, NetworkHost, NetworkBridge},
 		Risks: map[string]Risk{
 			NetworkOff:    {"No network at all.", false},
-			NetworkHost:   {"Your network as it is: the internet, your LAN, and services listening on localhost.", true},
+			NetworkHost:   {HostNetworkRisk, true},
 			NetworkBridge: {"An address of its own behind NAT on lxcbr0: reaches the internet, not your localhost.", false},
 		},
 		Get:     func(a *Access) string { return orDefault(a.Network, NetworkOff) },
@@ -540,6 +540,9 @@ func compileNetwork(c *compiler) error {
 	return nil
 }
 
+// HostNetworkRisk says in one line what network = "host" gives away.
+const HostNetworkRisk = "Your own network namespace: the internet, your LAN, every service on localhost, and every abstract socket of the host — the X server's, a session bus, LXC's own — reachable as you."
+
 func bridgeReadiness(h *Host, pr Probe) []Readiness {
 	usernet := pr.ReadFile("/etc/lxc/lxc-usernet")
 	ok := false
@@ -550,6 +553,7 @@ func bridgeReadiness(h *Host, pr Probe) []Readiness {
 		}
 	}
 	return []Readiness{
+		{Name: `network = "host"`, OK: true, Detail: HostNetworkRisk},
 		{Name: `lxc-usernet (network = "bridge")`, OK: ok, Detail: "/etc/lxc/lxc-usernet entry for " + h.UserName,
 			Fix: fmt.Sprintf("echo '%s veth %s 10' >> /etc/lxc/lxc-usernet (as root)", h.UserName, h.LXCBridge)},
 		{Name: "bridge " + h.LXCBridge + ` (network = "bridge")`, OK: pr.Exists("/sys/class/net/" + h.LXCBridge), Detail: "the bridge LXC's lxc-net sets up",

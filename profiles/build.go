@@ -36,8 +36,14 @@ func stageBuild(c *compiler) error {
 		Rootfs:   path.Base(c.plan.Rootfs),
 		setup:    map[string]stepList{}, upgrade: map[string]stepList{},
 	}
+	// A host image's build has the host's resolv.conf bound in already
+	// (read-only: replacing it fails with "Device or resource busy").
+	resolv := "/etc/resolv.conf"
+	if t.HostRoot {
+		resolv = ""
+	}
 	for _, pm := range []string{"", PMApt, PMDnf, PMApk} {
-		steps, err := SetupSteps(c.p, pm, c.h.UID, c.h.GID, c.h.Home, "/etc/resolv.conf")
+		steps, err := SetupSteps(c.p, pm, c.h.UID, c.h.GID, c.h.Home, resolv)
 		for i := range steps {
 			steps[i].StdinFile = ExpandHome(steps[i].StdinFile, c.h.Home)
 		}

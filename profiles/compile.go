@@ -157,14 +157,9 @@ func (c *compiler) wrap(key string, err error) error {
 }
 
 // bind adds a bind mount; "rbind" as the first option replaces "bind".
-// A read-only bind is never recursive: LXC makes only the top of a
-// recursive bind read-only, and a submount below it (a second disk, a
-// tmpfs) would stay writable inside; without "rbind" submounts are not
-// there at all.
+// LXC makes only the top of a recursive read-only bind read-only; the
+// config's mount hook (sandbox.ReadOnlyHook) makes the rest read-only.
 func (c *compiler) bind(src, dst string, opts ...string) {
-	if len(opts) > 0 && opts[0] == "rbind" && slices.Contains(opts, "ro") {
-		opts = opts[1:]
-	}
 	if len(opts) == 0 || opts[0] != "rbind" {
 		opts = append([]string{"bind"}, opts...)
 	}
@@ -303,10 +298,21 @@ func stageAccess(c *compiler) error {
 	return nil
 }
 
-// stageMountEntries writes the mounts gathered so far, in order.
+// stageMountEntries writes the mounts gathered so far, in order, and
+// the hook that makes recursive read-only binds read-only all the way
+// down (a filesystem mounted below a read-only share, the host's cgroup
+// tree below a bound /sys).
 func stageMountEntries(c *compiler) error {
+	hook := false
 	for _, m := range c.mounts {
 		c.plan.Config.Add("lxc.mount.entry", m.String())
+		hook = hook || slices.Contains(m.Options, "rbind") && slices.Contains(m.Options, "ro")
+	}
+	if hook {
+		if c.h.Lxcage == "" {
+			return fmt.Errorf("compile %s: the lxcage binary's path is unknown (it makes read-only binds read-only all the way down)", c.p.Name)
+		}
+		c.plan.Config.Add("lxc.hook.mount", c.h.Lxcage+" "+sandbox.ReadOnlyHookCommand)
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ func testHost() *Host {
 		OverlayOK:      true,
 		LXCBridge:      "lxcbr0",
 		MemTotal:       8 << 30,
+		Lxcage:         "/usr/local/bin/lxcage",
 	}
 }
 
@@ -329,5 +330,29 @@ func TestDefaultLimits(t *testing.T) {
 		if !strings.Contains(conf, want) {
 			t.Errorf("profile's limits: no %q", want)
 		}
+	}
+}
+
+// TestShareUnderHomeGoesToTheAppsHome: an absolute host path in the
+// user's home lands in the app's home (the host home's path is a link
+// inside, which LXC refuses to mount through).
+func TestShareUnderHomeGoesToTheAppsHome(t *testing.T) {
+	p, err := Parse("s", "s.toml", []byte("command = [\"x\"]\n[[share]]\nhost = \"/home/alice/Music\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Compile(p, testHost(), testKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Shares[0].Path; got != "/home/user/Music" {
+		t.Errorf("inside %s, want /home/user/Music", got)
+	}
+	// ~/.config is guarded even when XDG_CONFIG_HOME points elsewhere.
+	h := testHost()
+	h.ConfigHome = "/srv/config"
+	p, _ = Parse("s", "s.toml", []byte("command = [\"x\"]\n[[share]]\nhost = \"~/.config/autostart\"\n"))
+	if _, err := Compile(p, h, testKind); err == nil || !strings.Contains(err.Error(), "~/.config") {
+		t.Errorf("~/.config/autostart with XDG_CONFIG_HOME elsewhere: %v", err)
 	}
 }

@@ -73,6 +73,9 @@ type Host struct {
 	WaylandDisplay string
 	// Devices are the device nodes present at launch.
 	Devices Devices
+	// Lxcage is the lxcage binary, which LXC runs as the mount hook of
+	// containers with read-only recursive binds.
+	Lxcage string
 	// MemTotal is the machine's RAM in bytes (0 when unknown): the
 	// default memory limit is half of it.
 	MemTotal int64

@@ -16,6 +16,11 @@ func stageShares(c *compiler) error {
 		inside := s.Path
 		if inside == "" {
 			inside = DefaultSharePath(s.Host, home)
+			// An absolute path in the user's home goes to the app's home
+			// too: the host home's path is a link inside.
+			if rel, ok := strings.CutPrefix(hostAbs, path.Clean(h.Home)+"/"); ok && strings.HasPrefix(s.Host, "/") {
+				inside = path.Join(home, rel)
+			}
 		}
 		inside = path.Clean(inside)
 		if why, fix := sensitive(hostAbs, h); why != "" && !s.AllowSensitive {
@@ -129,7 +134,7 @@ func sensitivePolicy(p string, h *Host, within, contains func(string) bool) (why
 			return guarded[g], "share a narrower directory"
 		}
 	}
-	if within(configHome) || contains(configHome) {
+	if within(configHome) || contains(configHome) || within(path.Join(h.Home, ".config")) || contains(path.Join(h.Home, ".config")) {
 		return "give the app your settings in ~/.config: other apps' tokens, autostart entries that run at login, lxcage's profiles", "share a folder of data instead"
 	}
 	return "", ""

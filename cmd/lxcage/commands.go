@@ -66,6 +66,9 @@ and writes the profile NAME (default: the config's directory name).`,
 		{name: launcher.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
 			return launcher.SkeletonMain(os.Stdin)
 		}},
+		{name: launcher.ReadOnlyHookCommand, hidden: true, passArgs: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
+			return launcher.ReadOnlyHook()
+		}},
 		{name: services.ServeCommand, hidden: true, passArgs: true, run: func(e *env, _ *flag.FlagSet, args []string) error {
 			return services.Serve(e.ctx, args)
 		}},

@@ -156,7 +156,8 @@ func TestDefaultLimits(t *testing.T) {
 	if n, _ := strconv.ParseInt(mem, 10, 64); n <= 0 || n > total/2 || n < total/2-(2<<20) {
 		t.Errorf("memory limit %s, want half of %d", mem, total)
 	}
-	r := inside(t, e, "bomb", `i=0; while [ $i -lt 5000 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; echo $(ls -d /proc/[0-9]* | wc -l)`, "")
+	e.profile("bomb", `command = ["python3", "-c", "import os, time\nfor i in range(5000):\n    try:\n        if os.fork() == 0:\n            time.sleep(5); os._exit(0)\n    except OSError:\n        break\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]))"]`)
+	r := e.run("launch", "bomb")
 	n, _ := strconv.Atoi(strings.TrimSpace(r.stdout))
 	if n == 0 || n > 4096 {
 		t.Errorf("%d processes under the default limit (status %d) %s", n, r.code, r.stderr)
@@ -164,12 +165,12 @@ func TestDefaultLimits(t *testing.T) {
 }
 
 // TestEscapeHostNetworkCgroups: with network = "host" /sys is the host's,
-// bound read-only and without what is mounted below it: no cgroup file
-// of the host's is there to write (a raised pids.max, a move out of the
-// container's cgroup).
+// bound read-only all the way down: no file of the host's cgroup tree
+// (or any other below /sys) is writable (a raised pids.max, a move out
+// of the container's cgroup).
 func TestEscapeHostNetworkCgroups(t *testing.T) {
 	e := newEnv(t)
-	r := inside(t, e, "hostnet", `test -z "$(ls -A /sys/fs/cgroup 2>/dev/null)" && test -z "$(find /sys -writable -type f 2>/dev/null | head -1)" && ! echo max 2>/dev/null >/sys/fs/cgroup/pids/pids.max && echo held`,
+	r := inside(t, e, "hostnet", `test -n "$(ls -A /sys/fs/cgroup 2>/dev/null)" && test -z "$(find /sys -writable -type f 2>/dev/null | head -1)" && ! echo max 2>/dev/null >/sys/fs/cgroup/pids/pids.max && ! echo $$ 2>/dev/null >/sys/fs/cgroup/pids/cgroup.procs && echo held`,
 		"[access]\nnetwork = \"host\"\n[limits]\npids = 50\n")
 	if !strings.Contains(r.stdout, "held") {
 		t.Errorf("host cgroup tree reachable with network = host: %s%s", r.stdout, r.stderr)
@@ -248,5 +249,17 @@ func TestDegradeDontRefuse(t *testing.T) {
 	e.profile("hardway", "command = [\"true\"]\n[access]\nwayland = true\nrequire = [\"wayland\"]\n")
 	if r = e.run("launch", "hardway"); r.code == 0 || !strings.Contains(r.stderr, "access.wayland") {
 		t.Errorf("required Wayland without a session: status %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestHostImageSetup: a host-image profile with [setup] run builds (its
+// build container has the host's resolv.conf bound in, which the DNS
+// step must leave alone) and the app sees what setup made.
+func TestHostImageSetup(t *testing.T) {
+	e := newEnv(t)
+	e.profile("hostsetup", "command = [\"cat\", \"/var/lib/made-by-setup\"]\n[setup]\nrun = [[\"sh\", \"-c\", \"echo made > /var/lib/made-by-setup\"]]\n")
+	r := e.run("launch", "hostsetup")
+	if r.code != 0 || !strings.Contains(r.stdout, "made") {
+		t.Errorf("host image with [setup] run: status %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
