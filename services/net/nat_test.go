@@ -1,0 +1,216 @@
+package net
+
+import (
+	"context"
+	"fmt"
+	stdnet "net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/services"
+	"github.com/lxcage/lxcage/services/net/nettest"
+)
+
+// tools are the programs installed here, each a subtest; in CI both
+// must be.
+func tools(t *testing.T) []Tool {
+	var out []Tool
+	for _, tool := range []Tool{Pasta, Slirp4netns} {
+		_, err := exec.LookPath(string(tool))
+		if err != nil && os.Getenv("CI") != "" {
+			t.Errorf("%s is not installed (hack/setup-host.sh installs it)", tool)
+		}
+		if err == nil {
+			out = append(out, tool)
+		}
+	}
+	if len(out) == 0 {
+		need(t, fmt.Errorf("neither pasta nor slirp4netns"), "user-mode networking")
+	}
+	return out
+}
+
+// killOf returns the process an Undo ends.
+func killOf(t testing.TB, u services.Undo) services.Proc {
+	for _, s := range u {
+		if s.Kill != nil {
+			return *s.Kill
+		}
+	}
+	t.Fatalf("undo %+v ends no process", u)
+	return services.Proc{}
+}
+
+// TestNAT: from inside a container on the user-mode network, the
+// stand-in internet answers by address and by name, and nothing of the
+// host's loopback answers: not at 127.0.0.1, not at the gateway, not at
+// any address of the host's, not as an abstract socket. After the Undo
+// the program is gone.
+func TestNAT(t *testing.T) {
+	need(t, nettest.InetUp(), "the stand-in internet")
+	for _, tool := range tools(t) {
+		t.Run(string(tool), func(t *testing.T) {
+			c := startCtr(t, ctrOpts{})
+			// The host's loopback services: a TCP server and an abstract
+			// socket, both reachable from the host itself.
+			port := hostServer(t, "127.0.0.1:0", "host-loopback-secret")
+			abs, err := stdnet.Listen("unix", "@lxcage-net-test-"+strconv.Itoa(os.Getpid()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer abs.Close()
+			if got := nettest.Probe([]string{"dial", "127.0.0.1:" + strconv.Itoa(port)}); got != "connected host-loopback-secret" {
+				t.Fatalf("the host cannot reach its own loopback server: %s", got)
+			}
+			if got := c.do("get", "http://"+nettest.InetAddr+"/"); strings.HasPrefix(got, "ok") {
+				t.Fatalf("reached the stand-in internet before the network started: %s", got)
+			}
+
+			undo := c.startNet(t, &Service{Tool: tool})
+			proc := killOf(t, undo)
+
+			if got, want := c.do("get", "http://"+nettest.InetAddr+"/"), "ok 200 "+nettest.InetMarker; got != want {
+				t.Errorf("stand-in internet by address: %s, want %s", got, want)
+			}
+			checkDNS(t, c)
+
+			// The host's loopback, every way in.
+			targets := []string{"127.0.0.1", "10.0.2.2"}
+			if gw := c.do("gateway"); gw != "none" {
+				targets = append(targets, gw)
+			}
+			targets = append(targets, hostAddrs(t)...)
+			slices.Sort(targets)
+			targets = slices.Compact(targets)
+			checkUnreached(t, c, targets, port, "host-loopback-secret")
+			if got := c.do("abstract"); slices.Contains(strings.Fields(got), abs.Addr().String()[1:]) || got != "none" {
+				t.Errorf("abstract sockets inside: %s (the host's %s must not be among them)", got, abs.Addr())
+			}
+			if got := c.do("netcaps"); got != "raw=denied admin=denied" {
+				t.Errorf("inside, the container's root may: %s", got)
+			}
+
+			undo.Run(context.Background(), run.Exec{})
+			if !waitGone(proc) {
+				t.Errorf("%s (pid %d) still runs after the undo", tool, proc.PID)
+			}
+			if got := c.do("get", "http://"+nettest.InetAddr+"/"); strings.HasPrefix(got, "ok") {
+				t.Errorf("the stand-in internet still answers after the undo: %s", got)
+			}
+		})
+	}
+}
+
+// checkUnreached dials port at each address from inside; none may lead
+// to the host's server that greets with greeting.
+func checkUnreached(t *testing.T, c *ctr, addrs []string, port int, greeting string) {
+	t.Helper()
+	words := []string{"dial"}
+	for _, a := range addrs {
+		words = append(words, stdnet.JoinHostPort(a, strconv.Itoa(port)))
+	}
+	got := strings.Split(c.do(words...), " | ")
+	var seen []string
+	for i, a := range words[1:] {
+		if i >= len(got) {
+			t.Fatalf("no answer for %s: %v", a, got)
+		}
+		if strings.Contains(got[i], greeting) {
+			t.Errorf("the host's loopback server answered inside at %s", a)
+		}
+		seen = append(seen, a+" "+got[i])
+	}
+	t.Logf("inside: %s", strings.Join(seen, ", "))
+}
+
+// checkDNS: the container's resolver (its resolv.conf, ours) answers
+// with what the host's resolver answers, through Go's resolver and the C
+// library's (getent). Under the test setup (hack/setup-host.sh, and the
+// tests run as root) the host's resolver knows the stand-in's name.
+func checkDNS(t *testing.T, c *ctr) {
+	t.Helper()
+	if got, err := c.attach("cat", "/etc/resolv.conf"); err != nil || !strings.Contains(got, "nameserver "+Nameserver) {
+		t.Errorf("resolv.conf inside: %v %q", err, got)
+	}
+	want := "ok " + nettest.InetAddr
+	if host := nettest.Probe([]string{"resolve", nettest.InetName}); host != want {
+		if os.Getenv("CI") != "" {
+			t.Errorf("the host's resolver answers %s for %s: run the tests as root after hack/setup-host.sh", host, nettest.InetName)
+		}
+		t.Logf("the host's resolver does not know %s (%s); not checking DNS", nettest.InetName, host)
+		return
+	}
+	if got := c.do("resolve", nettest.InetName); got != want {
+		t.Errorf("resolve %s inside: %s, want %s", nettest.InetName, got, want)
+	}
+	out, err := c.attach("getent", "hosts", nettest.InetName)
+	if f := strings.Fields(out); err != nil || len(f) == 0 || f[0] != nettest.InetAddr {
+		t.Errorf("getent hosts %s: %v %q", nettest.InetName, err, out)
+	}
+	if got := c.do("get", "http://"+nettest.InetName+"/"); got != "ok 200 "+nettest.InetMarker {
+		t.Errorf("stand-in internet by name: %s", got)
+	}
+}
+
+// TestForwardHostPorts: with forward_host_ports, exactly the listed
+// ports of the host's loopback answer inside at 127.0.0.1, and they are
+// the host's servers.
+func TestForwardHostPorts(t *testing.T) {
+	if _, err := exec.LookPath("pasta"); err != nil {
+		need(t, err, "pasta")
+	}
+	c := startCtr(t, ctrOpts{})
+	open := hostServer(t, "127.0.0.1:0", "host-open")
+	closed := hostServer(t, "127.0.0.1:0", "host-closed")
+	c.startNet(t, &Service{Tool: Pasta, ForwardTCP: []int{open}})
+	if got := c.do("dial", "127.0.0.1:"+strconv.Itoa(open)); got != "connected host-open" {
+		t.Errorf("forwarded port %d inside: %s", open, got)
+	}
+	checkUnreached(t, c, append([]string{"127.0.0.1", c.do("gateway"), "10.0.2.2"}, hostAddrs(t)...), closed, "host-closed")
+}
+
+// TestLinkedResolvConf: an image whose /etc/resolv.conf is a link (as
+// Ubuntu's) starts, and its resolver uses ours.
+func TestLinkedResolvConf(t *testing.T) {
+	need(t, nettest.InetUp(), "the stand-in internet")
+	if _, err := exec.LookPath("pasta"); err != nil {
+		need(t, err, "pasta")
+	}
+	c := startCtr(t, ctrOpts{linkedResolv: true})
+	c.startNet(t, &Service{Tool: Pasta})
+	if got, err := c.attach("cat", "/etc/resolv.conf"); err != nil || !strings.Contains(got, "nameserver "+Nameserver) {
+		t.Errorf("resolv.conf through the link: %v %q", err, got)
+	}
+	checkDNS(t, c)
+	if _, err := c.attach("sh", "-c", "echo nameserver 192.0.2.99 > /etc/resolv.conf"); err == nil {
+		t.Error("the container's root rewrote its resolv.conf")
+	}
+}
+
+// TestOutlivesContainer: the program does not end when the container
+// stops (it holds the namespace), which is why the Undo must run; after
+// it, nothing is left.
+func TestOutlivesContainer(t *testing.T) {
+	for _, tool := range tools(t) {
+		t.Run(string(tool), func(t *testing.T) {
+			c := startCtr(t, ctrOpts{})
+			undo := c.startNet(t, &Service{Tool: tool})
+			proc := killOf(t, undo)
+			c.stop()
+			if waitGone(proc) {
+				t.Logf("%s ended with the container", tool)
+			} else {
+				t.Logf("%s outlives the stopped container until the undo", tool)
+			}
+			undo.Run(context.Background(), run.Exec{})
+			if !waitGone(proc) {
+				t.Errorf("%s (pid %d) still runs after the undo", tool, proc.PID)
+			}
+		})
+	}
+}

@@ -1,0 +1,206 @@
+// Package net gives a container that has a network namespace of its own
+// (network = "nat") outbound access to the host's networks through
+// user-mode networking run as the user: pasta (Debian's passt) or, where
+// it is missing, slirp4netns. The program joins the container's init's
+// user and network namespaces, makes a tap interface there, and turns
+// the container's packets into ordinary sockets of the user's on the
+// host. The host's loopback stays out of reach: nothing maps an address
+// inside to it, except the TCP ports a profile lists (ForwardTCP), which
+// pasta listens for inside and relays to the host's 127.0.0.1.
+//
+// Two units make it up: ResolvConf (before the container starts) writes
+// the resolv.conf bound over the image's, Service (after it starts) runs
+// the network. What neither can enforce, the container's config must:
+// no process inside may hold CAP_NET_RAW or CAP_NET_ADMIN, or it could
+// send packets addressed to 127.0.0.1 out of the tap interface, and both
+// programs deliver those to the host's loopback (see the package tests).
+package net
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/services"
+)
+
+// Nameserver is the address the container's resolv.conf names. Both
+// programs relay DNS queries sent there to the host's first resolver in
+// its /etc/resolv.conf, read when they start (a local stub such as
+// systemd-resolved's 127.0.0.53 works): pasta with --dns-forward,
+// slirp4netns by itself (the third address of its default 10.0.2.0/24).
+// One address for both keeps the resolv.conf independent of which
+// program runs. Neither can be pointed at other resolvers: pasta's
+// --dns only changes what its DHCP hands out.
+const Nameserver = "10.0.2.3"
+
+// Tool is a user-mode networking program.
+type Tool string
+
+// The programs Service can run.
+const (
+	Pasta       Tool = "pasta"
+	Slirp4netns Tool = "slirp4netns"
+)
+
+// Service is the user-mode network of one running container. It gives
+// nothing to bind (the resolver config is ResolvConf's) and starts after
+// the container, since it joins its init's namespaces.
+type Service struct {
+	// Dir holds the program's pid file and log: a directory of the
+	// launcher's that the container cannot write.
+	Dir string
+	// Tool picks the program; "" takes pasta when it is installed, else
+	// slirp4netns.
+	Tool Tool
+	// ForwardTCP are TCP ports of the host's loopback that the container
+	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
+	// other port of the host's loopback is reachable. pasta only.
+	ForwardTCP []int
+	// IPv6 also connects IPv6 where the host has an IPv6 default route.
+	// Off, the container has IPv4 only, which starts pasta ~7 ms faster.
+	IPv6 bool
+}
+
+// Name implements services.Service.
+func (s *Service) Name() string { return "user-mode network" }
+
+// Phase implements services.Service.
+func (s *Service) Phase() services.Phase { return services.AfterStart }
+
+// Grant implements services.Service: nothing; ResolvConf binds the
+// resolver config.
+func (s *Service) Grant() services.Grant { return services.Grant{} }
+
+// Start implements services.Service: it connects the network namespace
+// of env.InitPID and returns once the container's interface is up. The
+// program does not end by itself when the container stops (it holds the
+// namespace): the Undo ends it.
+func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, error) {
+	if env.InitPID <= 0 {
+		return nil, errors.New("user-mode network: no container init to connect")
+	}
+	tool, err := s.pick()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(tool); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var proc services.Proc
+	if tool == Pasta {
+		proc, err = s.startPasta(ctx, env)
+	} else {
+		proc, err = s.startSlirp(ctx, env)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if env.Log != nil {
+		fmt.Fprintf(env.Log, "%s (pid %d) connected container init %d in %v\n", tool, proc.PID, env.InitPID, time.Since(start).Round(100*time.Microsecond))
+	}
+	return services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}, nil
+}
+
+// lookPath finds a program; tests replace it.
+var lookPath = exec.LookPath
+
+// pick returns the program to run.
+func (s *Service) pick() (Tool, error) {
+	switch s.Tool {
+	case Pasta, Slirp4netns:
+		return s.Tool, nil
+	case "":
+	default:
+		return "", fmt.Errorf("user-mode network: unknown program %q (pasta or slirp4netns)", s.Tool)
+	}
+	if _, err := lookPath(string(Pasta)); err == nil {
+		return Pasta, nil
+	}
+	if _, err := lookPath(string(Slirp4netns)); err == nil {
+		return Slirp4netns, nil
+	}
+	return "", fix.New(`network = "nat" needs pasta or slirp4netns, and neither is installed`,
+		"as root: apt-get install passt")
+}
+
+// check refuses settings the program cannot honour, and hostile values.
+func (s *Service) check(tool Tool) error {
+	for _, p := range s.ForwardTCP {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("forward_host_ports: %d is not a TCP port (1-65535)", p)
+		}
+	}
+	if tool == Slirp4netns && len(s.ForwardTCP) > 0 {
+		return fix.New("forward_host_ports needs pasta (slirp4netns can only open all of the host's loopback or none)",
+			"as root: apt-get install passt")
+	}
+	return nil
+}
+
+func (s *Service) pidFile(t Tool) string { return s.Dir + "/" + string(t) + ".pid" }
+func (s *Service) logFile(t Tool) string { return s.Dir + "/" + string(t) + ".log" }
+
+// ports renders ForwardTCP for pasta's -T: sorted, without repeats.
+func (s *Service) ports() string {
+	ps := slices.Clone(s.ForwardTCP)
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strconv.Itoa(p)
+	}
+	return strings.Join(out, ",")
+}
+
+// defaultRoutes reports whether the host has an IPv4 and an IPv6
+// default route: pasta takes its template interface from them and fails
+// for a family without one.
+func defaultRoutes() (v4, v6 bool) {
+	v4 = scanRoutes("/proc/net/route", func(f []string) bool {
+		return len(f) > 7 && f[1] == "00000000" && f[7] == "00000000"
+	})
+	v6 = scanRoutes("/proc/net/ipv6_route", func(f []string) bool {
+		// The kernel lists an unreachable default on lo; only a real
+		// interface's counts.
+		return len(f) > 9 && f[0] == strings.Repeat("0", 32) && f[1] == "00" && f[9] != "lo"
+	})
+	return v4, v6
+}
+
+func scanRoutes(path string, isDefault func([]string) bool) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if isDefault(strings.Fields(sc.Text())) {
+			return true
+		}
+	}
+	return false
+}
+
+// readPID reads a pid file a program wrote.
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: no pid in %q", path, b)
+	}
+	return pid, nil
+}
