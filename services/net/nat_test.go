@@ -78,6 +78,7 @@ func TestNAT(t *testing.T) {
 				t.Errorf("stand-in internet by address: %s, want %s", got, want)
 			}
 			checkDNS(t, c)
+			checkIdentity(t, c)
 
 			// The host's loopback, every way in.
 			targets := []string{"127.0.0.1", "10.0.2.2"}
@@ -103,6 +104,35 @@ func TestNAT(t *testing.T) {
 				t.Errorf("the stand-in internet still answers after the undo: %s", got)
 			}
 		})
+	}
+}
+
+// checkIdentity: the container sees the network both programs show, and
+// neither the host's addresses nor its MAC addresses (pasta copies them
+// unless told otherwise).
+func checkIdentity(t *testing.T, c *ctr) {
+	t.Helper()
+	if got := c.do("addrs"); !strings.HasPrefix(got, Address+"/24") {
+		t.Errorf("addresses inside: %s, want %s/24 first", got, Address)
+	}
+	arp := c.do("arp")
+	if !strings.Contains(arp, Gateway+"="+GatewayMAC) {
+		t.Errorf("neighbours inside: %s, want %s at %s", arp, Gateway, GatewayMAC)
+	}
+	ifs, err := stdnet.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range ifs {
+		if len(i.HardwareAddr) > 0 && strings.Contains(arp, i.HardwareAddr.String()) {
+			t.Errorf("the host's MAC address %s (%s) is seen inside: %s", i.HardwareAddr, i.Name, arp)
+		}
+	}
+	inside := c.do("addrs")
+	for _, a := range hostAddrs(t) {
+		if ip := stdnet.ParseIP(a); ip != nil && !ip.IsLoopback() && strings.Contains(" "+inside, " "+a+"/") {
+			t.Errorf("the host's address %s is the container's: %s", a, inside)
+		}
 	}
 }
 

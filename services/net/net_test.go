@@ -17,7 +17,7 @@ import (
 
 func TestPastaArgs(t *testing.T) {
 	const common = "--quiet --log-file /d/pasta.log --pid /d/pasta.pid --config-net --ns-ifname eth0 --no-map-gw " +
-		"--tcp-ports none --udp-ports none"
+		"--address 10.0.2.100 --netmask 24 --gateway 10.0.2.2 --mac-addr 52:55:0a:00:02:02 --tcp-ports none --udp-ports none"
 	const ns = " --userns /proc/42/ns/user --netns /proc/42/ns/net"
 	for _, tc := range []struct {
 		name   string
@@ -87,11 +87,16 @@ func TestPick(t *testing.T) {
 	defer func(f func(string) (string, error)) { lookPath = f }(lookPath)
 	for _, tc := range []struct {
 		installed []string
+		ports     []int
 		want      Tool
+		fix       string
 	}{
-		{[]string{"pasta", "slirp4netns"}, Pasta},
-		{[]string{"slirp4netns"}, Slirp4netns},
-		{nil, ""},
+		{[]string{"pasta", "slirp4netns"}, nil, Slirp4netns, ""},
+		{[]string{"pasta", "slirp4netns"}, []int{631}, Pasta, ""},
+		{[]string{"pasta"}, nil, Pasta, ""},
+		{[]string{"slirp4netns"}, nil, Slirp4netns, ""},
+		{[]string{"slirp4netns"}, []int{631}, "", "apt-get install passt"},
+		{nil, nil, "", "apt-get install slirp4netns passt"},
 	} {
 		lookPath = func(name string) (string, error) {
 			for _, i := range tc.installed {
@@ -101,13 +106,13 @@ func TestPick(t *testing.T) {
 			}
 			return "", exec.ErrNotFound
 		}
-		got, err := (&Service{}).pick()
+		got, err := (&Service{ForwardTCP: tc.ports}).pick()
 		if got != tc.want {
-			t.Errorf("installed %v: picked %q, want %q", tc.installed, got, tc.want)
+			t.Errorf("installed %v, ports %v: picked %q, want %q", tc.installed, tc.ports, got, tc.want)
 		}
 		var f fix.Fixable
-		if tc.want == "" && (!errors.As(err, &f) || !strings.Contains(f.HowToFix(), "apt-get install passt")) {
-			t.Errorf("nothing installed: error %v, want the fix", err)
+		if tc.fix != "" && (!errors.As(err, &f) || !strings.Contains(f.HowToFix(), tc.fix)) {
+			t.Errorf("installed %v, ports %v: error %v, want the fix %q", tc.installed, tc.ports, err, tc.fix)
 		}
 	}
 }

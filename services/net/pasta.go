@@ -20,6 +20,10 @@ import (
 //     loopback into the container's; only the listed TCP ports are;
 //   - --no-map-gw: by default the gateway address inside is the host's
 //     loopback; with this it is just the gateway;
+//   - --address, --netmask, --gateway, --mac-addr: the container sees the
+//     network slirp4netns shows (10.0.2.100/24, gateway 10.0.2.2), not
+//     the host's address, gateway and MAC address, which pasta copies
+//     by default (the MAC address is a stable identifier of the machine);
 //   - --dns-forward: queries to Nameserver go to the host's resolver;
 //   - -4: one family halves the buffers pasta prepares at start;
 //   - -l: messages go to a file of ours, not to syslog or our stderr.
@@ -34,6 +38,7 @@ func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
 	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
 	args := []string{"--quiet", "--log-file", s.logFile(Pasta), "--pid", s.pidFile(Pasta),
 		"--config-net", "--ns-ifname", "eth0", "--no-map-gw",
+		"--address", Address, "--netmask", "24", "--gateway", Gateway, "--mac-addr", GatewayMAC,
 		"--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", fwd, "--udp-ns", "none",
 		"--dns-forward", Nameserver}
 	switch {

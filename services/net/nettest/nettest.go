@@ -85,12 +85,15 @@ func Main() {
 //
 //	get URL              "ok STATUS FIRSTLINE" or the error
 //	download URL         "ok BYTES NANOSECONDS"
+//	rtt URL N            "ok NANOSECONDS": the mean of N small requests on one connection
 //	dial HOST:PORT…      "connected GREETING", "refused", "unreachable", "timeout" or the error;
 //	                     for several addresses (dialled at once) the answers joined by " | "
 //	resolve NAME [DNS]   "ok ADDR…" or the error ("notfound" for an answer that there is none);
 //	                     with DNS (an address) asks that server, else /etc/resolv.conf's
 //	abstract             the host-visible abstract Unix socket names in /proc/net/unix, or "none"
 //	gateway              the default gateway, or "none"
+//	addrs                the addresses of the interfaces, loopback ones aside
+//	arp                  the neighbours' MAC addresses ("IP=MAC …", or "none")
 //	netcaps              "raw=… admin=…": whether a raw socket and an interface change work
 func Probe(words []string) string {
 	if len(words) == 0 {
@@ -107,6 +110,8 @@ func Probe(words []string) string {
 		return get(arg(1))
 	case "download":
 		return download(arg(1))
+	case "rtt":
+		return rtt(arg(1), arg(2))
 	case "dial":
 		return dialAll(words[1:])
 	case "resolve":
@@ -115,6 +120,10 @@ func Probe(words []string) string {
 		return abstract()
 	case "gateway":
 		return gateway()
+	case "addrs":
+		return addrs()
+	case "arp":
+		return arp()
 	case "netcaps":
 		return netcaps()
 	}
@@ -147,6 +156,23 @@ func download(url string) string {
 		return "error: " + err.Error()
 	}
 	return fmt.Sprintf("ok %d %d", n, time.Since(start).Nanoseconds())
+}
+
+func rtt(url, count string) string {
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 1 {
+		return "error: count " + strconv.Quote(count)
+	}
+	if got := get(url); !strings.HasPrefix(got, "ok") {
+		return got // and the connection is open for the rest
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if got := get(url); !strings.HasPrefix(got, "ok") {
+			return got
+		}
+	}
+	return fmt.Sprintf("ok %d", time.Since(start).Nanoseconds()/int64(n))
 }
 
 func dialAll(addrs []string) string {
@@ -245,6 +271,40 @@ func gateway() string {
 		}
 	}
 	return "none"
+}
+
+func addrs() string {
+	as, err := net.InterfaceAddrs()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var out []string
+	for _, a := range as {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() {
+			out = append(out, ipn.String())
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " ")
+}
+
+func arp() string {
+	b, err := os.ReadFile("/proc/net/arp")
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(l); len(f) >= 4 {
+			out = append(out, f[0]+"="+f[3])
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " ")
 }
 
 // netcaps tries what only CAP_NET_RAW and CAP_NET_ADMIN in the
