@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,25 +338,57 @@ func (c *ctr) startNet(t testing.TB, s *Service) services.Undo {
 
 // hostServer listens on addr (e.g. "127.0.0.1:0") on the host and
 // greets each connection with greeting, so a probe can tell it from a
-// server of the container's own.
-func hostServer(t testing.TB, addr, greeting string) int {
+// server of the container's own. It counts the connections it accepts:
+// one the relay made for the container counts even when no answer gets
+// back inside.
+type hostServer struct {
+	port     int
+	accepted atomic.Int32
+}
+
+func newHostServer(t testing.TB, addr, greeting string) *hostServer {
 	t.Helper()
 	ln, err := stdnet.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	h := &hostServer{port: ln.Addr().(*stdnet.TCPAddr).Port}
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			h.accepted.Add(1)
 			io.WriteString(c, greeting+"\n")
 			c.Close()
 		}
 	}()
-	return ln.Addr().(*stdnet.TCPAddr).Port
+	return h
+}
+
+// hostUDP counts the datagrams a UDP socket on the host receives.
+type hostUDP struct{ received atomic.Int32 }
+
+func newHostUDP(t testing.TB, addr string) *hostUDP {
+	t.Helper()
+	pc, err := stdnet.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	h := &hostUDP{}
+	go func() {
+		b := make([]byte, 1500)
+		for {
+			if _, _, err := pc.ReadFrom(b); err != nil {
+				return
+			}
+			h.received.Add(1)
+		}
+	}()
+	return h
 }
 
 // hostAddrs are the host's own addresses, loopback ones included.

@@ -58,7 +58,8 @@ func TestNAT(t *testing.T) {
 			c := startCtr(t, ctrOpts{})
 			// The host's loopback services: a TCP server and an abstract
 			// socket, both reachable from the host itself.
-			port := hostServer(t, "127.0.0.1:0", "host-loopback-secret")
+			srv := newHostServer(t, "127.0.0.1:0", "host-loopback-secret")
+			port := srv.port
 			abs, err := stdnet.Listen("unix", "@lxcage-net-test-"+strconv.Itoa(os.Getpid()))
 			if err != nil {
 				t.Fatal(err)
@@ -67,6 +68,7 @@ func TestNAT(t *testing.T) {
 			if got := nettest.Probe([]string{"dial", "127.0.0.1:" + strconv.Itoa(port)}); got != "connected host-loopback-secret" {
 				t.Fatalf("the host cannot reach its own loopback server: %s", got)
 			}
+			srv.accepted.Store(0)
 			if got := c.do("get", "http://"+nettest.InetAddr+"/"); strings.HasPrefix(got, "ok") {
 				t.Fatalf("reached the stand-in internet before the network started: %s", got)
 			}
@@ -89,6 +91,19 @@ func TestNAT(t *testing.T) {
 			slices.Sort(targets)
 			targets = slices.Compact(targets)
 			checkUnreached(t, c, targets, port, "host-loopback-secret")
+			// A socket bound to eth0 (no privilege needed) sends to 127.0.0.1
+			// out of the interface; the relay would pass it to the host's.
+			udp := newHostUDP(t, "127.0.0.1:"+strconv.Itoa(port))
+			for _, a := range []string{"127.0.0.1", "127.0.0.2", "0.0.0.0"} {
+				addr := a + ":" + strconv.Itoa(port)
+				t.Logf("from a socket bound to eth0 to %s: tcp %s, udp %s", addr, c.do("dialdev", "eth0", addr), c.do("senddev", "eth0", addr))
+			}
+			if n := srv.accepted.Load(); n > 0 {
+				t.Errorf("the host's loopback server accepted %d connections from inside", n)
+			}
+			if n := udp.received.Load(); n > 0 {
+				t.Errorf("the host's loopback UDP server received %d datagrams from inside", n)
+			}
 			if got := c.do("abstract"); slices.Contains(strings.Fields(got), abs.Addr().String()[1:]) || got != "none" {
 				t.Errorf("abstract sockets inside: %s (the host's %s must not be among them)", got, abs.Addr())
 			}
@@ -195,13 +210,17 @@ func TestForwardHostPorts(t *testing.T) {
 		need(t, err, "pasta")
 	}
 	c := startCtr(t, ctrOpts{})
-	open := hostServer(t, "127.0.0.1:0", "host-open")
-	closed := hostServer(t, "127.0.0.1:0", "host-closed")
+	open := newHostServer(t, "127.0.0.1:0", "host-open").port
+	closedSrv := newHostServer(t, "127.0.0.1:0", "host-closed")
+	closed := closedSrv.port
 	c.startNet(t, &Service{Tool: Pasta, ForwardTCP: []int{open}})
 	if got := c.do("dial", "127.0.0.1:"+strconv.Itoa(open)); got != "connected host-open" {
 		t.Errorf("forwarded port %d inside: %s", open, got)
 	}
 	checkUnreached(t, c, append([]string{"127.0.0.1", c.do("gateway"), "10.0.2.2"}, hostAddrs(t)...), closed, "host-closed")
+	if n := closedSrv.accepted.Load(); n > 0 {
+		t.Errorf("the host's server on a port not listed accepted %d connections from inside", n)
+	}
 }
 
 // TestLinkedResolvConf: an image whose /etc/resolv.conf is a link (as
@@ -242,5 +261,22 @@ func TestOutlivesContainer(t *testing.T) {
 				t.Errorf("%s (pid %d) still runs after the undo", tool, proc.PID)
 			}
 		})
+	}
+}
+
+// TestStartAgain: the service starts again for a container whose network
+// was undone (a relaunch while it runs), and the guard is loaded once.
+func TestStartAgain(t *testing.T) {
+	need(t, nettest.InetUp(), "the stand-in internet")
+	tool := tools(t)[0]
+	c := startCtr(t, ctrOpts{})
+	c.startNet(t, &Service{Tool: tool}).Run(context.Background(), run.Exec{})
+	c.startNet(t, &Service{Tool: tool})
+	if got, want := c.do("get", "http://"+nettest.InetAddr+"/"), "ok 200 "+nettest.InetMarker; got != want {
+		t.Errorf("after a second start: %s, want %s", got, want)
+	}
+	out, err := exec.Command("nsenter", "--target", strconv.Itoa(c.pid), "--user", "--net", "--", sbin("nft"), "list", "ruleset").CombinedOutput()
+	if n := strings.Count(string(out), " drop"); err != nil || n != 4 {
+		t.Errorf("guard rules after two starts: %d drops (want 4), %v\n%s", n, err, out)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/services"
 )
 
@@ -105,11 +106,19 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 		return nil, err
 	}
 	start := time.Now()
+	// The guard and the program touch different things; together they
+	// take as long as the program alone.
+	guarded := make(chan error, 1)
+	go func() { guarded <- s.guardLoopback(ctx, env) }()
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)
 	} else {
 		proc, err = s.startSlirp(ctx, env)
+	}
+	if gerr := <-guarded; err == nil && gerr != nil {
+		proc.Stop()
+		err = gerr
 	}
 	if err != nil {
 		return nil, err
@@ -118,6 +127,61 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 		fmt.Fprintf(env.Log, "%s (pid %d) connected container init %d in %v\n", tool, proc.PID, env.InitPID, time.Since(start).Round(100*time.Microsecond))
 	}
 	return services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}, nil
+}
+
+// guardRules close the way from inside to the host's loopback through
+// the program. A socket bound to eth0 (SO_BINDTODEVICE needs no
+// privilege) sends packets for 127.0.0.1 out of the interface instead of
+// to the container's own loopback, and both programs relay them to the
+// host's: in the tests a TCP connect and UDP datagrams reached
+// loopback-only servers of the host. No route can stop it (for a bound
+// socket the kernel sends on-link when the lookup fails), so a filter in
+// the container's namespace drops such packets before they leave.
+// 0.0.0.0/8 means "this host" to the programs too.
+//
+// The namespace is the container's and nobody else can change its rules,
+// so loading flushes first: a second Start for the same container does
+// not pile up copies. Plain rules, no sets: nft loads them sooner.
+const guardRules = `flush ruleset
+table inet lxcage {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		oifname != "lo" ip daddr 127.0.0.0/8 drop
+		oifname != "lo" ip daddr 0.0.0.0/8 drop
+		oifname != "lo" ip6 daddr ::1 drop
+		oifname != "lo" ip6 daddr :: drop
+	}
+}
+`
+
+// guardLoopback loads guardRules in the container's network namespace.
+// It needs the namespace's CAP_NET_ADMIN, which the user has as the
+// owner of the container's user namespace and which the container must
+// not have (or it could take the rules away).
+func (s *Service) guardLoopback(ctx context.Context, env services.Env) error {
+	_, err := env.Runner.Run(ctx, strings.NewReader(guardRules), "nsenter", "--target", strconv.Itoa(env.InitPID),
+		"--user", "--net", "--", sbin("nft"), "-f", "-")
+	if err != nil {
+		var te *run.ToolError
+		if errors.As(err, &te) && strings.Contains(te.Stderr, "No such file") {
+			return fix.Wrap(err, "nft is not installed", "as root: apt-get install nftables")
+		}
+		return fmt.Errorf("close the host's loopback to the container: %w", err)
+	}
+	return nil
+}
+
+// sbin finds a program that users' PATHs often lack (/usr/sbin).
+func sbin(name string) string {
+	if p, err := lookPath(name); err == nil {
+		return p
+	}
+	for _, d := range []string{"/usr/sbin/", "/sbin/"} {
+		if _, err := os.Stat(d + name); err == nil {
+			return d + name
+		}
+	}
+	return name
 }
 
 // lookPath finds a program; tests replace it.

@@ -88,6 +88,9 @@ func Main() {
 //	rtt URL N            "ok NANOSECONDS": the mean of N small requests on one connection
 //	dial HOST:PORT…      "connected GREETING", "refused", "unreachable", "timeout" or the error;
 //	                     for several addresses (dialled at once) the answers joined by " | "
+//	dialdev IF HOST:PORT dial from a socket bound to interface IF (SO_BINDTODEVICE, which
+//	                     needs no privilege): an attempt to send to the host's loopback out of IF
+//	senddev IF HOST:PORT send a UDP datagram ("probe") the same way: "sent" or the error
 //	resolve NAME [DNS]   "ok ADDR…" or the error ("notfound" for an answer that there is none);
 //	                     with DNS (an address) asks that server, else /etc/resolv.conf's
 //	abstract             the host-visible abstract Unix socket names in /proc/net/unix, or "none"
@@ -114,6 +117,10 @@ func Probe(words []string) string {
 		return rtt(arg(1), arg(2))
 	case "dial":
 		return dialAll(words[1:])
+	case "dialdev":
+		return dialDev(arg(1), arg(2))
+	case "senddev":
+		return sendDev(arg(1), arg(2))
 	case "resolve":
 		return resolve(arg(1), arg(2))
 	case "abstract":
@@ -187,8 +194,43 @@ func dialAll(addrs []string) string {
 	return strings.Join(out, " | ")
 }
 
+// bindTo is a dialer Control that binds the socket to an interface.
+func bindTo(dev string) func(_, _ string, c syscall.RawConn) error {
+	return func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), dev) })
+		if err == nil {
+			err = serr
+		}
+		return err
+	}
+}
+
+func dialDev(dev, addr string) string {
+	return dialWith(&net.Dialer{Timeout: 2 * time.Second, Control: bindTo(dev)}, addr)
+}
+
+func sendDev(dev, addr string) string {
+	d := net.Dialer{Control: bindTo(dev)}
+	c, err := d.Dial("udp", addr)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer c.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := c.Write([]byte("probe")); err != nil {
+			return "error: " + err.Error()
+		}
+	}
+	return "sent"
+}
+
 func dial(addr string) string {
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	return dialWith(&net.Dialer{Timeout: 2 * time.Second}, addr)
+}
+
+func dialWith(d *net.Dialer, addr string) string {
+	c, err := d.Dial("tcp", addr)
 	switch {
 	case err == nil:
 		defer c.Close()
