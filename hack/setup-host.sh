@@ -21,7 +21,7 @@ PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseau
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
 xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl
-passt slirp4netns iproute2 dnsmasq-base"
+passt slirp4netns iproute2 nftables dnsmasq-base"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -136,7 +136,7 @@ if ! inet busybox nslookup "$INET_NAME" "$INET_ADDR" >/dev/null 2>&1; then
 		--bind-interfaces --listen-address="$INET_ADDR" --listen-address="$INET_BRIDGE_ADDR" \
 		--local=/lxcage.test/ --host-record="$INET_NAME,$INET_ADDR" \
 		--dhcp-range=198.18.9.100,198.18.9.200,1h --dhcp-leasefile="$INET_DIR/leases" \
-		--dhcp-option=option:router --dhcp-option=option:dns-server,"$INET_BRIDGE_ADDR"
+		--dhcp-option=option:router,"$INET_BRIDGE_ADDR" --dhcp-option=option:dns-server,"$INET_BRIDGE_ADDR"
 fi
 echo "nameserver $INET_HOST_ADDR" >"$INET_DIR/resolv.conf"
 if ! busybox nslookup "$INET_NAME" "$INET_HOST_ADDR" >/dev/null 2>&1; then

@@ -391,20 +391,14 @@ func newHostUDP(t testing.TB, addr string) *hostUDP {
 	return h
 }
 
-// hostAddrs are the host's own addresses, loopback ones included.
-func hostAddrs(t testing.TB) []string {
-	t.Helper()
-	addrs, err := stdnet.InterfaceAddrs()
-	if err != nil {
-		t.Fatal(err)
-	}
+// hostIPs are the host's own addresses as text, loopback ones included,
+// link-local ones (which need a zone) aside.
+func hostIPs() []string {
 	var out []string
-	for _, a := range addrs {
-		ip := a.(*stdnet.IPNet).IP
-		if ip.IsLinkLocalUnicast() {
-			continue // needs a zone; not reachable as such anyway
+	for _, a := range hostAddrs() {
+		if !a.IsLinkLocalUnicast() {
+			out = append(out, a.String())
 		}
-		out = append(out, ip.String())
 	}
 	return out
 }

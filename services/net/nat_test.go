@@ -48,8 +48,9 @@ func killOf(t testing.TB, u services.Undo) services.Proc {
 
 // TestNAT: from inside a container on the user-mode network, the
 // stand-in internet answers by address and by name, and nothing of the
-// host's loopback answers: not at 127.0.0.1, not at the gateway, not at
-// any address of the host's, not as an abstract socket. After the Undo
+// host's answers: not its loopback at 127.0.0.1, at the gateway, at any
+// address of the host's or from a socket bound to eth0; not a server on
+// all of its addresses; not an abstract socket. After the Undo
 // the program is gone.
 func TestNAT(t *testing.T) {
 	need(t, nettest.InetUp(), "the stand-in internet")
@@ -60,6 +61,9 @@ func TestNAT(t *testing.T) {
 			// socket, both reachable from the host itself.
 			srv := newHostServer(t, "127.0.0.1:0", "host-loopback-secret")
 			port := srv.port
+			// A server on all of the host's addresses, as sshd or a
+			// database: not the internet, not for the container.
+			all := newHostServer(t, ":0", "host-all-addresses")
 			abs, err := stdnet.Listen("unix", "@lxcage-net-test-"+strconv.Itoa(os.Getpid()))
 			if err != nil {
 				t.Fatal(err)
@@ -87,10 +91,11 @@ func TestNAT(t *testing.T) {
 			if gw := c.do("gateway"); gw != "none" {
 				targets = append(targets, gw)
 			}
-			targets = append(targets, hostAddrs(t)...)
+			targets = append(targets, hostIPs()...)
 			slices.Sort(targets)
 			targets = slices.Compact(targets)
 			checkUnreached(t, c, targets, port, "host-loopback-secret")
+			checkUnreached(t, c, targets, all.port, "host-all-addresses")
 			// A socket bound to eth0 (no privilege needed) sends to 127.0.0.1
 			// out of the interface; the relay would pass it to the host's.
 			udp := newHostUDP(t, "127.0.0.1:"+strconv.Itoa(port))
@@ -98,8 +103,8 @@ func TestNAT(t *testing.T) {
 				addr := a + ":" + strconv.Itoa(port)
 				t.Logf("from a socket bound to eth0 to %s: tcp %s, udp %s", addr, c.do("dialdev", "eth0", addr), c.do("senddev", "eth0", addr))
 			}
-			if n := srv.accepted.Load(); n > 0 {
-				t.Errorf("the host's loopback server accepted %d connections from inside", n)
+			if n := srv.accepted.Load() + all.accepted.Load(); n > 0 {
+				t.Errorf("the host's servers accepted %d connections from inside", n)
 			}
 			if n := udp.received.Load(); n > 0 {
 				t.Errorf("the host's loopback UDP server received %d datagrams from inside", n)
@@ -144,7 +149,7 @@ func checkIdentity(t *testing.T, c *ctr) {
 		}
 	}
 	inside := c.do("addrs")
-	for _, a := range hostAddrs(t) {
+	for _, a := range hostIPs() {
 		if ip := stdnet.ParseIP(a); ip != nil && !ip.IsLoopback() && strings.Contains(" "+inside, " "+a+"/") {
 			t.Errorf("the host's address %s is the container's: %s", a, inside)
 		}
@@ -166,7 +171,7 @@ func checkUnreached(t *testing.T, c *ctr, addrs []string, port int, greeting str
 			t.Fatalf("no answer for %s: %v", a, got)
 		}
 		if strings.Contains(got[i], greeting) {
-			t.Errorf("the host's loopback server answered inside at %s", a)
+			t.Errorf("the host's server %q answered inside at %s", greeting, a)
 		}
 		seen = append(seen, a+" "+got[i])
 	}
@@ -217,7 +222,7 @@ func TestForwardHostPorts(t *testing.T) {
 	if got := c.do("dial", "127.0.0.1:"+strconv.Itoa(open)); got != "connected host-open" {
 		t.Errorf("forwarded port %d inside: %s", open, got)
 	}
-	checkUnreached(t, c, append([]string{"127.0.0.1", c.do("gateway"), "10.0.2.2"}, hostAddrs(t)...), closed, "host-closed")
+	checkUnreached(t, c, append([]string{"127.0.0.1", c.do("gateway"), "10.0.2.2"}, hostIPs()...), closed, "host-closed")
 	if n := closedSrv.accepted.Load(); n > 0 {
 		t.Errorf("the host's server on a port not listed accepted %d connections from inside", n)
 	}
@@ -276,7 +281,7 @@ func TestStartAgain(t *testing.T) {
 		t.Errorf("after a second start: %s, want %s", got, want)
 	}
 	out, err := exec.Command("nsenter", "--target", strconv.Itoa(c.pid), "--user", "--net", "--", sbin("nft"), "list", "ruleset").CombinedOutput()
-	if n := strings.Count(string(out), " drop"); err != nil || n != 4 {
-		t.Errorf("guard rules after two starts: %d drops (want 4), %v\n%s", n, err, out)
+	if n, want := strings.Count(string(out), " drop"), strings.Count(guardRules(hostAddrs()), " drop"); err != nil || n != want {
+		t.Errorf("guard rules after two starts: %d drops (want %d), %v\n%s", n, want, err, out)
 	}
 }

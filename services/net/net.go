@@ -21,6 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdnet "net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -109,7 +111,7 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	// The guard and the program touch different things; together they
 	// take as long as the program alone.
 	guarded := make(chan error, 1)
-	go func() { guarded <- s.guardLoopback(ctx, env) }()
+	go func() { guarded <- s.guardHost(ctx, env) }()
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)
@@ -129,44 +131,78 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	return services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}, nil
 }
 
-// guardRules close the way from inside to the host's loopback through
-// the program. A socket bound to eth0 (SO_BINDTODEVICE needs no
-// privilege) sends packets for 127.0.0.1 out of the interface instead of
-// to the container's own loopback, and both programs relay them to the
-// host's: in the tests a TCP connect and UDP datagrams reached
-// loopback-only servers of the host. No route can stop it (for a bound
-// socket the kernel sends on-link when the lookup fails), so a filter in
-// the container's namespace drops such packets before they leave.
-// 0.0.0.0/8 means "this host" to the programs too.
+// guardRules are what keeps the container from the host itself through
+// the program, loaded as an nftables filter in the container's namespace.
+//
+// A socket bound to eth0 (SO_BINDTODEVICE needs no privilege) sends
+// packets for 127.0.0.1 out of the interface instead of to the
+// container's own loopback, and both programs relay them to the host's:
+// in the tests a TCP connect and UDP datagrams reached loopback-only
+// servers of the host. No route can stop it (for a bound socket the
+// kernel sends on-link when the lookup fails, and pasta answers ARP for
+// any address). 0.0.0.0/8 and :: mean "this host" to the programs too.
+//
+// The host's own addresses (hostAddrs, as they are at start) lead to
+// its servers that listen on all addresses, past any firewall for its
+// network (the connection is local to the host); the container reaches
+// the host only through ForwardTCP.
 //
 // The namespace is the container's and nobody else can change its rules,
 // so loading flushes first: a second Start for the same container does
 // not pile up copies. Plain rules, no sets: nft loads them sooner.
-const guardRules = `flush ruleset
-table inet lxcage {
-	chain out {
-		type filter hook output priority 0; policy accept;
-		oifname != "lo" ip daddr 127.0.0.0/8 drop
-		oifname != "lo" ip daddr 0.0.0.0/8 drop
-		oifname != "lo" ip6 daddr ::1 drop
-		oifname != "lo" ip6 daddr :: drop
+func guardRules(hostAddrs []netip.Addr) string {
+	var b strings.Builder
+	b.WriteString("flush ruleset\ntable inet lxcage {\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n")
+	rule := func(family, dst string) {
+		fmt.Fprintf(&b, "\t\toifname != \"lo\" %s daddr %s drop\n", family, dst)
 	}
+	rule("ip", "127.0.0.0/8")
+	rule("ip", "0.0.0.0/8")
+	rule("ip6", "::1")
+	rule("ip6", "::")
+	for _, a := range hostAddrs {
+		switch {
+		case a.IsLoopback(), a.IsUnspecified(), a.IsLinkLocalUnicast(), a.Zone() != "":
+		case a.Is4():
+			rule("ip", a.String())
+		default:
+			rule("ip6", a.String())
+		}
+	}
+	b.WriteString("\t}\n}\n")
+	return b.String()
 }
-`
 
-// guardLoopback loads guardRules in the container's network namespace.
-// It needs the namespace's CAP_NET_ADMIN, which the user has as the
-// owner of the container's user namespace and which the container must
-// not have (or it could take the rules away).
-func (s *Service) guardLoopback(ctx context.Context, env services.Env) error {
-	_, err := env.Runner.Run(ctx, strings.NewReader(guardRules), "nsenter", "--target", strconv.Itoa(env.InitPID),
+// hostAddrs are the host's own addresses now.
+func hostAddrs() []netip.Addr {
+	as, err := stdnet.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range as {
+		if ipn, ok := a.(*stdnet.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out
+}
+
+// guardHost loads guardRules in the container's network namespace. It
+// needs the namespace's CAP_NET_ADMIN, which the user has as the owner
+// of the container's user namespace and which the container must not
+// have (or it could take the rules away).
+func (s *Service) guardHost(ctx context.Context, env services.Env) error {
+	_, err := env.Runner.Run(ctx, strings.NewReader(guardRules(hostAddrs())), "nsenter", "--target", strconv.Itoa(env.InitPID),
 		"--user", "--net", "--", sbin("nft"), "-f", "-")
 	if err != nil {
 		var te *run.ToolError
 		if errors.As(err, &te) && strings.Contains(te.Stderr, "No such file") {
 			return fix.Wrap(err, "nft is not installed", "as root: apt-get install nftables")
 		}
-		return fmt.Errorf("close the host's loopback to the container: %w", err)
+		return fmt.Errorf("close the host to the container: %w", err)
 	}
 	return nil
 }

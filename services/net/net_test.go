@@ -3,6 +3,7 @@ package net
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,53 @@ func TestPastaArgs(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardRules: the filter drops what leaves for the host's loopback
+// and own addresses, and nothing that stays on lo.
+func TestGuardRules(t *testing.T) {
+	got := guardRules([]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("fd00::2"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("::ffff:198.18.113.1").Unmap()})
+	for _, want := range []string{
+		"flush ruleset\n",
+		"type filter hook output priority 0; policy accept;",
+		`oifname != "lo" ip daddr 127.0.0.0/8 drop`,
+		`oifname != "lo" ip daddr 0.0.0.0/8 drop`,
+		`oifname != "lo" ip6 daddr ::1 drop`,
+		`oifname != "lo" ip6 daddr :: drop`,
+		`oifname != "lo" ip daddr 192.0.2.2 drop`,
+		`oifname != "lo" ip daddr 198.18.113.1 drop`,
+		`oifname != "lo" ip6 daddr fd00::2 drop`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rules lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "fe80") || strings.Count(got, "drop") != 7 {
+		t.Errorf("rules hold more than asked:\n%s", got)
+	}
+}
+
+// TestStartCalls: Start loads the filter as the owner of the
+// container's namespaces and runs pasta with the container's init.
+func TestStartCalls(t *testing.T) {
+	dir := t.TempDir()
+	rec := runtest.New(t, map[string]runtest.Answer{
+		"nsenter --target 42 --user --net -- ": {},
+		"pasta ":                               {Err: errorf("exit status 1")},
+	})
+	_, err := (&Service{Tool: Pasta, Dir: dir}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
+	if err == nil {
+		t.Fatal("Start succeeded with a failing pasta")
+	}
+	calls := strings.Join(rec.Calls(), "\n")
+	for _, want := range []string{"nft -f -", "--userns /proc/42/ns/user --netns /proc/42/ns/net"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("calls lack %q:\n%s", want, calls)
+		}
+	}
+}
+
+func errorf(msg string) error { return &run.ToolError{Tool: "pasta", Err: errors.New(msg)} }
 
 func TestSlirpArgs(t *testing.T) {
 	s := &Service{Dir: "/d"}
