@@ -95,7 +95,7 @@ func errorf(msg string) error { return &run.ToolError{Tool: "pasta", Err: errors
 
 func TestSlirpArgs(t *testing.T) {
 	s := &Service{Dir: "/d"}
-	want := "--configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=3 42 eth0"
+	want := "--configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=3 --exit-fd=4 42 eth0"
 	if got := strings.Join(s.slirpArgs(42, true), " "); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/services"
 )
@@ -19,9 +21,12 @@ import (
 // slirpArgs is slirp4netns's command line for the container whose init
 // is pid: --disable-host-loopback keeps its gateway address (10.0.2.2)
 // from leading to the host's loopback, the sandbox and seccomp filter
-// confine slirp4netns itself, and fd 3 hears when the interface is up.
+// confine slirp4netns itself, fd 3 hears when the interface is up, and
+// fd 4, a pidfd of the container's init, ends slirp4netns when the init
+// exits (slirp4netns holds the namespace, so it would not end by itself).
 func (s *Service) slirpArgs(pid int, v6 bool) []string {
-	args := []string{"--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3"}
+	args := []string{"--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
+		"--ready-fd=3", "--exit-fd=4"}
 	if s.IPv6 && v6 {
 		args = append(args, "--enable-ipv6")
 	}
@@ -43,11 +48,18 @@ func (s *Service) startSlirp(ctx context.Context, env services.Env) (services.Pr
 		return services.Proc{}, err
 	}
 	defer r.Close()
+	pidfd, err := unix.PidfdOpen(env.InitPID, 0)
+	if err != nil {
+		w.Close()
+		return services.Proc{}, fmt.Errorf("slirp4netns: the container's init (pid %d): %w", env.InitPID, err)
+	}
+	initFD := os.NewFile(uintptr(pidfd), "pidfd")
+	defer initFD.Close()
 	_, v6 := defaultRoutes()
 	cmd := env.Runner.Command(string(Slirp4netns), s.slirpArgs(env.InitPID, v6)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.ExtraFiles = []*os.File{w}
+	cmd.ExtraFiles = []*os.File{w, initFD}
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
