@@ -95,7 +95,11 @@ func rerunAsTestUser() (code int, ok bool) {
 		}
 	}
 	place := `for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -f "$d$0/cgroup.procs" ] && echo $$ >"$d$0/cgroup.procs"; done; exec "$@"`
-	argv := append([]string{"-c", place, name, "runuser", "-u", name, "--", "env", "-i",
+	cg := os.Getenv("LXCAGE_CGROUP")
+	if cg == "" {
+		cg = "lxcage-test"
+	}
+	argv := append([]string{"-c", place, cg, "runuser", "-u", name, "--", "env", "-i",
 		"HOME=" + u.HomeDir, "USER=" + name, "LOGNAME=" + name, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
 		"XDG_RUNTIME_DIR=/run/user/" + u.Uid, "CI=" + os.Getenv("CI"), asUserEnv + "=1", bin}, args...)
 	argv = append([]string{"sh"}, argv...)
@@ -283,7 +287,7 @@ func (c *ctr) start(t testing.TB) {
 	t.Helper()
 	if out, err := c.lxc("lxc-start", "-d"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.lxcpath, c.name, "lxc.log"))
-		t.Fatalf("lxc-start: %v %s\n%s", err, out, log)
+		need(t, fmt.Errorf("lxc-start: %v %s\n%s", err, out, log), "containers as this user (subordinate ids, delegated cgroups: hack/setup-host.sh)")
 	}
 	t.Cleanup(c.stop)
 	out, err := c.lxc("lxc-info", "-p", "-H")

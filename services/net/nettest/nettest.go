@@ -58,9 +58,11 @@ func InetUp() error {
 	return c.Close()
 }
 
-// ProbeEnv names the probe a test binary runs instead of its tests:
+// ProbeEnv names the probes a test binary runs instead of its tests:
 // "serve" reads probes from stdin, one a line, and answers each with one
-// line; anything else is one probe, whose answer goes to stdout.
+// line; anything else is probes separated by ";" (for a profile's [env]:
+// LXCAGE_NET_PROBE = "get http://…/; abstract; netcaps"), answered one a
+// line on stdout.
 const ProbeEnv = "LXCAGE_NET_PROBE"
 
 // Main runs the probe the environment asks for, then exits; without
@@ -71,7 +73,11 @@ func Main() {
 		return
 	}
 	if spec != "serve" {
-		fmt.Println(Probe(strings.Fields(spec)))
+		for _, p := range strings.Split(spec, ";") {
+			if w := strings.Fields(p); len(w) > 0 {
+				fmt.Println(Probe(w))
+			}
+		}
 		os.Exit(0)
 	}
 	in := bufio.NewScanner(os.Stdin)
