@@ -1,19 +1,21 @@
 // Package net gives a container that has a network namespace of its own
 // (network = "nat") outbound access to the host's networks through
 // user-mode networking run as the user: slirp4netns or pasta (Debian's
-// passt); Service.pick says which and why. The program joins the container's init's
-// user and network namespaces, makes a tap interface there, and turns
-// the container's packets into ordinary sockets of the user's on the
-// host. The host's loopback stays out of reach: nothing maps an address
-// inside to it, except the TCP ports a profile lists (ForwardTCP), which
+// passt; Service.Tool says which and why). The program joins the
+// container's init's user and network namespaces, makes a tap interface
+// there, and turns the container's packets into ordinary sockets of the
+// user's on the host. The host itself stays out of reach: no address
+// inside maps to its loopback, and a filter in the container's namespace
+// drops what would leave for the host's loopback or its own addresses.
+// The only way in is the TCP ports a profile lists (ForwardTCP), which
 // pasta listens for inside and relays to the host's 127.0.0.1.
 //
 // Two units make it up: ResolvConf (before the container starts) writes
 // the resolv.conf bound over the image's, Service (after it starts) runs
-// the network. What neither can enforce, the container's config must:
-// no process inside may hold CAP_NET_RAW or CAP_NET_ADMIN, or it could
-// send packets addressed to 127.0.0.1 out of the tap interface, and both
-// programs deliver those to the host's loopback (see the package tests).
+// the network. What neither can enforce, the container's config must: no
+// process inside may hold CAP_NET_ADMIN or CAP_NET_RAW, or it could take
+// the filter away and send packets for 127.0.0.1 out of the interface,
+// which both programs deliver to the host's loopback.
 package net
 
 import (
@@ -70,8 +72,12 @@ type Service struct {
 	// Dir holds the program's pid file and log: a directory of the
 	// launcher's that the container cannot write.
 	Dir string
-	// Tool picks the program; "" takes slirp4netns (it starts sooner),
-	// or pasta when ForwardTCP is set or slirp4netns is missing.
+	// Tool picks the program. "" takes slirp4netns, or pasta when
+	// ForwardTCP is set (only pasta opens exactly those ports) or
+	// slirp4netns is missing. Measured here, slirp4netns is ready about
+	// four times sooner (~6 ms against 20-25 ms for Debian 12's pasta,
+	// which spends most of it clearing its buffers) and moves about as
+	// many bytes per second (pasta spends ~15% less CPU per byte).
 	Tool Tool
 	// ForwardTCP are TCP ports of the host's loopback that the container
 	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
@@ -93,9 +99,9 @@ func (s *Service) Phase() services.Phase { return services.AfterStart }
 func (s *Service) Grant() services.Grant { return services.Grant{} }
 
 // Start implements services.Service: it connects the network namespace
-// of env.InitPID and returns once the container's interface is up. The
-// program does not end by itself when the container stops (it holds the
-// namespace): the Undo ends it.
+// of env.InitPID and returns once the container's interface is up and the
+// filter is loaded. slirp4netns ends with the container's init; pasta
+// does not (it holds the namespace): the Undo ends either.
 func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, error) {
 	if env.InitPID <= 0 {
 		return nil, errors.New("user-mode network: no container init to connect")
@@ -107,9 +113,15 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if err := s.check(tool); err != nil {
 		return nil, err
 	}
+	if s.Dir == "" {
+		return nil, errors.New("user-mode network: no directory for its files")
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("user-mode network: %w", err)
+	}
 	start := time.Now()
-	// The guard and the program touch different things; together they
-	// take as long as the program alone.
+	// The filter and the program touch different things: loading them at
+	// once costs about the longer of the two, not their sum.
 	guarded := make(chan error, 1)
 	go func() { guarded <- s.guardHost(ctx, env) }()
 	var proc services.Proc
@@ -223,13 +235,9 @@ func sbin(name string) string {
 // lookPath finds a program; tests replace it.
 var lookPath = exec.LookPath
 
-// pick returns the program to run. Measured here (see the benchmarks):
-// slirp4netns is ready ~4 times sooner than pasta (about 6 ms against
-// 20-25 ms, most of pasta's spent clearing its buffers), which keeps a
-// cold launch with nat within 1.3 times one with off, while both move
-// about the same bytes per second (pasta spends ~15% less CPU per byte).
-// So slirp4netns goes first, unless host ports are forwarded: only
-// pasta can open exactly those.
+// pick returns the program to run (see Service.Tool): slirp4netns's
+// quicker start keeps a cold launch with nat within 1.3 times one with
+// off, pasta's would not.
 func (s *Service) pick() (Tool, error) {
 	switch s.Tool {
 	case Pasta, Slirp4netns:
