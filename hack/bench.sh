@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: launch speed of lxcage against the raw LXC tools on the same
 # container, and the time from the app's exit to a stopped container
-# (each benchmark BENCH_REPEAT times, averaged), and the editor's start.
+# (each benchmark BENCH_REPEAT times, averaged), the editor's start, and
+# user-mode networking (network = "nat") against the stand-in internet.
 # As root it prepares the host like make test and runs as the test user.
 set -eu
 cd "$(dirname "$0")/.."
