@@ -1,6 +1,10 @@
 package app
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -40,6 +44,10 @@ func (ed *editor) accessSection() fyne.CanvasObject {
 				w, then := ed.accessChoice(s, widgets)
 				form.Append(s.Label, w)
 				after = append(after, then)
+			case profiles.SwitchPorts:
+				w := ed.ports(s)
+				widgets[s.Key] = w
+				form.AppendItem(formItem(s.Label, w, s.Doc))
 			case profiles.SwitchList:
 				s := s
 				w := ed.list("access."+s.Key, "org.freedesktop.Notifications", 2, func(p *profiles.Profile) *[]string { return s.GetList(&p.Access) })
@@ -119,4 +127,29 @@ func accessSwitchNamed(key string) profiles.AccessSwitch {
 		}
 	}
 	panic("no access switch " + key)
+}
+
+// ports is a one-line entry for a list of port numbers, separated by
+// spaces.
+func (ed *editor) ports(s profiles.AccessSwitch) *widget.Entry {
+	e := widget.NewEntry()
+	var words []string
+	for _, p := range *s.GetPorts(&ed.it.draft.Access) {
+		words = append(words, strconv.Itoa(p))
+	}
+	e.SetText(strings.Join(words, " "))
+	e.SetPlaceHolder("631")
+	ed.bind(e, "access."+s.Key, func(p *profiles.Profile, text string) error {
+		var ports []int
+		for _, w := range strings.Fields(text) {
+			n, err := strconv.Atoi(w)
+			if err != nil {
+				return fmt.Errorf("%q is not a port number", w)
+			}
+			ports = append(ports, n)
+		}
+		*s.GetPorts(&p.Access) = ports
+		return nil
+	})
+	return e
 }

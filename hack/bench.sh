@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: launch speed of lxcage against the raw LXC tools on the same
 # container, and the time from the app's exit to a stopped container
-# (each benchmark BENCH_REPEAT times, averaged), and the editor's start.
+# (each benchmark BENCH_REPEAT times, averaged), the editor's start, and
+# user-mode networking (network = "nat") against the stand-in internet.
 # As root it prepares the host like make test and runs as the test user.
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ trap 'rm -rf "$OUT"' EXIT
 chmod 755 "$OUT"
 CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 "$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
+"$GO" test -c -o "$OUT/net.test" ./services/net/
 chmod -R a+rX "$OUT"
 if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
@@ -40,3 +42,20 @@ END {
 	printf "app exit to container stopped: %.1f ms (target <= 1000)\n", stop
 	if (ns["BenchmarkEditorStartup"]) printf "editor window mapped after: %.0f ms (target < 1500)\n", ns["BenchmarkEditorStartup"]/1e6
 }' "$OUT/bench.txt"
+# User-mode networking (network = "nat") against the stand-in internet:
+# start time, a container's start with and without it, throughput and
+# the relay's CPU per byte next to the host's own. As root the binary
+# re-runs itself as the test user.
+./net.test -test.run '^$' -test.bench 'NAT' -test.benchtime "${NET_BENCHTIME:-20x}" -test.count "${BENCH_REPEAT:-3}" | tee "$OUT/net-bench.txt"
+awk '
+/^BenchmarkNAT/ { name=$1; sub(/-[0-9]+$/, "", name); sum[name]+=$3; cnt[name]++
+	for (i=4; i<NF; i++) if ($(i+1)=="MB/s-inside") { mb[name]+=$i } }
+function ms(n) { return cnt[n] ? sum[n]/cnt[n]/1e6 : 0 }
+function mbs(n) { return cnt[n] ? mb[n]/cnt[n] : 0 }
+END {
+	printf "\nnat: network ready after: slirp4netns %.1f ms, pasta %.1f ms (raw pasta %.1f ms)\n", ms("BenchmarkNATStart/slirp4netns"), ms("BenchmarkNATStart/pasta"), ms("BenchmarkNATStart/raw-pasta")
+	off = ms("BenchmarkNATColdStart/off")
+	if (off) printf "nat: container start, off %.1f ms; with slirp4netns %.1f ms (x%.2f), with pasta %.1f ms (x%.2f)\n", off, ms("BenchmarkNATColdStart/slirp4netns"), ms("BenchmarkNATColdStart/slirp4netns")/off, ms("BenchmarkNATColdStart/pasta"), ms("BenchmarkNATColdStart/pasta")/off
+	h = mbs("BenchmarkNATThroughput/host")
+	if (h) printf "nat: download from the stand-in: host %.0f MB/s; slirp4netns %.0f MB/s (%.2f), pasta %.0f MB/s (%.2f) (target >= 0.5)\n", h, mbs("BenchmarkNATThroughput/slirp4netns"), mbs("BenchmarkNATThroughput/slirp4netns")/h, mbs("BenchmarkNATThroughput/pasta"), mbs("BenchmarkNATThroughput/pasta")/h
+}' "$OUT/net-bench.txt"

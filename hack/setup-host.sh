@@ -20,7 +20,8 @@ log() { echo "setup-host: $*" >&2; }
 PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils xdg-utils
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
-xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl xserver-xephyr xdg-dbus-proxy"
+xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl xserver-xephyr xdg-dbus-proxy
+passt slirp4netns iproute2 nftables dnsmasq-base"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -71,9 +72,86 @@ for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 	chown -R "$TEST_USER:" "$d$CG"
 	chown "$TEST_USER:" "$d$CG_NODELEG/cgroup.procs"
 done
+# User-mode networking (pasta, slirp4netns) opens /dev/net/tun as the
+# user: udev makes it 0666 on Debian; where no udev runs, do it here.
+[ ! -c /dev/net/tun ] || chmod 0666 /dev/net/tun
 # Bridged networking for the test user.
 [ -f /etc/lxc/lxc-usernet ] || touch /etc/lxc/lxc-usernet
 grep -q "^$TEST_USER veth lxcbr0" /etc/lxc/lxc-usernet || echo "$TEST_USER veth lxcbr0 10" >>/etc/lxc/lxc-usernet
+
+# --- The stand-in internet (network = "nat" and "bridge" tests) ----------
+# A network namespace of its own, reached from the host through a veth
+# pair: a web server (busybox httpd, port 80, / answers the marker below,
+# /big is 64 MiB for throughput) and a DNS server (dnsmasq) that answers
+# $INET_NAME with the server's address. A bridge the test user may attach
+# containers to (lxc-usernet) leads into the same namespace, which also
+# serves DHCP on it. User-mode networking relays a container's DNS to the
+# host's own resolver only, so a second dnsmasq on the host's end of the
+# veth knows $INET_NAME and asks the host's resolvers for every other
+# name: tests bind $INET_DIR/resolv.conf (naming it) over /etc/resolv.conf
+# in a mount namespace of their own. Nothing here touches the host's own
+# routes, forwarding, firewall or resolv.conf.
+INET_NS=lxcage-inet
+INET_HOST_IF=lxcage-inet0 INET_HOST_ADDR=198.18.113.1
+INET_ADDR=198.18.113.2 INET_NAME=inet.lxcage.test
+INET_BRIDGE=lxcagebr0 INET_BRIDGE_ADDR=198.18.9.2
+INET_DIR=/var/lib/lxcage-inet
+INET_MARKER=lxcage-stand-in-internet
+inet() { ip netns exec "$INET_NS" "$@"; }
+ip netns list | grep -q "^$INET_NS\b" || ip netns add "$INET_NS"
+inet ip link set lo up
+if ! ip link show "$INET_HOST_IF" >/dev/null 2>&1; then
+	ip link add "$INET_HOST_IF" type veth peer name inet0 netns "$INET_NS"
+	ip addr add "$INET_HOST_ADDR/24" dev "$INET_HOST_IF"
+	ip link set "$INET_HOST_IF" up
+	inet ip addr add "$INET_ADDR/24" dev inet0
+	inet ip link set inet0 up
+fi
+if ! ip link show "$INET_BRIDGE" >/dev/null 2>&1; then
+	ip link add "$INET_BRIDGE" type bridge
+	ip link set "$INET_BRIDGE" up
+fi
+if ! ip link show lxcage-inetb >/dev/null 2>&1; then
+	ip link add lxcage-inetb type veth peer name br0 netns "$INET_NS"
+	ip link set lxcage-inetb master "$INET_BRIDGE" up
+	inet ip addr add "$INET_BRIDGE_ADDR/24" dev br0
+	inet ip link set br0 up
+fi
+grep -q "^$TEST_USER veth $INET_BRIDGE " /etc/lxc/lxc-usernet || echo "$TEST_USER veth $INET_BRIDGE 10" >>/etc/lxc/lxc-usernet
+mkdir -p "$INET_DIR/www"
+echo "$INET_MARKER" >"$INET_DIR/www/index.html"
+[ "$(stat -c %s "$INET_DIR/www/big" 2>/dev/null)" = 67108864 ] || head -c 67108864 /dev/zero >"$INET_DIR/www/big"
+# Each server is checked by using it; a stale one is replaced.
+stop_pid() { if [ -f "$1" ]; then kill "$(cat "$1")" 2>/dev/null || true; rm -f "$1"; fi; }
+if ! inet busybox wget -q -O /dev/null "http://$INET_ADDR/" 2>/dev/null; then
+	log "starting the stand-in internet's web server"
+	stop_pid "$INET_DIR/httpd.pid"
+	ip netns exec "$INET_NS" setsid busybox httpd -f -p 80 -h "$INET_DIR/www" </dev/null >/dev/null 2>&1 &
+	echo $! >"$INET_DIR/httpd.pid"
+fi
+if ! inet busybox nslookup "$INET_NAME" "$INET_ADDR" >/dev/null 2>&1; then
+	log "starting the stand-in internet's DNS and DHCP server"
+	stop_pid "$INET_DIR/dnsmasq.pid"
+	inet dnsmasq --pid-file="$INET_DIR/dnsmasq.pid" --conf-file=/dev/null --no-resolv --no-hosts \
+		--bind-interfaces --listen-address="$INET_ADDR" --listen-address="$INET_BRIDGE_ADDR" \
+		--local=/lxcage.test/ --host-record="$INET_NAME,$INET_ADDR" \
+		--dhcp-range=198.18.9.100,198.18.9.200,1h --dhcp-leasefile="$INET_DIR/leases" \
+		--dhcp-option=option:router,"$INET_BRIDGE_ADDR" --dhcp-option=option:dns-server,"$INET_BRIDGE_ADDR"
+fi
+echo "nameserver $INET_HOST_ADDR" >"$INET_DIR/resolv.conf"
+if ! busybox nslookup "$INET_NAME" "$INET_HOST_ADDR" >/dev/null 2>&1; then
+	log "starting the host's resolver for the tests"
+	stop_pid "$INET_DIR/dnsmasq-host.pid"
+	dnsmasq --pid-file="$INET_DIR/dnsmasq-host.pid" --conf-file=/dev/null --no-hosts --resolv-file=/etc/resolv.conf \
+		--bind-interfaces --listen-address="$INET_HOST_ADDR" --except-interface=lo \
+		--local=/lxcage.test/ --host-record="$INET_NAME,$INET_ADDR"
+fi
+i=0
+until inet busybox wget -q -O /dev/null "http://$INET_ADDR/" && inet busybox nslookup "$INET_NAME" "$INET_ADDR" >/dev/null 2>&1 &&
+	busybox nslookup "$INET_NAME" "$INET_HOST_ADDR" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 50 ] || { log "the stand-in internet did not start"; exit 1; }; sleep 0.1
+done
+# --- end of the stand-in internet ------------------------------------------
 
 # A tiny filesystem the test user can fill (the disk-full test): few
 # inodes, so a container's rootfs cannot be written there.
@@ -146,4 +224,9 @@ LXCAGE_CGROUP=$CG
 LXCAGE_CGROUP_NODELEG=$CG_NODELEG
 LXCAGE_TEST_FULLFS=$FULLFS
 LXCAGE_TEST_SUBMOUNT=$SUBMOUNT
+LXCAGE_TEST_INET_ADDR=$INET_ADDR
+LXCAGE_TEST_INET_NAME=$INET_NAME
+LXCAGE_TEST_INET_MARKER=$INET_MARKER
+LXCAGE_TEST_BRIDGE=$INET_BRIDGE
+LXCAGE_TEST_RESOLV=$INET_DIR/resolv.conf
 EOF

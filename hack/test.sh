@@ -78,13 +78,22 @@ as_test_user() {
 	home=$(getent passwd "$user" | cut -d: -f6)
 	rt=/run/user/$uid
 	mkdir -p "$rt" && chown "$user:" "$rt" && chmod 700 "$rt"
-	sh -c 'for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -f "$d$0/cgroup.procs" ] && echo $$ >"$d$0/cgroup.procs"; done; exec "$@"' "$cg" \
+	# The user-mode network of "nat" containers relays DNS to the host's
+	# first resolver: in a mount namespace of its own, /etc/resolv.conf
+	# names the stand-in internet's DNS (which forwards every other name).
+	dns=""
+	if [ -n "${LXCAGE_TEST_RESOLV:-}" ] && [ -f "$LXCAGE_TEST_RESOLV" ]; then
+		dns="unshare --mount --propagation private $ROOT/hack/with-dns.sh $LXCAGE_TEST_RESOLV"
+	fi
+	$dns sh -c 'for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -f "$d$0/cgroup.procs" ] && echo $$ >"$d$0/cgroup.procs"; done; exec "$@"' "$cg" \
 		runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
 		XDG_RUNTIME_DIR="$rt" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
 		DBUS_SESSION_BUS_ADDRESS="unix:path=$LXCAGE_TEST_RUNTIME/bus" \
 		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" \
-		LXCAGE_TEST_FULLFS="$LXCAGE_TEST_FULLFS" LXCAGE_TEST_SUBMOUNT="$LXCAGE_TEST_SUBMOUNT" "$@"
+		LXCAGE_TEST_FULLFS="$LXCAGE_TEST_FULLFS" LXCAGE_TEST_SUBMOUNT="$LXCAGE_TEST_SUBMOUNT" \
+		LXCAGE_TEST_INET_ADDR="${LXCAGE_TEST_INET_ADDR:-}" LXCAGE_TEST_INET_NAME="${LXCAGE_TEST_INET_NAME:-}" \
+		LXCAGE_TEST_INET_MARKER="${LXCAGE_TEST_INET_MARKER:-}" LXCAGE_TEST_BRIDGE="${LXCAGE_TEST_BRIDGE:-}" "$@"
 }
 
 cd "$OUT"

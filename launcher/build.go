@@ -17,6 +17,7 @@ import (
 	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
 )
 
 // SetupError is a failed provisioning step, with what it printed last.
@@ -112,15 +113,16 @@ func (l *Launcher) provision(ctx context.Context, profile string, b *profiles.Bu
 	if err := l.ensureCgroups(ctx, profile); err != nil {
 		return err
 	}
-	logOffset := fileSize(l.logFile(b.LogFile))
-	if err := l.LXC.Start(ctx, name); err != nil {
-		return l.startError(name, b.LogFile, err, logOffset)
-	}
+	undo, err := l.startBuild(ctx, b, name)
 	defer func() {
 		if serr := l.LXC.Stop(context.WithoutCancel(ctx), name, 0); serr != nil && err == nil {
 			err = serr
 		}
+		undo.Run(ctx, l.runner)
 	}()
+	if err != nil {
+		return err
+	}
 	pm, err := l.detectPM(ctx, name, b.DetectPM)
 	if err != nil {
 		return err
@@ -130,6 +132,25 @@ func (l *Launcher) provision(ctx context.Context, profile string, b *profiles.Bu
 		return err
 	}
 	return l.runSteps(ctx, profile, b, name, list)
+}
+
+// startBuild starts the build container with its host services (its
+// network) and returns how to undo them.
+func (l *Launcher) startBuild(ctx context.Context, b *profiles.Build, name string) (services.Undo, error) {
+	undo, err := l.startServices(ctx, b.Services, services.BeforeStart, 0)
+	if err != nil {
+		return nil, err
+	}
+	logOffset := fileSize(l.logFile(b.LogFile))
+	if err := l.LXC.Start(ctx, name); err != nil {
+		return undo, l.startError(name, b.LogFile, err, logOffset)
+	}
+	pid, err := l.LXC.InitPID(ctx, name)
+	if err != nil {
+		return undo, err
+	}
+	after, err := l.startServices(ctx, b.Services, services.AfterStart, pid)
+	return append(undo, after...), err
 }
 
 // runSteps runs setup steps in order, their output to the setup log.

@@ -49,7 +49,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 	if err := l.prepareStart(ctx, plan); err != nil {
 		return 0, err
 	}
-	undo, err := l.startServices(ctx, plan, services.BeforeStart, 0)
+	undo, err := l.startServices(ctx, plan.Services, services.BeforeStart, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +61,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 		}
 		return 0, err
 	}
-	after, err := l.startServices(ctx, plan, services.AfterStart, m.InitPID)
+	after, err := l.startServices(ctx, plan.Services, services.AfterStart, m.InitPID)
 	m.Undo = append(undo, after...)
 	if err != nil {
 		l.stopLocked(ctx, st, plan.Name)
@@ -147,10 +147,10 @@ func (l *Launcher) startContainer(ctx context.Context, plan *profiles.Plan, st *
 // startServices starts the plan's services of one phase, in order. A
 // service the app can run without that fails is left out with a warning;
 // any other failure undoes those started and names the service.
-func (l *Launcher) startServices(ctx context.Context, plan *profiles.Plan, phase services.Phase, initPID int) (services.Undo, error) {
+func (l *Launcher) startServices(ctx context.Context, list []services.Service, phase services.Phase, initPID int) (services.Undo, error) {
 	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID}
 	var all services.Undo
-	for _, s := range plan.Services {
+	for _, s := range list {
 		if s.Phase() != phase {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/lxcage/lxcage/services"
 	"github.com/lxcage/lxcage/services/dbus"
 	"github.com/lxcage/lxcage/services/nested"
+	"github.com/lxcage/lxcage/services/net"
 	"github.com/lxcage/lxcage/services/pulsemod"
 	"github.com/lxcage/lxcage/services/x11"
 )
@@ -24,6 +25,8 @@ const (
 	SwitchChoice
 	// SwitchList is a list of words (bus names).
 	SwitchList
+	// SwitchPorts is a list of TCP port numbers.
+	SwitchPorts
 )
 
 // Risk is the line shown under an access switch: what the app gains,
@@ -92,9 +95,10 @@ type AccessSwitch struct {
 	Needs Needs
 	// Get and Set read and write the value as a word ("true"/"false"
 	// for a Bool); GetList points at a List's value.
-	Get     func(*Access) string
-	Set     func(*Access, string)
-	GetList func(*Access) *[]string
+	Get      func(*Access) string
+	Set      func(*Access, string)
+	GetList  func(*Access) *[]string
+	GetPorts func(*Access) *[]int
 	// Check says whether the host is ready for it (nil: nothing to
 	// check).
 	Check func(h *Host, pr Probe) []Readiness
@@ -107,6 +111,8 @@ func (s AccessSwitch) On(a *Access) bool {
 	switch s.Kind {
 	case SwitchList:
 		return len(*s.GetList(a)) > 0
+	case SwitchPorts:
+		return len(*s.GetPorts(a)) > 0
 	case SwitchChoice:
 		v := s.Get(a)
 		return v != "" && v != s.Values[0]
@@ -194,7 +200,16 @@ var AccessSwitches = []AccessSwitch{
 		Risk{"Creates virtual keyboards and mice (/dev/uinput), which can type into any window: Steam needs it to remap controllers.", true},
 		func(c *compiler) { c.bind("/dev/uinput", "/dev/uinput", "optional", "create=file") }, "", ""),
 	networkSwitch(),
+	forwardSwitch(),
 	requireSwitch(),
+}
+
+func forwardSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "forward_host_ports", Label: "Host ports", Group: GroupDBusNet, Kind: SwitchPorts,
+		Doc:      "With network = \"nat\": TCP ports of your localhost the app may reach (e.g. 631 for printing), separated by spaces.",
+		GetPorts: func(a *Access) *[]int { return &a.ForwardHostPorts },
+	}
 }
 
 // requireSwitch is the list of switches the app cannot do without.
@@ -507,9 +522,10 @@ func pipewireSwitch() AccessSwitch {
 
 func networkSwitch() AccessSwitch {
 	return AccessSwitch{
-		Key: "network", Label: "Network", Group: GroupDBusNet, Kind: SwitchChoice, Values: []string{NetworkOff, NetworkHost, NetworkBridge},
+		Key: "network", Label: "Network", Group: GroupDBusNet, Kind: SwitchChoice, Values: []string{NetworkOff, NetworkNat, NetworkHost, NetworkBridge},
 		Risks: map[string]Risk{
 			NetworkOff:    {"No network at all.", false},
+			NetworkNat:    {"The internet and your LAN through a network of its own (user-mode NAT): not your localhost, nor the host's own services and sockets.", false},
 			NetworkHost:   {HostNetworkRisk, true},
 			NetworkBridge: {"An address of its own behind NAT on lxcbr0: reaches the internet, not your localhost.", false},
 		},
@@ -527,6 +543,16 @@ func compileNetwork(c *compiler) error {
 	switch c.p.Access.Network {
 	case NetworkOff:
 		cfg.Add("lxc.net.0.type", "empty")
+	case NetworkNat:
+		// A network namespace of its own with only loopback; after the
+		// start, user-mode networking run as the user gives it a tap
+		// interface to the host's networks (services/net), and the
+		// resolver config names that network's DNS relay.
+		cfg.Add("lxc.net.0.type", "empty")
+		dir := path.Join(c.plan.ServiceDir, "net")
+		t, _ := ImageTypeNamed(c.p.Image.Type)
+		c.use(&net.ResolvConf{File: path.Join(dir, "resolv.conf"), Inside: net.ResolvInside, NoBind: c.build && !t.HostRoot})
+		c.use(&net.Service{Dir: dir, ForwardTCP: append([]int(nil), c.p.Access.ForwardHostPorts...)})
 	case NetworkHost:
 		// Sharing the host's network namespace makes a fresh sysfs mount
 		// fail with EPERM; bind the host's /sys instead.

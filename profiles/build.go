@@ -21,6 +21,7 @@ func stageBuild(c *compiler) error {
 	if err != nil {
 		return err
 	}
+	bc.build = true
 	for _, st := range stages {
 		if st.name == "build" || st.name == "attach" {
 			continue
@@ -33,14 +34,16 @@ func stageBuild(c *compiler) error {
 		Config: bc.plan.Config, ContainerDir: bc.plan.ContainerDir,
 		ServiceDir: bc.plan.ServiceDir, LogFile: bc.plan.LogFile,
 		DetectPM: DetectPMScript,
+		Services: bc.plan.Services,
 		Rootfs:   path.Base(c.plan.Rootfs),
 		setup:    map[string]stepList{}, upgrade: map[string]stepList{},
 	}
-	// A host image's build has the host's resolv.conf bound in already
-	// (read-only: replacing it fails with "Device or resource busy").
-	resolv := "/etc/resolv.conf"
-	if t.HostRoot {
-		resolv = ""
+	// The build's resolver config is the user-mode network's: a host
+	// image has it bound in (read-only: replacing it would fail with
+	// "Device or resource busy"); an image gets it written as its own.
+	resolv := ""
+	if !t.HostRoot {
+		resolv = path.Join(bc.plan.ServiceDir, "net", "resolv.conf")
 	}
 	for _, pm := range []string{"", PMApt, PMDnf, PMApk} {
 		steps, err := SetupSteps(c.p, pm, c.h.UID, c.h.GID, c.h.Home, resolv)

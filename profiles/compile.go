@@ -57,6 +57,8 @@ type compiler struct {
 	// sysBind is true when /sys is bound from the host instead of
 	// mounted (the host's network namespace forbids a fresh sysfs).
 	sysBind bool
+	// build is true while compiling a container's build config.
+	build bool
 }
 
 // stage is one step of Compile.

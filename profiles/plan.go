@@ -119,6 +119,8 @@ type Build struct {
 	// Rootfs is where, relative to the container's directory, the files
 	// a step writes appear on the host (a download's progress).
 	Rootfs string
+	// Services are the build container's host operations (its network).
+	Services []services.Service
 
 	setup, upgrade map[string]stepList
 }

@@ -101,6 +101,10 @@ type Access struct {
 	DBus     string   `toml:"dbus,omitempty"`
 	DBusTalk []string `toml:"dbus_talk,omitempty"`
 	Network  string   `toml:"network,omitempty"`
+	// ForwardHostPorts are TCP ports of the host's loopback the app may
+	// reach at 127.0.0.1 with network = "nat" (631 for CUPS); no other
+	// host service is reachable.
+	ForwardHostPorts []int `toml:"forward_host_ports,omitempty"`
 	// Require lists the switches the app cannot do without: when the host
 	// lacks one at launch (no sound server, no Wayland socket), the launch
 	// fails instead of running the app without it, with a warning.
@@ -178,6 +182,7 @@ const (
 	ImageClone       = "clone"
 
 	NetworkOff    = "off"
+	NetworkNat    = "nat"
 	NetworkHost   = "host"
 	NetworkBridge = "bridge"
 

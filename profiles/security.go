@@ -72,7 +72,14 @@ func SeccompPolicy(mode string, allowUserns bool) string {
 func stageSecurity(c *compiler) error {
 	s, cfg := c.p.Security, &c.plan.Config
 	if c.p.Mode == ModeSystem {
-		cfg.Add("lxc.cap.drop", strings.Join(dropCaps(s.DropCaps), " "))
+		drop := s.DropCaps
+		if c.p.Access.Network == NetworkNat {
+			// With these a process inside could take the user-mode
+			// network's filter away, or craft packets for the host's
+			// loopback (app mode never keeps them).
+			drop = append(drop, "net_admin", "net_raw")
+		}
+		cfg.Add("lxc.cap.drop", strings.Join(dropCaps(drop), " "))
 	} else {
 		keep := strings.Join(keepCaps(s.DropCaps), " ")
 		cfg.Add("lxc.cap.keep", orDefault(keep, "none"))

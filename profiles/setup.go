@@ -50,9 +50,9 @@ fi`
 // container that has no init system running them.
 const noServicesScript = `printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d`
 
-// resolvScript gives the build container the host's DNS setup (it shares
-// the host's network while it is built), replacing a symlink into a
-// resolver the container does not run.
+// resolvScript gives the image the user-mode network's resolver config
+// as a file of its own, replacing a symlink into a resolver the container
+// does not run (the app's starts then bind the same content over it).
 const resolvScript = `rm -f /etc/resolv.conf && cat > /etc/resolv.conf`
 
 // SetupSteps lists the steps that provision a freshly created container
@@ -184,13 +184,15 @@ func UpgradeSteps(pm string) ([]sandbox.SetupStep, error) {
 	return nil, fmt.Errorf("the image has no package manager lxcage knows (apt, dnf or apk)")
 }
 
-// BuildProfile is the profile a container is built and upgraded with: the
-// host's network (setup needs it even when the app runs offline), and
-// none of the app's access — no display, sound, devices or shares.
+// BuildProfile is the profile a container is built and upgraded with:
+// the network through user-mode NAT (setup needs it even when the app
+// runs offline, and an image's or a vendor .deb's maintainer scripts get
+// no more of the host than an app on "nat"), none of the app's access —
+// no display, sound, devices or shares — and the app's limits.
 func BuildProfile(p *Profile) *Profile {
 	q := *p
 	q.Defaults()
-	q.Access = Access{Network: NetworkHost, DBus: DBusNone}
+	q.Access = Access{Network: NetworkNat, DBus: DBusNone}
 	q.Shares = nil
 	// Limits stay: an image's and a vendor .deb's maintainer scripts get
 	// no more of the machine than the app.

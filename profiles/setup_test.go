@@ -74,7 +74,7 @@ func TestSetupStepsNeedAKnownPackageManager(t *testing.T) {
 func TestBuildProfileHasNetworkAndNoAccess(t *testing.T) {
 	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\nmode = \"system\"\n[access]\nx11 = true\npulseaudio = true\n[[share]]\nhost = \"/tmp\"\n[limits]\nmemory = \"64M\"\n"))
 	b := BuildProfile(p)
-	if b.Access.Network != NetworkHost || b.Access.X11.On() || b.Access.PulseAudio || len(b.Shares) != 0 || b.Limits.Memory != "64M" || b.Mode != ModeApp {
+	if b.Access.Network != NetworkNat || b.Access.X11.On() || b.Access.PulseAudio || len(b.Shares) != 0 || b.Limits.Memory != "64M" || b.Mode != ModeApp {
 		t.Errorf("build profile %+v", b)
 	}
 	if p.Access.Network != "off" || !p.Access.X11.On() {

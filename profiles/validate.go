@@ -259,7 +259,15 @@ func checkAccess(p *Profile, ps *problems) {
 		ps.add("access.dbus_talk", `set dbus = "filtered" to use it`, "dbus_talk only applies when dbus = \"filtered\"")
 	}
 	if a.Network != "" {
-		oneOf(ps, "access.network", a.Network, NetworkOff, NetworkHost, NetworkBridge)
+		oneOf(ps, "access.network", a.Network, NetworkOff, NetworkNat, NetworkHost, NetworkBridge)
+	}
+	for i, port := range a.ForwardHostPorts {
+		if port < 1 || port > 65535 {
+			ps.add(fmt.Sprintf("access.forward_host_ports[%d]", i), "write a TCP port number, 1–65535", "invalid port %d", port)
+		}
+	}
+	if len(a.ForwardHostPorts) > 0 && a.Network != NetworkNat {
+		ps.add("access.forward_host_ports", `set network = "nat" to use it`, "forward_host_ports only applies when network = \"nat\"")
 	}
 	for i, r := range a.Require {
 		oneOf(ps, fmt.Sprintf("access.require[%d]", i), r, Requirable...)

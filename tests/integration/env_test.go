@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lxcage/lxcage/services/net/nettest"
 )
 
 // lxcageBin is the binary under test: $LXCAGE_BIN, or one built for the
@@ -27,6 +29,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LXCAGE_X11_PROBE") != "" {
 		x11ProbeMain() // this binary, run inside a container as a probe
 	}
+	nettest.Main() // the network probes, when LXCAGE_NET_PROBE asks
 	// Temporary directories (t.TempDir) outside /tmp: lxcage refuses to
 	// share anything under /tmp, where host sockets live.
 	if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(os.TempDir(), "/tmp") {

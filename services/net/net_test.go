@@ -1,0 +1,272 @@
+package net
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/internal/run/runtest"
+	"github.com/lxcage/lxcage/services"
+)
+
+func TestPastaArgs(t *testing.T) {
+	const common = "--quiet --log-file /d/pasta.log --pid /d/pasta.pid --config-net --ns-ifname eth0 --no-map-gw " +
+		"--address 10.0.2.100 --netmask 24 --gateway 10.0.2.2 --mac-addr 52:55:0a:00:02:02 --tcp-ports none --udp-ports none"
+	const ns = " --userns /proc/42/ns/user --netns /proc/42/ns/net"
+	for _, tc := range []struct {
+		name   string
+		s      Service
+		v4, v6 bool
+		want   string
+	}{
+		{"defaults", Service{}, true, true,
+			common + " --tcp-ns none --udp-ns none --dns-forward 10.0.2.3 --ipv4-only" + ns},
+		{"ports sorted, once each", Service{ForwardTCP: []int{8080, 631, 8080}}, true, false,
+			common + " --tcp-ns 631,8080 --udp-ns none --dns-forward 10.0.2.3 --ipv4-only" + ns},
+		{"IPv6 asked, host has both", Service{IPv6: true}, true, true,
+			common + " --tcp-ns none --udp-ns none --dns-forward 10.0.2.3" + ns},
+		{"IPv6 asked, host has IPv4 only", Service{IPv6: true}, true, false,
+			common + " --tcp-ns none --udp-ns none --dns-forward 10.0.2.3 --ipv4-only" + ns},
+		{"host has IPv6 only", Service{}, false, true,
+			common + " --tcp-ns none --udp-ns none --dns-forward 10.0.2.3 --ipv6-only" + ns},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.s.Dir = "/d"
+			if got := strings.Join(tc.s.pastaArgs(42, tc.v4, tc.v6), " "); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGuardRules: the filter drops what leaves for the host's loopback
+// and own addresses, and nothing that stays on lo.
+func TestGuardRules(t *testing.T) {
+	got := guardRules([]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("fd00::2"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("::ffff:198.18.113.1").Unmap()})
+	for _, want := range []string{
+		"flush ruleset\n",
+		"type filter hook output priority 0; policy accept;",
+		`oifname != "lo" ip daddr 127.0.0.0/8 drop`,
+		`oifname != "lo" ip daddr 0.0.0.0/8 drop`,
+		`oifname != "lo" ip6 daddr ::1 drop`,
+		`oifname != "lo" ip6 daddr :: drop`,
+		`oifname != "lo" ip daddr 192.0.2.2 drop`,
+		`oifname != "lo" ip daddr 198.18.113.1 drop`,
+		`oifname != "lo" ip6 daddr fd00::2 drop`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rules lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "fe80") || strings.Count(got, "drop") != 7 {
+		t.Errorf("rules hold more than asked:\n%s", got)
+	}
+}
+
+// TestStartCalls: Start loads the filter as the owner of the
+// container's namespaces and runs pasta with the container's init.
+func TestStartCalls(t *testing.T) {
+	dir := t.TempDir()
+	rec := runtest.New(t, map[string]runtest.Answer{
+		"nsenter --target 42 --user --net -- ": {},
+		"pasta ":                               {Err: errorf("exit status 1")},
+	})
+	_, err := (&Service{Tool: Pasta, Dir: dir}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
+	if err == nil {
+		t.Fatal("Start succeeded with a failing pasta")
+	}
+	calls := strings.Join(rec.Calls(), "\n")
+	for _, want := range []string{"nft -f -", "--userns /proc/42/ns/user --netns /proc/42/ns/net"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("calls lack %q:\n%s", want, calls)
+		}
+	}
+}
+
+func errorf(msg string) error { return &run.ToolError{Tool: "pasta", Err: errors.New(msg)} }
+
+func TestSlirpArgs(t *testing.T) {
+	s := &Service{Dir: "/d"}
+	want := "--configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --ready-fd=3 --exit-fd=4 42 eth0"
+	if got := strings.Join(s.slirpArgs(42, true), " "); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	s.IPv6 = true
+	if got := strings.Join(s.slirpArgs(42, true), " "); !strings.Contains(got, "--enable-ipv6") {
+		t.Errorf("IPv6 asked: %s", got)
+	}
+}
+
+// TestRefused: values that would open more than asked, or that the
+// program cannot honour, stop the start before anything runs.
+func TestRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    Service
+		want string
+	}{
+		{"port 0", Service{Tool: Pasta, ForwardTCP: []int{0}}, "not a TCP port"},
+		{"port too big", Service{Tool: Pasta, ForwardTCP: []int{65536}}, "not a TCP port"},
+		{"slirp4netns cannot forward ports", Service{Tool: Slirp4netns, ForwardTCP: []int{631}}, "needs pasta"},
+		{"unknown program", Service{Tool: "vpnkit"}, "unknown program"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := runtest.New(t, nil)
+			_, err := tc.s.Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+			if calls := rec.Calls(); len(calls) > 0 {
+				t.Errorf("ran %v", calls)
+			}
+		})
+	}
+}
+
+func TestPick(t *testing.T) {
+	defer func(f func(string) (string, error)) { lookPath = f }(lookPath)
+	for _, tc := range []struct {
+		installed []string
+		ports     []int
+		want      Tool
+		fix       string
+	}{
+		{[]string{"pasta", "slirp4netns"}, nil, Slirp4netns, ""},
+		{[]string{"pasta", "slirp4netns"}, []int{631}, Pasta, ""},
+		{[]string{"pasta"}, nil, Pasta, ""},
+		{[]string{"slirp4netns"}, nil, Slirp4netns, ""},
+		{[]string{"slirp4netns"}, []int{631}, "", "apt-get install passt"},
+		{nil, nil, "", "apt-get install slirp4netns passt"},
+	} {
+		lookPath = func(name string) (string, error) {
+			for _, i := range tc.installed {
+				if i == name {
+					return "/usr/bin/" + name, nil
+				}
+			}
+			return "", exec.ErrNotFound
+		}
+		got, err := (&Service{ForwardTCP: tc.ports}).pick()
+		if got != tc.want {
+			t.Errorf("installed %v, ports %v: picked %q, want %q", tc.installed, tc.ports, got, tc.want)
+		}
+		var f fix.Fixable
+		if tc.fix != "" && (!errors.As(err, &f) || !strings.Contains(f.HowToFix(), tc.fix)) {
+			t.Errorf("installed %v, ports %v: error %v, want the fix %q", tc.installed, tc.ports, err, tc.fix)
+		}
+	}
+}
+
+// TestPastaFailure: pasta's own error lines (from its log) reach the
+// user, with the fix for a known cause.
+func TestPastaFailure(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "pasta.log")
+	os.WriteFile(log, []byte("pasta unknown version: /usr/bin/passt.avx2 (1)\n"+
+		"0.0012: ERROR:   Failed to open tun socket in namespace\n"), 0o600)
+	err := pastaError(&run.ToolError{Tool: "pasta", Err: errors.New("exit status 1")}, log)
+	var f fix.Fixable
+	if !errors.As(err, &f) || f.Cause() != "pasta: Failed to open tun socket in namespace" ||
+		!strings.Contains(f.HowToFix(), "chmod 0666 /dev/net/tun") {
+		t.Errorf("error %v, want pasta's message and the /dev/net/tun fix", err)
+	}
+	err = pastaError(&run.ToolError{Tool: "pasta", Err: exec.ErrNotFound}, log)
+	if !errors.As(err, &f) || !strings.Contains(f.HowToFix(), "apt-get install passt") {
+		t.Errorf("not installed: %v", err)
+	}
+}
+
+func TestResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	r := &ResolvConf{File: filepath.Join(dir, "resolv.conf")}
+	g := r.Grant()
+	want := services.Bind{Host: r.File, Inside: "/etc/resolv.conf", ReadOnly: true}
+	if len(g.Binds) != 1 || g.Binds[0] != want || len(g.Env) != 0 {
+		t.Errorf("grant %+v, want only %+v", g, want)
+	}
+	undo, err := r.Start(context.Background(), services.Env{Runner: runtest.New(t, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(r.File)
+	if err != nil || !strings.Contains(string(b), "\nnameserver 10.0.2.3\n") || strings.Contains(string(b), "search") {
+		t.Errorf("resolv.conf: %v %q", err, b)
+	}
+	if fi, err := os.Stat(r.File); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("resolv.conf mode: %v %v (the container's root must read it)", fi.Mode(), err)
+	}
+	undo.Run(context.Background(), runtest.New(t, nil))
+	if _, err := os.Stat(r.File); !os.IsNotExist(err) {
+		t.Errorf("resolv.conf left after the undo: %v", err)
+	}
+	r.Inside = "/run/systemd/resolve/stub-resolv.conf"
+	if got := r.Grant().Binds[0].Inside; got != r.Inside {
+		t.Errorf("bound at %s, want %s", got, r.Inside)
+	}
+}
+
+// TestResolvTarget: links in the image lead where the container will
+// follow them, and never out of its root.
+func TestResolvTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(root string)
+		want  string
+		err   string
+	}{
+		{"plain file", func(r string) { write(r, "etc/resolv.conf") }, "/etc/resolv.conf", ""},
+		{"missing", func(r string) { os.MkdirAll(filepath.Join(r, "etc"), 0o755) }, "/etc/resolv.conf", ""},
+		{"no etc", func(r string) {}, "/etc/resolv.conf", ""},
+		{"ubuntu's stub link", func(r string) { link(r, "etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf") },
+			"/run/systemd/resolve/stub-resolv.conf", ""},
+		{"absolute link stays inside", func(r string) { link(r, "etc/resolv.conf", "/run/resolvconf/resolv.conf") },
+			"/run/resolvconf/resolv.conf", ""},
+		{"dot-dots stop at the root", func(r string) { link(r, "etc/resolv.conf", "../../../../../tmp/x/resolv.conf") },
+			"/tmp/x/resolv.conf", ""},
+		{"chain through a linked directory", func(r string) {
+			link(r, "etc/resolv.conf", "/var/run/resolv.conf")
+			os.MkdirAll(filepath.Join(r, "run"), 0o755)
+			link(r, "var/run", "../run")
+		}, "/run/resolv.conf", ""},
+		{"linked etc", func(r string) {
+			os.MkdirAll(filepath.Join(r, "real-etc"), 0o755)
+			os.Symlink("real-etc", filepath.Join(r, "etc"))
+			write(r, "real-etc/resolv.conf")
+		}, "/real-etc/resolv.conf", ""},
+		{"loop", func(r string) { link(r, "etc/resolv.conf", "resolv.conf") }, "", "too many links"},
+		{"to a directory", func(r string) { link(r, "etc/resolv.conf", "/etc") }, "", "directory"},
+		{"to the root", func(r string) { link(r, "etc/resolv.conf", "/") }, "", "directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			tc.setup(root)
+			got, err := ResolvTarget(root)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("got %q, %v; want an error saying %q", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func write(root, p string) {
+	os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
+	os.WriteFile(filepath.Join(root, p), nil, 0o644)
+}
+
+func link(root, p, target string) {
+	os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
+	os.Symlink(target, filepath.Join(root, p))
+}

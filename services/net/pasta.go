@@ -1,0 +1,112 @@
+package net
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/services"
+)
+
+// pastaArgs is pasta's command line for the container whose init is
+// pid. Each flag is there for a reason:
+//   - -t none -u none: no host port is forwarded into the container;
+//   - -T/-U: pasta's default forwards every port bound on the host's
+//     loopback into the container's; only the listed TCP ports are;
+//   - --no-map-gw: by default the gateway address inside is the host's
+//     loopback; with this it is just the gateway;
+//   - --address, --netmask, --gateway, --mac-addr: the container sees the
+//     network slirp4netns shows (10.0.2.100/24, gateway 10.0.2.2), not
+//     the host's address, gateway and MAC address, which pasta copies
+//     by default (the MAC address is a stable identifier of the machine);
+//   - --dns-forward: queries to Nameserver go to the host's resolver;
+//   - -4: one family halves the buffers pasta prepares at start;
+//   - -l: messages go to a file of ours, not to syslog or our stderr.
+//
+// pasta daemonizes once the interface inside is configured: its exit is
+// the ready signal, and the daemon's pid is in the pid file.
+func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
+	fwd := "none"
+	if len(s.ForwardTCP) > 0 {
+		fwd = s.ports()
+	}
+	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
+	args := []string{"--quiet", "--log-file", s.logFile(Pasta), "--pid", s.pidFile(Pasta),
+		"--config-net", "--ns-ifname", "eth0", "--no-map-gw",
+		"--address", Address, "--netmask", "24", "--gateway", Gateway, "--mac-addr", GatewayMAC,
+		"--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", fwd, "--udp-ns", "none",
+		"--dns-forward", Nameserver}
+	switch {
+	case v4 && (!s.IPv6 || !v6):
+		args = append(args, "--ipv4-only")
+	case v6 && !v4:
+		args = append(args, "--ipv6-only")
+	}
+	return append(args, "--userns", ns+"user", "--netns", ns+"net")
+}
+
+// startPasta runs pasta and waits for it to daemonize.
+func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Proc, error) {
+	pidFile, logFile := s.pidFile(Pasta), s.logFile(Pasta)
+	// A stale pid file must not pass for this run's; an old log would
+	// mix another run's errors into this one's.
+	os.Remove(pidFile)
+	os.Remove(logFile)
+	v4, v6 := defaultRoutes()
+	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(env.InitPID, v4, v6)...); err != nil {
+		return services.Proc{}, pastaError(err, logFile)
+	}
+	pid, err := readPID(pidFile)
+	if err != nil {
+		return services.Proc{}, fmt.Errorf("pasta started but left no pid: %w", err)
+	}
+	start, err := services.ProcStartTime(pid)
+	if err != nil {
+		return services.Proc{}, fmt.Errorf("pasta (pid %d) ended right after it started; see %s", pid, logFile)
+	}
+	return services.Proc{Name: string(Pasta), PID: pid, Start: start}, nil
+}
+
+// pastaError turns a failed pasta run into what the user can act on: its
+// own error lines (from its log), with a fix where the cause is known.
+func pastaError(err error, logFile string) error {
+	var te *run.ToolError
+	if errors.As(err, &te) && te.NotFound() {
+		return fix.Wrap(err, "pasta is not installed", "as root: apt-get install passt")
+	}
+	msg := logErrors(logFile)
+	if msg == "" {
+		return fmt.Errorf("pasta: %w", err)
+	}
+	// pasta's message says it all; the exit status and argv would only
+	// bury it.
+	cause := "pasta: " + msg
+	switch {
+	case strings.Contains(msg, "tun"):
+		return fix.New(cause, "as root: chmod 0666 /dev/net/tun (Debian's default; where udev does not set it, add that to the boot)")
+	case strings.Contains(msg, "routable interface"), strings.Contains(msg, "template interface"):
+		return fix.New(cause, `connect the host to a network with a default route, or set network = "off"`)
+	}
+	return errors.New(cause)
+}
+
+// logErrors returns the ERROR lines of a pasta log, without their time
+// stamps, joined by "; ".
+func logErrors(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, "ERROR:"); i >= 0 {
+			out = append(out, strings.TrimSpace(l[i+len("ERROR:"):]))
+		}
+	}
+	return strings.Join(out, "; ")
+}
