@@ -53,6 +53,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 		return nil, fmt.Errorf("look up user %d: %w", h.UID, err)
 	}
 	h.UserName = u.Username
+	h.LXCBridge = userBridge("/etc/lxc/lxc-usernet", h.UserName)
 	h.Home = u.HomeDir
 	if home := os.Getenv("HOME"); filepath.IsAbs(home) {
 		h.Home = filepath.Clean(home)
@@ -195,4 +196,30 @@ func memTotal() int64 {
 		}
 	}
 	return 0
+}
+
+// userBridge is the bridge the user may attach containers to: among the
+// user's veth entries of lxc-usernet, lxcbr0 (LXC's own) if it is there
+// and exists, else the first that exists, else lxcbr0.
+func userBridge(usernet, user string) string {
+	b, _ := os.ReadFile(usernet)
+	var listed []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == user && f[1] == "veth" {
+			listed = append(listed, f[2])
+		}
+	}
+	exists := func(br string) bool { return isDir("/sys/class/net/" + br) }
+	for _, br := range listed {
+		if br == "lxcbr0" && exists(br) {
+			return br
+		}
+	}
+	for _, br := range listed {
+		if exists(br) {
+			return br
+		}
+	}
+	return "lxcbr0"
 }

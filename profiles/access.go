@@ -8,6 +8,7 @@ import (
 
 	"github.com/lxcage/lxcage/services"
 	"github.com/lxcage/lxcage/services/dbus"
+	"github.com/lxcage/lxcage/services/dhcp"
 	"github.com/lxcage/lxcage/services/nested"
 	"github.com/lxcage/lxcage/services/net"
 	"github.com/lxcage/lxcage/services/pulsemod"
@@ -527,7 +528,7 @@ func networkSwitch() AccessSwitch {
 			NetworkOff:    {"No network at all.", false},
 			NetworkNat:    {"The internet and your LAN through a network of its own (user-mode NAT): not your localhost, nor the host's own services and sockets.", false},
 			NetworkHost:   {HostNetworkRisk, true},
-			NetworkBridge: {"An address of its own behind NAT on lxcbr0: reaches the internet, not your localhost.", false},
+			NetworkBridge: {"An address of its own on a bridge (lxcbr0): the internet and your LAN behind it, and the host's services that listen on all addresses; not those on localhost.", false},
 		},
 		Get:     func(a *Access) string { return orDefault(a.Network, NetworkOff) },
 		Set:     func(a *Access, v string) { a.Network = v },
@@ -562,6 +563,15 @@ func compileNetwork(c *compiler) error {
 		cfg.Add("lxc.net.0.type", "veth")
 		cfg.Add("lxc.net.0.link", orDefault(c.h.LXCBridge, "lxcbr0"))
 		cfg.Add("lxc.net.0.flags", "up")
+		cfg.Add("lxc.net.0.name", "eth0")
+		if c.p.Mode == ModeApp {
+			// An app container runs no DHCP client of its own: lxcage
+			// runs one for it, in its namespaces, after the start.
+			dir := path.Join(c.plan.ServiceDir, "dhcp")
+			resolv := path.Join(dir, "resolv.conf")
+			c.use(&dhcp.Resolv{File: resolv, Inside: net.ResolvInside})
+			c.use(&dhcp.Client{Dir: dir, Interface: "eth0", ResolvFile: resolv})
+		}
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func FuzzParseCompile(f *testing.F) {
 		"lxc.net.0.flags", "lxc.mount.auto", "lxc.mount.entry", "lxc.cap.drop", "lxc.cap.keep", "lxc.no_new_privs",
 		"lxc.seccomp.profile", "lxc.apparmor.profile", "lxc.cgroup.memory.limit_in_bytes",
 		"lxc.cgroup.memory.memsw.limit_in_bytes", "lxc.cgroup.pids.max", "lxc.cgroup.cpu.shares",
-		"lxc.log.file", "lxc.log.level", "lxc.hook.mount"} {
+		"lxc.log.file", "lxc.log.level", "lxc.hook.mount", "lxc.net.0.name"} {
 		allowed[k] = true
 	}
 	h := testHost()

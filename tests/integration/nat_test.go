@@ -114,3 +114,28 @@ func TestNatCgroupsAndNoHostNet(t *testing.T) {
 		t.Errorf("nat: %s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestBridge: network = "bridge" gets an address of its own on the
+// bridge the user may use (lxc-usernet), through a DHCP client lxcage
+// runs for the app container, and reaches the stand-in internet behind
+// it by address and by name.
+func TestBridge(t *testing.T) {
+	need(t, nettest.InetUp() == nil, "the stand-in internet (hack/setup-host.sh)")
+	_, err := os.Stat("/sys/class/net/" + nettest.Bridge)
+	need(t, err == nil, "the test bridge "+nettest.Bridge+" (hack/setup-host.sh)")
+	e := newEnv(t)
+	e.profile("br", probeProfile(t, `network = "bridge"`, "addrs", "get http://"+nettest.InetAddr+"/", "get http://"+nettest.InetName+"/"))
+	r := e.run("launch", "br")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 {
+		t.Fatalf("probe: status %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(lines[0], "198.18.9.") {
+		t.Errorf("no address on the bridge's network: %s", lines[0])
+	}
+	for i, what := range []string{"by address", "by name"} {
+		if !strings.Contains(lines[i+1], nettest.InetMarker) {
+			t.Errorf("the stand-in internet %s: %s", what, lines[i+1])
+		}
+	}
+}
