@@ -37,7 +37,7 @@ step "unit tests"
 step "fuzzing (bounded)"
 # Each target for a fixed time: a crash found here fails the run and
 # leaves its input under testdata/fuzz for the regression test.
-for target in $(grep -l '^func Fuzz' profiles/*_test.go desktop/*_test.go 2>/dev/null); do
+for target in $(grep -l '^func Fuzz' profiles/*_test.go desktop/*_test.go services/x11/proxy/*_test.go 2>/dev/null); do
 	pkg=./$(dirname "$target")
 	for f in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$target"); do
 		"$GO" test "$pkg" -run '^$' -fuzz "^$f\$" -fuzztime "${LXCAGE_FUZZTIME:-20s}"

@@ -1,0 +1,76 @@
+package proxy
+
+// The clipboard. Reading a selection is ConvertSelection: the server
+// passes the request to the selection's owner, which writes the data into
+// a property of the requestor's window. Whether the container may read
+// depends on who owns the selection at that moment, so the proxy does not
+// pass the request on: at its place in the stream (every earlier request
+// of the client handled, so the requestor window exists) the proxy grabs
+// the server on its own connection, asks for the owner, converts on the
+// container's behalf if it may, and lets go. Under the grab no other
+// client can take the selection in between. A refusal is the
+// SelectionNotify with property None that an owner sends when it cannot
+// convert.
+
+func convertSelection(s *session, r *request) outcome {
+	c := conversion{requestor: r.u32(4), selection: r.u32(8), target: r.u32(12), property: r.u32(16), time: r.u32(20)}
+	if !s.w.isOwn(c.requestor) {
+		return refuseErr(errWindow, c.requestor, "the requestor window is not the container's")
+	}
+	if s.w.cfg.Clipboard == ClipboardFull {
+		return pass
+	}
+	o := refuseWith("", func(s *session, seq uint16) []byte { return s.convert(c, seq) })
+	o.quiet = true
+	return o
+}
+
+// conversion is a ConvertSelection's fields.
+type conversion struct {
+	requestor, selection, target, property, time uint32
+}
+
+// convert runs a conversion for the container, or answers that there is
+// nothing to paste. It returns the answer to send the client, nil when
+// the owner will answer.
+func (s *session) convert(c conversion, seq uint16) []byte {
+	refused := selectionRefused(c.requestor, c.selection, c.target, c.time)
+	if s.w.broker == nil {
+		s.w.log.refused(s.id, "ConvertSelection", "no connection of the proxy's own to convert with")
+		return refused(s, seq)
+	}
+	var why string
+	allow := func(owner uint32) bool {
+		why = s.mayRead(c, owner)
+		return why == ""
+	}
+	if err := s.w.broker.convert(c, allow); err != nil {
+		s.w.log.refused(s.id, "ConvertSelection", "proxy connection: "+err.Error())
+		return refused(s, seq)
+	}
+	if why != "" {
+		s.w.log.refused(s.id, "ConvertSelection", why)
+		return refused(s, seq)
+	}
+	return nil
+}
+
+// mayRead says why the container may not read the selection owned by
+// owner, or "" when it may.
+func (s *session) mayRead(c conversion, owner uint32) string {
+	if owner == 0 || s.w.isOwn(owner) {
+		return "" // nobody's, or the container's own: nothing leaks
+	}
+	if c.selection == s.w.atoms.clipboardManager && s.w.cfg.Clipboard != ClipboardNone {
+		return "" // asks the clipboard manager to keep the container's clipboard
+	}
+	switch s.w.cfg.Clipboard {
+	case ClipboardOnInput:
+		if s.w.act.recent() {
+			return ""
+		}
+		return sprintf("selection %d of window %#x without a key or button press in the container's windows just before", c.selection, owner)
+	default:
+		return sprintf("selection %d of window %#x: the container reads no other client's selections", c.selection, owner)
+	}
+}
