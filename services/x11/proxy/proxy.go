@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
+
+// Options are what a proxy is made with.
+type Options struct {
+	// Display is the user's display (":0").
+	Display string
+	// Xauthority is the user's authority file; empty: XAUTHORITY or
+	// ~/.Xauthority.
+	Xauthority string
+	Config
+	// DebugLog, when set, hears each refused request.
+	DebugLog io.Writer
+}
+
+// Proxy is a running proxy for one container.
+type Proxy struct {
+	w      *world
+	dialer *dialer
+	ctl    *control
+
+	mu     sync.Mutex
+	conns  map[*net.UnixConn]*conn // nil while a client sets up
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New connects to the user's display and learns what the policy needs:
+// the server's extensions, its resource-id mask, root windows and
+// largest request, and the atoms it names.
+func New(opt Options) (*Proxy, error) {
+	if err := opt.Config.validate(); err != nil {
+		return nil, err
+	}
+	disp, err := parseDisplay(opt.Display)
+	if err != nil {
+		return nil, err
+	}
+	auth := opt.Xauthority
+	if auth == "" {
+		auth = defaultAuthority()
+	}
+	ck, err := readCookie(auth, disp.number)
+	if err != nil {
+		return nil, err
+	}
+	d := &dialer{disp: disp, cookie: ck}
+	ctl, err := dialControl(d)
+	if err != nil {
+		return nil, fmt.Errorf("display %s: %w", opt.Display, err)
+	}
+	w, err := learn(ctl, opt)
+	if err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("display %s: %w", opt.Display, err)
+	}
+	w.broker = &broker{ctl: ctl}
+	return &Proxy{w: w, dialer: d, ctl: ctl, conns: map[*net.UnixConn]*conn{}}, nil
+}
+
+func learn(ctl *control, opt Options) (*world, error) {
+	exts, err := ctl.extensions()
+	if err != nil {
+		return nil, err
+	}
+	big, err := ctl.bigRequests(exts)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := ctl.intern(atomNames)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{
+		cfg:    opt.Config,
+		own:    newOwners(ctl.setup.mask),
+		roots:  ctl.setup.roots,
+		maxBig: max(big, maxRequest),
+		log:    &refusalLog{w: opt.DebugLog},
+	}
+	w.atoms.set(vals)
+	w.pol = buildPolicy(&w.cfg, exts)
+	return w, nil
+}
+
+// Serve accepts the container's clients on ln until Close.
+func (p *Proxy) Serve(ln *net.UnixListener) error {
+	for {
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			p.mu.Lock()
+			closed := p.closed
+			p.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.handle(c)
+		}()
+	}
+}
+
+func (p *Proxy) handle(cl *net.UnixConn) {
+	if !p.track(cl, nil) {
+		cl.Close()
+		return
+	}
+	defer p.untrack(cl)
+	c, err := p.open(cl)
+	if err != nil {
+		cl.Close()
+		p.w.log.printf("client refused at setup: %v", err)
+		return
+	}
+	if !p.track(cl, c) {
+		c.close(p)
+		return
+	}
+	c.run(p)
+}
+
+// track notes a client connection (c nil while it sets up); false once
+// the proxy is closing.
+func (p *Proxy) track(cl *net.UnixConn, c *conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.conns[cl] = c
+	return true
+}
+
+func (p *Proxy) untrack(cl *net.UnixConn) {
+	p.mu.Lock()
+	delete(p.conns, cl)
+	p.mu.Unlock()
+}
+
+// Close ends every connection — the server then destroys everything the
+// container's clients made — and the proxy's own.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	conns := make(map[*net.UnixConn]*conn, len(p.conns))
+	for cl, c := range p.conns {
+		conns[cl] = c
+	}
+	p.mu.Unlock()
+	for cl, c := range conns {
+		if c != nil {
+			c.close(p)
+		} else {
+			cl.Close()
+		}
+	}
+	p.wg.Wait()
+	return p.ctl.Close()
+}
