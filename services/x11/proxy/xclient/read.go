@@ -193,3 +193,13 @@ func (c *Conn) Pair(a, b uint16) uint32 {
 func (c *Conn) Bytes(a, b, d, e byte) uint32 {
 	return c.o.Uint32([]byte{a, b, d, e})
 }
+
+// BigReqMajor enables nothing: it returns BIG-REQUESTS' major opcode for
+// the caller to send Enable with, failing tb when the server lacks it.
+func (c *Conn) BigReqMajor(tb interface{ Fatal(...any) }) uint8 {
+	e, err := c.QueryExtension("BIG-REQUESTS")
+	if err != nil || !e.Present {
+		tb.Fatal("no BIG-REQUESTS", err)
+	}
+	return e.Major
+}

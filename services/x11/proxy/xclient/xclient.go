@@ -219,3 +219,7 @@ func (c *Conn) Sync() error {
 	_, err = c.replyFrom(first, seq)
 	return err
 }
+
+// NetConn is the underlying connection, for benchmarks that drive the
+// wire themselves.
+func (c *Conn) NetConn() net.Conn { return c.c }
