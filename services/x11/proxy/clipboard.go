@@ -39,38 +39,41 @@ func (s *session) convert(c conversion, seq uint16) []byte {
 		s.w.log.refused(s.id, "ConvertSelection", "no connection of the proxy's own to convert with")
 		return refused(s, seq)
 	}
+	var ok bool
 	var why string
 	allow := func(owner uint32) bool {
-		why = s.mayRead(c, owner)
-		return why == ""
+		ok, why = s.mayRead(c, owner)
+		return ok
 	}
 	if err := s.w.broker.convert(c, allow); err != nil {
 		s.w.log.refused(s.id, "ConvertSelection", "proxy connection: "+err.Error())
 		return refused(s, seq)
 	}
+	if ok {
+		return nil
+	}
 	if why != "" {
 		s.w.log.refused(s.id, "ConvertSelection", why)
-		return refused(s, seq)
 	}
-	return nil
+	return refused(s, seq)
 }
 
-// mayRead says why the container may not read the selection owned by
-// owner, or "" when it may.
-func (s *session) mayRead(c conversion, owner uint32) string {
-	if owner == 0 || s.w.isOwn(owner) {
-		return "" // nobody's, or the container's own: nothing leaks
+// mayRead says whether the container may read the selection owned by
+// owner, and why not (empty when there is nothing to say).
+func (s *session) mayRead(c conversion, owner uint32) (bool, string) {
+	switch {
+	case owner == 0:
+		// Nobody's: the server would answer the connection that
+		// converts (the proxy's), so the proxy answers instead.
+		return false, ""
+	case s.w.isOwn(owner):
+		return true, "" // the container's own: nothing leaks
+	case c.selection == s.w.atoms.clipboardManager && s.w.cfg.Clipboard != ClipboardNone:
+		return true, "" // asks the clipboard manager to keep the container's clipboard
+	case s.w.cfg.Clipboard == ClipboardOnInput && s.w.act.recent():
+		return true, ""
+	case s.w.cfg.Clipboard == ClipboardOnInput:
+		return false, sprintf("selection %d of window %#x without a key or button press in the container's windows just before", c.selection, owner)
 	}
-	if c.selection == s.w.atoms.clipboardManager && s.w.cfg.Clipboard != ClipboardNone {
-		return "" // asks the clipboard manager to keep the container's clipboard
-	}
-	switch s.w.cfg.Clipboard {
-	case ClipboardOnInput:
-		if s.w.act.recent() {
-			return ""
-		}
-		return sprintf("selection %d of window %#x without a key or button press in the container's windows just before", c.selection, owner)
-	default:
-		return sprintf("selection %d of window %#x: the container reads no other client's selections", c.selection, owner)
-	}
+	return false, sprintf("selection %d of window %#x: the container reads no other client's selections", c.selection, owner)
 }

@@ -73,3 +73,28 @@ func TestRefusedInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// QueryTree lists only the container's windows: other clients' ids are
+// how one finds their titles and contents.
+func TestQueryTreeFiltered(t *testing.T) {
+	x := startXvfb(t)
+	host := x.Host(t)
+	hw, _ := host.CreateWindow(host.Root(), 0, 0, 10, 10, 0)
+	host.MapWindow(hw)
+	host.Sync()
+	p := startProxy(t, x, Config{})
+	c := p.client(t)
+	own, _ := c.CreateWindow(c.Root(), 0, 0, 10, 10, 0)
+	r, err := c.Call(15, 0, c.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(c.Order().Uint16(r[16:]))
+	var kids []uint32
+	for i := 0; i < n; i++ {
+		kids = append(kids, c.Order().Uint32(r[32+4*i:]))
+	}
+	if !slices.Equal(kids, []uint32{own}) {
+		t.Errorf("QueryTree of the root lists %x, want only %x (host window %x)", kids, own, hw)
+	}
+}
