@@ -54,10 +54,10 @@ func sendEvent(s *session, r *request) outcome {
 	case idOwn:
 		return pass
 	case idRoot:
-		if typ == evClientMessage && mask != 0 && mask&^(maskSubstructureNotify|maskSubstructureRedirect) == 0 && s.rootMessageOK(ev) {
+		if s.rootEventOK(typ, mask, ev) {
 			return pass
 		}
-		return refuseSilently("an event to the root window not about the container's windows")
+		return refuseSilently(sprintf("an event of type %d to the root window, not about the container's windows", typ))
 	case idForeign:
 		if typ == evSelectionNote && s.w.sel.notifying(dst, s.w.act.clock()) {
 			if s.w.cfg.Clipboard == ClipboardNone {
@@ -72,14 +72,28 @@ func sendEvent(s *session, r *request) outcome {
 	return refuseSilently(sprintf("an event of type %d to window %#x, not the container's", typ, dst))
 }
 
-// rootMessageOK: a ClientMessage to the root is about window ev[4:8];
-// EWMH's _NET_WM_PING reply names the root there and the pinged window
-// in data.l[2].
-func (s *session) rootMessageOK(ev []byte) bool {
-	if s.w.isOwn(s.o.u32(ev[4:])) {
-		return true
+const evUnmapNotify = 18
+
+// rootEventOK: what clients send to the root window about their own
+// windows. A ClientMessage (EWMH requests to the window manager,
+// startup notification) names its window in ev[4:8] — EWMH's
+// _NET_WM_PING reply names the root there and the pinged window in
+// data.l[2]; a synthetic UnmapNotify (ICCCM's withdrawal) in ev[8:12].
+func (s *session) rootEventOK(typ uint8, mask uint32, ev []byte) bool {
+	const wm = maskSubstructureNotify | maskSubstructureRedirect
+	switch typ {
+	case evClientMessage:
+		// Whoever selected the mask on the root hears it: window
+		// managers, panels. What matters is that it is about the
+		// container's own window.
+		if s.w.isOwn(s.o.u32(ev[4:])) {
+			return true
+		}
+		a := s.w.atoms
+		return a.wmProtocols != 0 && s.o.u32(ev[8:]) == a.wmProtocols &&
+			s.o.u32(ev[12:]) == a.netWMPing && s.w.isOwn(s.o.u32(ev[20:]))
+	case evUnmapNotify:
+		return mask != 0 && mask&^wm == 0 && s.w.isOwn(s.o.u32(ev[8:]))
 	}
-	a := s.w.atoms
-	return a.wmProtocols != 0 && s.o.u32(ev[8:]) == a.wmProtocols &&
-		s.o.u32(ev[12:]) == a.netWMPing && s.w.isOwn(s.o.u32(ev[20:]))
+	return false
 }

@@ -74,6 +74,9 @@ func startProxy(tb testing.TB, x *xserver, cfg Config) *testProxy {
 		<-done
 		p.Close()
 		os.Remove(tp.socket)
+		if tb.Failed() || os.Getenv("LXCAGE_TEST_X11LOG") != "" {
+			tb.Logf("proxy log:\n%s", log)
+		}
 	})
 	return tp
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type Conn struct {
 	Setup Setup
 	// events read while waiting for replies, oldest first.
 	events [][]byte
+	// synced is the last request of the last Sync.
+	synced uint16
 	rbuf   []byte
 }
 
@@ -209,12 +212,21 @@ func (c *Conn) Call(op, b1 uint8, words ...uint32) ([]byte, error) {
 }
 
 // Sync waits until the server handled every request sent, and returns
-// the first error among them (GetInputFocus as the round trip).
+// the first error of a request sent since the last Sync (GetInputFocus
+// as the round trip).
 func (c *Conn) Sync() error {
-	first := c.seq + 1
+	first := c.synced + 1
 	seq, err := c.Send(43, 0)
 	if err != nil {
 		return err
+	}
+	c.synced = seq
+	for i, p := range c.events {
+		if p[0] == 0 && c.o.Uint16(p[2:])-first <= seq-first {
+			c.events = append(c.events[:i:i], c.events[i+1:]...)
+			c.replyFrom(seq, seq)
+			return c.asError(p)
+		}
 	}
 	_, err = c.replyFrom(first, seq)
 	return err
@@ -223,3 +235,15 @@ func (c *Conn) Sync() error {
 // NetConn is the underlying connection, for benchmarks that drive the
 // wire themselves.
 func (c *Conn) NetConn() net.Conn { return c.c }
+
+// SendFD sends a request that carries a file descriptor (MIT-SHM
+// AttachFd, DRI3): the descriptor goes along with the request's bytes.
+func (c *Conn) SendFD(req []byte, fd int) error {
+	uc, ok := c.c.(*net.UnixConn)
+	if !ok {
+		return errors.New("file descriptors need a Unix socket")
+	}
+	c.seq++
+	_, _, err := uc.WriteMsgUnix(req, syscall.UnixRights(fd), nil)
+	return err
+}
