@@ -1,22 +1,35 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"sync"
-	"syscall"
+	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+func init() {
+	if v := os.Getenv("LXCAGE_X11_SPIN"); v != "" {
+		var a, b int
+		fmt.Sscanf(v, "%d,%d", &a, &b)
+		serverSpin, clientSpin = time.Duration(a)*time.Microsecond, time.Duration(b)*time.Microsecond
+	}
+}
 
 // conn is one client of the container, connected through the proxy.
 type conn struct {
-	s      *session
-	client *sock
-	server *sock
-	once   sync.Once
-	done   chan struct{}
+	s              *session
+	client, server *endp
+	// up carries requests, down the server's packets.
+	up, down *pump
+	// owed is the last request passed on that the server answers: while
+	// it is not answered, the loop polls before it sleeps.
+	owed uint64
+	// answered says a reply went to the client: the loop polls a little,
+	// as the next request usually follows.
+	answered bool
 }
 
 // setupTimeout bounds a client's connection setup.
@@ -92,39 +105,34 @@ func (p *Proxy) open(cl *net.UnixConn) (*conn, error) {
 		return nil, err
 	}
 	cl.SetDeadline(time.Time{})
-	tuneSocket(up)
-	tuneSocket(cl)
-	return &conn{s: s, client: newSock(cl), server: newSock(up), done: make(chan struct{})}, nil
+	return newConn(s, cl, up)
 }
 
-// tuneSocket gives a socket large kernel buffers: fewer wake-ups for
-// bulk drawing.
-func tuneSocket(c *net.UnixConn) {
-	c.SetWriteBuffer(1 << 20)
-	c.SetReadBuffer(1 << 20)
-}
-
-// run passes the connection's traffic until either end closes, then
-// closes both: first the container's hold on its id range, then the
-// server end, so the server destroys all the client made.
-func (c *conn) run(p *Proxy) {
-	errs := make(chan error, 2)
-	go func() { errs <- c.clientSide() }()
-	go func() { errs <- c.serverSide() }()
-	err := <-errs
-	c.close(p)
-	<-errs
-	closeFDs(c.s.fdq)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {
-		p.w.log.printf("connection %d ended: %v", c.s.id, err)
+// newConn takes the two sockets out of Go's poller into the loop's.
+func newConn(s *session, cl, up *net.UnixConn) (*conn, error) {
+	cfd, err := rawFD(cl)
+	if err != nil {
+		up.Close()
+		s.w.own.remove(s.base)
+		return nil, err
 	}
+	sfd, err := rawFD(up)
+	if err != nil {
+		unix.Close(cfd)
+		s.w.own.remove(s.base)
+		return nil, err
+	}
+	c := &conn{s: s}
+	c.client = &endp{fd: cfd, c: c}
+	c.server = &endp{fd: sfd, c: c}
+	c.up = newPump(c.client, c.server, c.parseRequests, c.clientFDs)
+	c.down = newPump(c.server, c.client, c.parsePackets, c.serverFDs)
+	return c, nil
 }
 
-func (c *conn) close(p *Proxy) {
-	c.once.Do(func() {
-		p.w.own.remove(c.s.base)
-		c.server.c.Close()
-		c.client.c.Close()
-		close(c.done)
-	})
+// abandon closes a connection the loop never took.
+func (c *conn) abandon() {
+	c.s.w.own.remove(c.s.base)
+	unix.Close(c.server.fd)
+	unix.Close(c.client.fd)
 }

@@ -72,6 +72,21 @@ func (e *expectations) take(seq uint64) (expectation, bool) {
 	return x, found
 }
 
+// rewrites reports whether the reply to seq is to be edited.
+func (e *expectations) rewrites(seq uint64) bool {
+	if e.n.Load() == 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, x := range e.q {
+		if x.seq == seq {
+			return x.rewrite != nil
+		}
+	}
+	return false
+}
+
 // widen turns the 16-bit sequence number of a packet into the full count,
 // given the last full one seen (the way libxcb does it). Clients never
 // leave more than 65535 requests without an answer (libxcb and Xlib sync

@@ -25,11 +25,13 @@ type Proxy struct {
 	w      *world
 	dialer *dialer
 	ctl    *control
+	loop   *loop
 
-	mu     sync.Mutex
-	conns  map[*net.UnixConn]*conn // nil while a client sets up
-	closed bool
-	wg     sync.WaitGroup
+	mu sync.Mutex
+	// setting are clients in their connection setup.
+	setting map[*net.UnixConn]struct{}
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // New connects to the user's display and learns what the policy needs:
@@ -62,7 +64,17 @@ func New(opt Options) (*Proxy, error) {
 		return nil, fmt.Errorf("display %s: %w", opt.Display, err)
 	}
 	w.broker = &broker{ctl: ctl}
-	return &Proxy{w: w, dialer: d, ctl: ctl, conns: map[*net.UnixConn]*conn{}}, nil
+	p := &Proxy{w: w, dialer: d, ctl: ctl, setting: map[*net.UnixConn]struct{}{}}
+	p.loop, err = newLoop(func(c *conn, err error) {
+		if err != nil {
+			w.log.printf("connection %d ended: %v", c.s.id, err)
+		}
+	})
+	if err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
 func learn(ctl *control, opt Options) (*world, error) {
@@ -112,40 +124,26 @@ func (p *Proxy) Serve(ln *net.UnixListener) error {
 }
 
 func (p *Proxy) handle(cl *net.UnixConn) {
-	if !p.track(cl, nil) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		cl.Close()
 		return
 	}
-	defer p.untrack(cl)
+	p.setting[cl] = struct{}{}
+	p.mu.Unlock()
 	c, err := p.open(cl)
+	p.mu.Lock()
+	delete(p.setting, cl)
+	p.mu.Unlock()
 	if err != nil {
 		cl.Close()
 		p.w.log.printf("client refused at setup: %v", err)
 		return
 	}
-	if !p.track(cl, c) {
-		c.close(p)
-		return
+	if !p.loop.add(c) {
+		c.abandon()
 	}
-	c.run(p)
-}
-
-// track notes a client connection (c nil while it sets up); false once
-// the proxy is closing.
-func (p *Proxy) track(cl *net.UnixConn, c *conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.conns[cl] = c
-	return true
-}
-
-func (p *Proxy) untrack(cl *net.UnixConn) {
-	p.mu.Lock()
-	delete(p.conns, cl)
-	p.mu.Unlock()
 }
 
 // Close ends every connection — the server then destroys everything the
@@ -153,18 +151,11 @@ func (p *Proxy) untrack(cl *net.UnixConn) {
 func (p *Proxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
-	conns := make(map[*net.UnixConn]*conn, len(p.conns))
-	for cl, c := range p.conns {
-		conns[cl] = c
+	for cl := range p.setting {
+		cl.Close()
 	}
 	p.mu.Unlock()
-	for cl, c := range conns {
-		if c != nil {
-			c.close(p)
-		} else {
-			cl.Close()
-		}
-	}
 	p.wg.Wait()
+	p.loop.shutdown()
 	return p.ctl.Close()
 }

@@ -3,8 +3,6 @@ package proxy
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lxcage/lxcage/services/x11/proxy/xproto"
 )
 
@@ -267,10 +265,4 @@ func (s *session) addFDs(fds []int) error {
 		return fmt.Errorf("%d file descriptors sent ahead of their requests", len(s.fdq))
 	}
 	return nil
-}
-
-func closeFDs(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
 }

@@ -8,38 +8,66 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Transport: Unix stream sockets read in large chunks with the file
-// descriptors that come along (SCM_RIGHTS: MIT-SHM segments, DRI3
-// buffers and fences, the GPU device), and written with as few system
-// calls as possible (one writev per batch of requests or events).
+// Transport: the system calls on the proxy's non-blocking Unix sockets.
+// Reads take large chunks with the file descriptors that come along
+// (SCM_RIGHTS: MIT-SHM segments, DRI3 buffers and fences, the GPU
+// device); writes send a batch in one sendmsg; large bodies move without
+// copies (splice through a pipe).
 
 // maxFDsPerRead bounds the descriptors one read takes in.
 const maxFDsPerRead = 32
 
-type sock struct {
-	c   *net.UnixConn
-	oob []byte
+var errTooManyFDs = errors.New("too many file descriptors at once")
+
+// rawFD takes a connected socket out of Go's poller: a non-blocking
+// descriptor of the proxy's I/O thread. c is closed.
+func rawFD(c *net.UnixConn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
+	c.Close()
+	if derr != nil {
+		return -1, derr
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	// Large kernel buffers: fewer wake-ups for bulk drawing.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<20)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+	return fd, nil
 }
 
-func newSock(c *net.UnixConn) *sock {
-	return &sock{c: c, oob: make([]byte, unix.CmsgSpace(4*maxFDsPerRead))}
-}
-
-// read reads into b; fds are the descriptors that came with the bytes.
-// It returns io.EOF when the peer closed.
-func (s *sock) read(b []byte) (n int, fds []int, err error) {
-	n, oobn, flags, _, err := s.c.ReadMsgUnix(b, s.oob)
-	if oobn > 0 {
-		fds = parseRights(s.oob[:oobn])
+// recv reads into b; fds came with the bytes. It returns io.EOF when the
+// peer closed and unix.EAGAIN when there is nothing to read.
+func recv(fd int, b, oob []byte) (int, []int, error) {
+	for {
+		n, oobn, flags, _, err := unix.Recvmsg(fd, b, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		var fds []int
+		if oobn > 0 {
+			fds = parseRights(oob[:oobn])
+		}
+		if flags&unix.MSG_CTRUNC != 0 {
+			closeFDs(fds)
+			return 0, nil, errTooManyFDs
+		}
+		if n == 0 {
+			closeFDs(fds)
+			return 0, nil, io.EOF
+		}
+		return n, fds, nil
 	}
-	if flags&unix.MSG_CTRUNC != 0 {
-		closeFDs(fds)
-		return 0, nil, errors.New("too many file descriptors at once")
-	}
-	if err == nil && n == 0 {
-		err = io.EOF
-	}
-	return n, fds, err
 }
 
 func parseRights(oob []byte) []int {
@@ -56,48 +84,96 @@ func parseRights(oob []byte) []int {
 	return fds
 }
 
-// write writes the buffers in order, the descriptors with the first
-// bytes (the peer's server or client takes them in order as requests
-// and replies need them, and they must not arrive after their bytes).
-// The descriptors are closed once sent: the peer holds its own copies.
-func (s *sock) write(bufs [][]byte, fds []int) error {
-	defer closeFDs(fds)
+// maxIov bounds the buffers one sendmsg takes (the kernel's IOV_MAX).
+const maxIov = 1024
+
+// send writes as much of bufs as the socket takes now, the descriptors
+// with the first byte, and returns what is left. fdsSent says the
+// descriptors went (they go with the first byte or not at all).
+func send(fd int, bufs [][]byte, fds []int) (rest [][]byte, fdsSent bool, err error) {
+	var oob []byte
 	if len(fds) > 0 {
-		for len(bufs) > 0 && len(bufs[0]) == 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	fdsSent = len(fds) == 0
+	for len(bufs) > 0 {
+		k, err := unix.SendmsgBuffers(fd, bufs[:min(len(bufs), maxIov)], oob, nil, unix.MSG_NOSIGNAL)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return bufs, fdsSent, nil
+		}
+		if err != nil {
+			return bufs, fdsSent, err
+		}
+		if k > 0 {
+			fdsSent, oob = true, nil
+		}
+		for k > 0 {
+			if k < len(bufs[0]) {
+				bufs[0] = bufs[0][k:]
+				return bufs, fdsSent, nil // the socket is full
+			}
+			k -= len(bufs[0])
 			bufs = bufs[1:]
 		}
-		if len(bufs) == 0 {
-			return nil
-		}
-		n, _, err := s.c.WriteMsgUnix(bufs[0], unix.UnixRights(fds...), nil)
-		if err != nil {
-			return err
-		}
-		bufs[0] = bufs[0][n:]
 	}
-	nb := net.Buffers(bufs)
-	_, err := nb.WriteTo(s.c)
-	return err
+	return nil, fdsSent, nil
 }
 
-// copyN passes n bytes from src to dst: the rest of a request or reply
-// too large for the buffer. Descriptors arriving meanwhile belong to
-// later packets and are kept.
-func copyN(dst, src *sock, buf []byte, n int, keep func([]int) error) error {
-	for n > 0 {
-		k, fds, err := src.read(buf[:min(n, len(buf))])
-		if len(fds) > 0 {
-			if err := keep(fds); err != nil {
-				return err
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := dst.c.Write(buf[:k]); err != nil {
-			return err
-		}
-		n -= k
+// pipe carries spliced bytes between two sockets.
+type pipe struct {
+	r, w int
+	size int
+}
+
+func newPipe() (*pipe, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return nil, err
 	}
-	return nil
+	size, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, 1<<20)
+	if err != nil {
+		size = 64 << 10 // the default
+	}
+	return &pipe{r: p[0], w: p[1], size: size}, nil
+}
+
+func (p *pipe) Close() {
+	if p != nil {
+		unix.Close(p.r)
+		unix.Close(p.w)
+	}
+}
+
+// spliceIn moves up to n bytes from a socket into the pipe.
+func (p *pipe) spliceIn(fd, n int) (int, error) {
+	for {
+		k, err := unix.Splice(fd, nil, p.w, nil, min(n, p.size), unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && k == 0 {
+			return 0, io.EOF
+		}
+		return int(k), err
+	}
+}
+
+// spliceOut moves up to n bytes from the pipe to a socket.
+func (p *pipe) spliceOut(fd, n int) (int, error) {
+	for {
+		k, err := unix.Splice(p.r, nil, fd, nil, n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		if err == unix.EINTR {
+			continue
+		}
+		return int(k), err
+	}
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }

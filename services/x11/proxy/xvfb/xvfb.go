@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +71,11 @@ func FreeDisplay(tb testing.TB) int {
 			continue
 		}
 		used[n] = true
+		tb.Cleanup(func() {
+			mu.Lock()
+			delete(used, n)
+			mu.Unlock()
+		})
 		return n
 	}
 	tb.Fatal("no free display number in 100–199")
@@ -113,8 +119,7 @@ func Start(tb testing.TB) *Server {
 		if x.idle != nil {
 			x.idle.Close()
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
+		stop(cmd)
 	})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		c, err := xclient.Dial(x.Display, x.Options())
@@ -157,4 +162,18 @@ func (x *Server) Host(tb testing.TB) *xclient.Conn {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// stop ends the server the way that lets it remove its lock file and
+// socket (SIGTERM), killing it only if it does not go.
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }
