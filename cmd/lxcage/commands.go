@@ -16,6 +16,8 @@ import (
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
+	_ "github.com/lxcage/lxcage/services/x11" // the X11 proxy: lxcage _serve x11
 )
 
 func init() {
@@ -62,6 +64,7 @@ and writes the profile NAME (default: the config's directory name).`,
 				fs.Bool("print", false, "print the profile instead of saving it")
 			}},
 		{name: launcher.WatchCommand, hidden: true, run: cmdWatch},
+		{name: services.ServeCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, args []string) error { return services.Serve(e.ctx, args) }},
 		{name: sandbox.SkeletonCommand, hidden: true, run: func(e *env, _ *flag.FlagSet, _ []string) error {
 			return sandbox.SkeletonMain(os.Stdin)
 		}},

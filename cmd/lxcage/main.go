@@ -18,6 +18,8 @@ import (
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
+
+	"github.com/lxcage/lxcage/services"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -96,7 +98,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if c.flags != nil {
 		c.flags(fs)
 	}
-	if err := parseArgs(fs, rest[1:], c.name == "launch"); err != nil {
+	if err := parseArgs(fs, rest[1:], c.name == "launch" || c.name == services.ServeCommand); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(stdout)
 			return 0

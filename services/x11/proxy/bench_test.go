@@ -16,9 +16,11 @@ import (
 
 // BenchmarkX11 measures clients side by side: connected straight to a
 // private Xvfb (direct) and through the proxy running as its own process
-// (proxy), in one run: round trips (InternAtom, GetInputFocus) and bulk
-// drawing (PutImage of 100×100 and 500×500 pixels). hack/bench.sh prints
-// the ratios; the proxy's resident memory is reported as proxy-RSS-kB.
+// (proxy: `$LXCAGE_BIN _serve x11`, or this test binary in proxy mode),
+// in one run: round trips (InternAtom, GetInputFocus) and bulk drawing
+// (PutImage of 100×100 and 500×500 pixels). hack/bench.sh prints the
+// ratios. RSS reports the proxy's resident memory with five clients
+// connected that drew and asked (proxy-RSS-kB).
 func BenchmarkX11(b *testing.B) {
 	x := startXvfb(b)
 	px := startProxyProcess(b, x)
@@ -31,6 +33,22 @@ func BenchmarkX11(b *testing.B) {
 		}},
 		{"proxy", func() (*xclient.Conn, error) { return xclient.Dial(px.display, xclient.Options{}) }},
 	}
+	defer b.Run("RSS", func(b *testing.B) {
+		var cs []*xclient.Conn
+		for i := 0; i < 5; i++ {
+			c, err := xclient.Dial(px.display, xclient.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			cs = append(cs, c)
+		}
+		for _, c := range cs {
+			putImages(b, c, 500, 200)
+			roundTrips(b, c, c.Encode(43, 0, nil, nil), 1000)
+		}
+		b.ReportMetric(float64(px.rss()), "proxy-RSS-kB")
+	})
 	for _, kind := range []string{"GetInputFocus", "InternAtom", "PutImage100", "PutImage500"} {
 		for _, side := range sides {
 			b.Run(kind+"/"+side.name, func(b *testing.B) {
@@ -41,13 +59,13 @@ func BenchmarkX11(b *testing.B) {
 				defer c.Close()
 				switch kind {
 				case "GetInputFocus":
-					roundTrips(b, c, c.Encode(43, 0, nil, nil))
+					roundTrips(b, c, c.Encode(43, 0, nil, nil), b.N)
 				case "InternAtom":
-					roundTrips(b, c, c.Encode(16, 0, []uint32{c.Pair(7, 0)}, []byte("WM_NAME")))
+					roundTrips(b, c, c.Encode(16, 0, []uint32{c.Pair(7, 0)}, []byte("WM_NAME")), b.N)
 				case "PutImage100":
-					putImages(b, c, 100)
+					putImages(b, c, 100, b.N)
 				case "PutImage500":
-					putImages(b, c, 500)
+					putImages(b, c, 500, b.N)
 				}
 				if side.name == "proxy" {
 					b.ReportMetric(float64(px.rss()), "proxy-RSS-kB")
@@ -57,11 +75,11 @@ func BenchmarkX11(b *testing.B) {
 	}
 }
 
-func roundTrips(b *testing.B, c *xclient.Conn, req []byte) {
+func roundTrips(b *testing.B, c *xclient.Conn, req []byte, n int) {
 	nc := c.NetConn()
 	reply := make([]byte, 32)
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < n; i++ {
 		if _, err := nc.Write(req); err != nil {
 			b.Fatal(err)
 		}
@@ -70,12 +88,12 @@ func roundTrips(b *testing.B, c *xclient.Conn, req []byte) {
 		}
 	}
 	b.StopTimer()
-	c.Raw(nil, b.N)
+	c.Raw(nil, n)
 }
 
 // putImages draws size×size 32-bit images into a window, syncing every
 // 64 images as x11perf does, and at the end.
-func putImages(b *testing.B, c *xclient.Conn, size int) {
+func putImages(b *testing.B, c *xclient.Conn, size, n int) {
 	if _, err := c.Call(c.BigReqMajor(b), 0); err != nil {
 		b.Fatal(err)
 	}
@@ -103,7 +121,7 @@ func putImages(b *testing.B, c *xclient.Conn, size int) {
 	nc := c.NetConn()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < n; i++ {
 		if _, err := nc.Write(req); err != nil {
 			b.Fatal(err)
 		}
@@ -114,7 +132,7 @@ func putImages(b *testing.B, c *xclient.Conn, size int) {
 			}
 		}
 	}
-	c.Raw(nil, b.N%64)
+	c.Raw(nil, n%64)
 	if err := c.Sync(); err != nil {
 		b.Fatal(err)
 	}
@@ -131,8 +149,12 @@ func startProxyProcess(tb testing.TB, x *xserver) *proxyProcess {
 	tb.Helper()
 	n := xvfb.FreeDisplay(tb)
 	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	args := []string{"-listen", sock, "-display", x.Display, "-xauthority", x.Auth}
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "LXCAGE_X11_PROXY_ARGS=-listen "+sock+" -display "+x.Display+" -xauthority "+x.Auth)
+	cmd.Env = append(os.Environ(), "LXCAGE_X11_PROXY_ARGS="+strings.Join(args, " "))
+	if bin := os.Getenv("LXCAGE_BIN"); bin != "" {
+		cmd = exec.Command(bin, append([]string{"_serve", "x11"}, args...)...)
+	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

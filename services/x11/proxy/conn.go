@@ -123,10 +123,10 @@ func newConn(s *session, cl, up *net.UnixConn) (*conn, error) {
 		return nil, err
 	}
 	c := &conn{s: s}
-	c.client = &endp{fd: cfd, c: c}
-	c.server = &endp{fd: sfd, c: c}
-	c.up = newPump(c.client, c.server, c.parseRequests, c.clientFDs)
-	c.down = newPump(c.server, c.client, c.parsePackets, c.serverFDs)
+	c.client = &endp{fd: cfd, c: c, iov: make([]unix.Iovec, 0, 16)}
+	c.server = &endp{fd: sfd, c: c, iov: make([]unix.Iovec, 0, 16)}
+	c.up = newPump(c.client, c.server, requestBuf, c.parseRequests, c.clientFDs)
+	c.down = newPump(c.server, c.client, packetBuf, c.parsePackets, c.serverFDs)
 	return c, nil
 }
 

@@ -211,7 +211,7 @@ func (l *loop) send(e *endp, bufs [][]byte, fds []int) error {
 		e.queue(bufs, fds)
 		return nil
 	}
-	rest, sent, err := send(e.fd, bufs, fds)
+	rest, sent, err := send(e.fd, &e.iov, bufs, fds)
 	if err != nil {
 		closeFDs(fds)
 		return err
@@ -241,7 +241,7 @@ func (e *endp) queue(bufs [][]byte, fds []int) {
 // flush writes what e's queue holds; once empty, its pump may go on.
 func (l *loop) flush(e *endp) error {
 	if len(e.q) > 0 {
-		rest, sent, err := send(e.fd, e.q, e.qfds)
+		rest, sent, err := send(e.fd, &e.iov, e.q, e.qfds)
 		if err != nil {
 			return err
 		}

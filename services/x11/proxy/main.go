@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -30,6 +31,10 @@ func Main(ctx context.Context, args []string) error {
 		return errors.New("x11 proxy: usage: -listen SOCKET [-display :N] [-xauthority FILE] [-clipboard MODE] [-gpu] [-debug-log FILE]")
 	}
 	syscall.Umask(0o077)
+	// A proxy per container: keep the heap small (it is mostly buffers
+	// and garbage of packets passed on).
+	debug.SetGCPercent(50)
+	debug.SetMemoryLimit(6 << 20)
 	opt := Options{Display: *display, Xauthority: *xauth, Config: Config{Clipboard: *clip, GPU: *gpu}}
 	if *debugLog != "" {
 		f, err := os.OpenFile(*debugLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)

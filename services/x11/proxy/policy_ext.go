@@ -207,7 +207,7 @@ func randrRules(b *builder) {
 func xfixesRules(b *builder) {
 	const x = "xfixes"
 	b.show(x)
-	for _, n := range []string{"QueryVersion", "SelectCursorInput", "CreateRegion", "CreateRegionFromBitmap", "CreateRegionFromWindow",
+	for _, n := range []string{"QueryVersion", "CreateRegion", "CreateRegionFromBitmap", "CreateRegionFromWindow",
 		"CreateRegionFromGC", "CreateRegionFromPicture", "DestroyRegion", "SetRegion", "CopyRegion", "UnionRegion",
 		"IntersectRegion", "SubtractRegion", "InvertRegion", "TranslateRegion", "RegionExtents", "FetchRegion",
 		"SetGCClipRegion", "SetWindowShapeRegion", "SetPictureClipRegion", "SetCursorName", "GetCursorName", "ChangeCursor",
@@ -231,6 +231,9 @@ func xfixesRules(b *builder) {
 		return pass
 	}))
 	b.deny(x, "ChangeSaveSet", refuseSilently("the save-set keeps other clients' windows alive"))
+	// Cursor notifications report every change of the cursor, over any
+	// client's window (a text field under the pointer): not for the app.
+	b.deny(x, "SelectCursorInput", refuseSilently("the cursor changes over other clients' windows"))
 	b.deny(x, "GetCursorImage", refuseErr(errAccess, 0, "the cursor shows what other clients do"))
 	b.deny(x, "GetCursorImageAndName", refuseErr(errAccess, 0, "the cursor shows what other clients do"))
 	b.deny(x, "ChangeCursorByName", refuseSilently("it changes other clients' cursors"))

@@ -16,9 +16,14 @@ import (
 
 // Buffer sizes: a pump starts small and grows up to maxWhole, the
 // largest request it checks whole and the largest reply it edits whole.
+// Requests are read 16 KiB at a time, as much as a client library
+// writes in one go: the body of a large request then mostly moves by
+// splice instead of through the buffer. The server's packets, small but
+// many, are read in larger chunks.
 const (
-	startBuf = 64 << 10
-	maxWhole = 256 << 10
+	requestBuf = 16 << 10
+	packetBuf  = 64 << 10
+	maxWhole   = 256 << 10
 )
 
 // endp is one socket of a connection.
@@ -33,6 +38,8 @@ type endp struct {
 	qfds []int
 	// events are the epoll events asked for.
 	events uint32
+	// iov is scratch space for sendmsg.
+	iov []unix.Iovec
 }
 
 type pump struct {
@@ -55,8 +62,8 @@ type pump struct {
 	fds func(p *pump, fds []int) error
 }
 
-func newPump(src, dst *endp, parse func(*pump) (int, int, error), fds func(*pump, []int) error) *pump {
-	p := &pump{src: src, dst: dst, buf: make([]byte, startBuf), oob: make([]byte, unix.CmsgSpace(4*maxFDsPerRead)), parse: parse, fds: fds}
+func newPump(src, dst *endp, size int, parse func(*pump) (int, int, error), fds func(*pump, []int) error) *pump {
+	p := &pump{src: src, dst: dst, buf: make([]byte, size), oob: make([]byte, unix.CmsgSpace(4*maxFDsPerRead)), parse: parse, fds: fds}
 	src.in, dst.out = p, p
 	return p
 }

@@ -32,6 +32,10 @@ type session struct {
 // requests that use them.
 const maxFDQueue = 64
 
+// maxExpected bounds the answers a connection may owe its client: one
+// that never reads them would have the proxy keep notes without end.
+const maxExpected = 1 << 16
+
 // decision is what to do with the request at the start of the unread
 // bytes.
 type decision struct {
@@ -91,6 +95,9 @@ func (s *session) next(b []byte, maxWhole int) decision {
 	}
 	if o.refused {
 		closeFDs(fds)
+		if s.exp.n.Load() >= maxExpected {
+			return decision{fatal: fmt.Errorf("%d answers owed to a client that does not read them", maxExpected)}
+		}
 		return decision{size: size, subst: s.answer(rl, ext, &r, o), rule: rl}
 	}
 	if o.rewrite != nil {

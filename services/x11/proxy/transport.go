@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,11 +44,61 @@ func rawFD(c *net.UnixConn) (int, error) {
 	return fd, nil
 }
 
+// recvmsg is the system call without the peer's address (which
+// x/sys/unix would allocate for on every read).
+func recvmsg(fd int, b, oob []byte) (n, oobn, flags int, err error) {
+	var iov unix.Iovec
+	iov.Base = &b[0]
+	iov.SetLen(len(b))
+	var msg unix.Msghdr
+	msg.Iov = &iov
+	msg.SetIovlen(1)
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_CMSG_CLOEXEC)
+	if e != 0 {
+		return 0, 0, 0, e
+	}
+	return int(r), int(msg.Controllen), int(msg.Flags), nil
+}
+
+// sendmsg writes bufs (at most maxIov of them) with oob; *scratch keeps
+// its iovec array from call to call.
+func sendmsg(fd int, scratch *[]unix.Iovec, bufs [][]byte, oob []byte) (int, error) {
+	iov := (*scratch)[:0]
+	defer func() { *scratch = iov[:0] }()
+	for _, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		v := unix.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+	}
+	if len(iov) == 0 {
+		return 0, nil
+	}
+	var msg unix.Msghdr
+	msg.Iov = &iov[0]
+	msg.SetIovlen(len(iov))
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
 // recv reads into b; fds came with the bytes. It returns io.EOF when the
 // peer closed and unix.EAGAIN when there is nothing to read.
 func recv(fd int, b, oob []byte) (int, []int, error) {
 	for {
-		n, oobn, flags, _, err := unix.Recvmsg(fd, b, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, flags, err := recvmsg(fd, b, oob)
 		if err == unix.EINTR {
 			continue
 		}
@@ -90,14 +141,14 @@ const maxIov = 1024
 // send writes as much of bufs as the socket takes now, the descriptors
 // with the first byte, and returns what is left. fdsSent says the
 // descriptors went (they go with the first byte or not at all).
-func send(fd int, bufs [][]byte, fds []int) (rest [][]byte, fdsSent bool, err error) {
+func send(fd int, iov *[]unix.Iovec, bufs [][]byte, fds []int) (rest [][]byte, fdsSent bool, err error) {
 	var oob []byte
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
 	fdsSent = len(fds) == 0
 	for len(bufs) > 0 {
-		k, err := unix.SendmsgBuffers(fd, bufs[:min(len(bufs), maxIov)], oob, nil, unix.MSG_NOSIGNAL)
+		k, err := sendmsg(fd, iov, bufs[:min(len(bufs), maxIov)], oob)
 		if err == unix.EINTR {
 			continue
 		}
