@@ -24,6 +24,14 @@ const (
 const cwEventMask = 1 << 11
 
 func coreRules(b *builder) {
+	windowRules(b)
+	inputRules(b)
+	graphicsRules(b)
+	settingsRules(b)
+}
+
+// windowRules: windows, properties and selections.
+func windowRules(b *builder) {
 	const x = "xproto"
 	b.allow(x, "CreateWindow", may("parent", permRoot), may("background_pixmap", permServer), may("colormap", permServer))
 	b.allow(x, "ChangeWindowAttributes", may("window", permAny), may("background_pixmap", permServer), may("colormap", permServer), checked(changeWindowAttributes))
@@ -50,6 +58,11 @@ func coreRules(b *builder) {
 	b.allow(x, "GetSelectionOwner")
 	b.allow(x, "ConvertSelection", may("requestor", permAny), checked(convertSelection))
 	b.allow(x, "SendEvent", may("destination", permAny), checked(sendEvent))
+}
+
+// inputRules: grabs, the pointer and the focus.
+func inputRules(b *builder) {
+	const x = "xproto"
 	b.allow(x, "GrabPointer", checked(activeGrab))
 	b.allow(x, "UngrabPointer")
 	b.allow(x, "GrabButton")
@@ -69,6 +82,12 @@ func coreRules(b *builder) {
 	b.allow(x, "SetInputFocus", may("focus", permAny), checked(setInputFocus))
 	b.allow(x, "GetInputFocus")
 	b.deny(x, "QueryKeymap", outcome{kind: ansBuild, fn: zeroKeymap, why: "the keys held down anywhere on the display"})
+}
+
+// graphicsRules: fonts, pixmaps, graphics contexts, drawing, colormaps,
+// cursors.
+func graphicsRules(b *builder) {
+	const x = "xproto"
 	b.allow(x, "OpenFont")
 	b.allow(x, "CloseFont")
 	b.allow(x, "QueryFont")
@@ -109,6 +128,12 @@ func coreRules(b *builder) {
 	b.allow(x, "FreeCursor")
 	b.allow(x, "RecolorCursor")
 	b.allow(x, "QueryBestSize", may("drawable", permRoot))
+}
+
+// settingsRules: extensions, and the display's settings, which are the
+// user's.
+func settingsRules(b *builder) {
+	const x = "xproto"
 	b.allow(x, "QueryExtension", whole(), checked(queryExtension))
 	b.deny(x, "ListExtensions", outcome{kind: ansBuild, fn: extensionList, quiet: true})
 	b.deny(x, "ChangeKeyboardMapping", refuseSilently("the keyboard mapping is the display's"))

@@ -104,3 +104,118 @@ func TestCoreDecisions(t *testing.T) {
 		{name: "too short", req: reqBytes(lsb, 73, 2, own), code: errLength, kind: ansError},
 	})
 }
+
+func TestExtensionDecisions(t *testing.T) {
+	w := testWorld(t, Config{})
+	own, other := uint32(testBase+7), uint32(testOther+7)
+	rnd := w.major("render")
+	xi := w.major("xinput")
+	shm := w.major("shm")
+	runDecide(t, w, []decideCase{
+		{name: "RENDER picture of the root", req: reqBytes(lsb, rnd, minorOf("render", "CreatePicture"), own, testRoot, 0x25, 0), code: errDrawable, kind: ansError},
+		{name: "RENDER Composite from another client's picture", req: reqBytes(lsb, rnd, minorOf("render", "Composite"), 3, other, 0, own, 0, 0, 0, 0x00100010), code: w.pol.extError("render", "Picture"), kind: ansError},
+		{name: "RENDER glyphs switching to another client's glyph set", req: reqBytes(lsb, rnd, minorOf("render", "CompositeGlyphs8"), 3, own, own+1, 0, own+2, 0, 0xff, 0, other), code: w.pol.extError("render", "GlyphSet"), kind: ansError},
+		{name: "RENDER glyphs in its own glyph sets", req: reqBytes(lsb, rnd, minorOf("render", "CompositeGlyphs8"), 3, own, own+1, 0, own+2, 0, 0xff, 0, own+3), pass: true},
+		{name: "XTEST", req: reqBytes(lsb, w.major("xtest"), 2, 0x2602, 0, testRoot, 0, 0, 0, 0, 0), code: errRequest, kind: ansError},
+		{name: "RECORD", req: reqBytes(lsb, w.major("record"), 1, own, 0, 1, 0), code: errRequest, kind: ansError},
+		{name: "MIT-SHM System V attach", req: reqBytes(lsb, shm, minorOf("shm", "Attach"), own, 42, 0), code: errAccess, kind: ansError},
+		{name: "XI QueryDeviceState", req: reqBytes(lsb, xi, minorOf("xinput", "QueryDeviceState"), 3), code: errAccess, kind: ansError},
+		{name: "XI passive grab on the root", req: reqBytes(lsb, xi, minorOf("xinput", "XIPassiveGrabDevice"), 0, testRoot, 0, 0, 0x00010003, 0x00010100, 0, 0), code: errWindow, kind: ansError},
+		{name: "XI grab while the user works elsewhere", req: reqBytes(lsb, xi, minorOf("xinput", "XIGrabDevice"), own, 0, 0, 0x00000003, 0), kind: ansBuild},
+		{name: "XFIXES cursor image", req: reqBytes(lsb, w.major("xfixes"), minorOf("xfixes", "GetCursorImage")), code: errAccess, kind: ansError},
+		{name: "XKB loading a keymap", req: reqBytes(lsb, w.major("xkb"), minorOf("xkb", "GetKbdByName"), 0x00000100, 0x00010000), code: errAccess, kind: ansError},
+		{name: "XKB changing the keymap", req: reqBytes(lsb, w.major("xkb"), minorOf("xkb", "SetMap"), 0x100, 0, 0, 0, 0, 0, 0, 0), kind: ansNone},
+		{name: "RANDR changing the screen", req: reqBytes(lsb, w.major("randr"), minorOf("randr", "SetScreenConfig"), testRoot, 0, 0, 0, 0), code: errAccess, kind: ansError},
+		{name: "GLX current on the root", req: reqBytes(lsb, w.major("glx"), minorOf("glx", "MakeCurrent"), testRoot, own, 0), code: w.pol.extError("glx", "BadDrawable"), kind: ansError},
+		{name: "GLX context sharing another client's lists", req: reqBytes(lsb, w.major("glx"), minorOf("glx", "CreateContext"), own, 0x21, 0, other, 0), code: w.pol.extError("glx", "BadContext"), kind: ansError},
+		{name: "DRI3 without the GPU", req: reqBytes(lsb, w.major("dri3"), minorOf("dri3", "Open"), testRoot, 0), code: errRequest, kind: ansError},
+	})
+}
+
+// Requests edited in place: what passes is what the policy allows.
+func TestRewrites(t *testing.T) {
+	w := testWorld(t, Config{})
+	own := uint32(testBase + 7)
+	decide := func(req []byte) ([]byte, bool) {
+		s := newSession(w, lsb)
+		d := s.next(req, 1<<16)
+		return req, d.pass
+	}
+	// Input events on the root are cut out of the event mask.
+	req, ok := decide(reqBytes(lsb, 2, 0, testRoot, cwEventMask, maskKeyPress|maskPropertyChange|1<<6))
+	if !ok || lsb.u32(req[12:]) != maskPropertyChange {
+		t.Errorf("root event mask: pass %v, mask %#x", ok, lsb.u32(req[12:]))
+	}
+	// XI2: raw events nowhere, key events not on the root.
+	xi := w.major("xinput")
+	mask := uint32(1<<xiKeyPress | 1<<13 | 1<<xiHierarchyChanged)
+	req, ok = decide(reqBytes(lsb, xi, minorOf("xinput", "XISelectEvents"), testRoot, 1, 0x00010000, mask))
+	if got := lsb.u32(req[16:]); !ok || got != 1<<xiHierarchyChanged {
+		t.Errorf("XI2 mask on the root: pass %v, %#x", ok, got)
+	}
+	req, ok = decide(reqBytes(lsb, xi, minorOf("xinput", "XISelectEvents"), own, 1, 0x00010000, mask))
+	if got := lsb.u32(req[16:]); !ok || got != 1<<xiKeyPress|1<<xiHierarchyChanged {
+		t.Errorf("XI2 mask on its own window: pass %v, %#x", ok, got)
+	}
+	// Retained resources become DestroyAll.
+	req, ok = decide(reqBytes(lsb, 112, 1))
+	if !ok || req[1] != 0 {
+		t.Errorf("SetCloseDownMode: pass %v, mode %d", ok, req[1])
+	}
+	// Reading the root's properties never deletes them.
+	req, ok = decide(reqBytes(lsb, 20, 1, testRoot, 23, 0, 0, 10))
+	if !ok || req[1] != 0 {
+		t.Errorf("GetProperty of the root with delete: pass %v, delete %d", ok, req[1])
+	}
+	// Events sent never propagate to other clients' windows.
+	req, ok = decide(reqBytes(lsb, 25, 1, own, 4, 4, own, 0, 0, 0, 0, 0, 0))
+	if !ok || req[1] != 0 {
+		t.Errorf("SendEvent: pass %v, propagate %d", ok, req[1])
+	}
+}
+
+// The root window hears only what clients say about their own windows.
+func TestSendEventToRoot(t *testing.T) {
+	w := testWorld(t, Config{})
+	own := uint32(testBase + 7)
+	const wm = maskSubstructureNotify | maskSubstructureRedirect
+	runDecide(t, w, []decideCase{
+		{name: "EWMH request about its window", req: reqBytes(lsb, 25, 0, testRoot, wm, 33|32<<8, own, 300, 1, 0, 0, 0, 0), pass: true},
+		{name: "EWMH request about another window", req: reqBytes(lsb, 25, 0, testRoot, wm, 33|32<<8, testOther+1, 300, 1, 0, 0, 0, 0), kind: ansNone},
+		{name: "ping answered", req: reqBytes(lsb, 25, 0, testRoot, wm, 33|32<<8, testRoot, w.atoms.wmProtocols, w.atoms.netWMPing, 0, own, 0, 0), pass: true},
+		{name: "withdrawal", req: reqBytes(lsb, 25, 0, testRoot, wm, 18, testRoot, own, 0, 0, 0, 0, 0), pass: true},
+		{name: "a fake key press", req: reqBytes(lsb, 25, 0, testRoot, 1, 2, 0, testRoot, testRoot, 0, 0, 0, 0), kind: ansNone},
+		{name: "to the focus", req: reqBytes(lsb, 25, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0), kind: ansNone},
+	})
+}
+
+// BIG-REQUESTS framing follows the server: a zero length is an error
+// until Enable passed, then it means the length follows.
+func TestBigRequestFraming(t *testing.T) {
+	w := testWorld(t, Config{})
+	s := newSession(w, lsb)
+	zero := []byte{72, 2, 0, 0, 7, 0, 0, 0}
+	if d := s.next(zero, 1<<16); d.fatal == nil {
+		t.Fatalf("zero length before Enable: %+v", d)
+	}
+	s = newSession(w, lsb)
+	if d := s.next(reqBytes(lsb, w.major("bigreq"), 0), 1<<16); !d.pass {
+		t.Fatal("Enable refused")
+	}
+	own := uint32(testBase + 1)
+	big := reqBytes(lsb, 72, 2, 0, own, own+1, 0x00010001, 0, 0x1800, 0x11223344)
+	lsb.put16(big[2:], 0)
+	lsb.put32(big[4:], uint32(len(big)/4))
+	if d := s.next(big, 1<<16); !d.pass || d.size != len(big) {
+		t.Fatalf("big PutImage: %+v", d)
+	}
+	big[8] = 0xb6 // the drawable: the root
+	big[9], big[10], big[11] = 3, 0, 0
+	if d := s.next(big, 1<<16); d.pass {
+		t.Fatal("big PutImage on the root passed")
+	}
+	huge := []byte{72, 2, 0, 0, 0xff, 0xff, 0xff, 0x7f}
+	if d := s.next(huge, 1<<16); d.fatal == nil {
+		t.Fatalf("a request beyond the server's largest: %+v", d)
+	}
+}
