@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Options are what a proxy is made with.
@@ -32,7 +33,14 @@ type Proxy struct {
 	setting map[*net.UnixConn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
+	// active counts the container's connections, set up or setting up.
+	active atomic.Int32
 }
+
+// maxConns bounds the container's connections: each is also a client
+// of the user's display, whose clients are few (a few hundred), and an
+// app must not take them all.
+const maxConns = 128
 
 // New connects to the user's display and learns what the policy needs:
 // the server's extensions, its resource-id mask, root windows and
@@ -66,6 +74,7 @@ func New(opt Options) (*Proxy, error) {
 	w.broker = &broker{ctl: ctl}
 	p := &Proxy{w: w, dialer: d, ctl: ctl, setting: map[*net.UnixConn]struct{}{}}
 	p.loop, err = newLoop(func(c *conn, err error) {
+		p.active.Add(-1)
 		if err != nil {
 			w.log.printf("connection %d ended: %v", c.s.id, err)
 		}
@@ -115,6 +124,12 @@ func (p *Proxy) Serve(ln *net.UnixListener) error {
 			}
 			return err
 		}
+		if p.active.Add(1) > maxConns {
+			p.active.Add(-1)
+			c.Close()
+			p.w.log.printf("client refused: %d connections already", maxConns)
+			continue
+		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
@@ -128,6 +143,7 @@ func (p *Proxy) handle(cl *net.UnixConn) {
 	if p.closed {
 		p.mu.Unlock()
 		cl.Close()
+		p.active.Add(-1)
 		return
 	}
 	p.setting[cl] = struct{}{}
@@ -138,11 +154,13 @@ func (p *Proxy) handle(cl *net.UnixConn) {
 	p.mu.Unlock()
 	if err != nil {
 		cl.Close()
+		p.active.Add(-1)
 		p.w.log.printf("client refused at setup: %v", err)
 		return
 	}
 	if !p.loop.add(c) {
 		c.abandon()
+		p.active.Add(-1)
 	}
 }
 

@@ -98,3 +98,19 @@ func TestQueryTreeFiltered(t *testing.T) {
 		t.Errorf("QueryTree of the root lists %x, want only %x (host window %x)", kids, own, hw)
 	}
 }
+
+// The container cannot take all of the display's client slots: past
+// maxConns connections the proxy turns clients away.
+func TestConnectionLimit(t *testing.T) {
+	x := startXvfb(t)
+	p := startProxy(t, x, Config{})
+	for i := 0; i < maxConns; i++ {
+		p.client(t)
+	}
+	if c, err := xclient.Dial(p.display, xclient.Options{}); err == nil {
+		c.Close()
+		t.Fatalf("connection %d accepted", maxConns+1)
+	}
+	// The user's own clients still connect.
+	x.Host(t)
+}
