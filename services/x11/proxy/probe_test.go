@@ -76,7 +76,7 @@ func TestAttacksRefused(t *testing.T) {
 	p := startProxy(t, x, Config{})
 	target := func(display string) probe.Target {
 		return probe.Target{Display: display, Window: v.window, Listen: time.Second,
-			Ready: func() { go v.typeInto(t, v.window, "secret") }}
+			Ready: func() { v.typeInto(t, v.window, "secret") }}
 	}
 	var retained uint32
 	for _, name := range probe.Names() {
@@ -108,10 +108,19 @@ func TestAttacksRefused(t *testing.T) {
 	}
 	// Nothing of the container outlives its proxy.
 	p.Close()
-	time.Sleep(50 * time.Millisecond)
-	var xe *xclient.Error
-	if _, err := v.conn.Call(3, 0, retained); retained == 0 || !errors.As(err, &xe) || xe.Code != errWindow {
-		t.Errorf("window %#x made with RetainPermanent is still there after the proxy stopped: %v", retained, err)
+	if retained == 0 {
+		t.Fatal("the retain probe made no window")
+	}
+	for i := 0; ; i++ {
+		var xe *xclient.Error
+		_, err := v.conn.Call(3, 0, retained)
+		if errors.As(err, &xe) && xe.Code == errWindow {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("window %#x made with RetainPermanent is still there after the proxy stopped: %v", retained, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := v.conn.Call(3, 0, v.window); err != nil {
 		t.Errorf("the host window is gone: %v", err)

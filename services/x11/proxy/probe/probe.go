@@ -27,7 +27,9 @@ type Target struct {
 	// Listen is how long the listening probes (keylogger) listen.
 	Listen time.Duration
 	// Ready, when set, is called once a listening probe listens: the
-	// harness then types into the other client's window.
+	// harness then types into the other client's window (before it
+	// returns or during Listen; what the server delivers waits in the
+	// socket until the probe reads it).
 	Ready func()
 }
 
