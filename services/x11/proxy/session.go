@@ -26,6 +26,8 @@ type session struct {
 	// lastSeq is the full sequence number of the last packet the server
 	// sent (server side only).
 	lastSeq uint64
+	// cur is the request being decided.
+	cur request
 }
 
 // maxFDQueue bounds the descriptors a client may send ahead of the
@@ -79,9 +81,12 @@ func (s *session) next(b []byte, maxWhole int) decision {
 	if len(b) < need {
 		return decision{need: need}
 	}
-	r := request{o: s.o, b: b[:min(size, len(b))], size: size, shift: shift, major: b[0], minor: b[1], seq: s.seq + 1}
+	// One request value per session, reused: checks are called through
+	// function values, which would make a fresh one escape every time.
+	s.cur = request{o: s.o, b: b[:min(size, len(b))], size: size, shift: shift, major: b[0], minor: b[1], seq: s.seq + 1}
+	r := &s.cur
 	s.seq++
-	fds, ferr := s.claimFDs(rl, &r)
+	fds, ferr := s.claimFDs(rl, r)
 	if ferr != nil {
 		return decision{fatal: ferr}
 	}
@@ -91,14 +96,14 @@ func (s *session) next(b []byte, maxWhole int) decision {
 	case rl != nil && rl.full && size > maxWhole:
 		o = refuseErr(errLength, 0, fmt.Sprintf("%d bytes is too long to check", size))
 	default:
-		o = s.decide(rl, ext, &r)
+		o = s.decide(rl, ext, r)
 	}
 	if o.refused {
 		closeFDs(fds)
 		if s.exp.n.Load() >= maxExpected {
 			return decision{fatal: fmt.Errorf("%d answers owed to a client that does not read them", maxExpected)}
 		}
-		return decision{size: size, subst: s.answer(rl, ext, &r, o), rule: rl}
+		return decision{size: size, subst: s.answer(rl, ext, r, o), rule: rl}
 	}
 	if o.rewrite != nil {
 		s.exp.push(expectation{seq: r.seq, rewrite: o.rewrite})
