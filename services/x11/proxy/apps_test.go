@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,5 +339,36 @@ func fillMemfd(t *testing.T, fd, size int, rgb uint32) {
 	defer unix.Munmap(m)
 	for i := 0; i+4 <= size; i += 4 {
 		binary.LittleEndian.PutUint32(m[i:], rgb)
+	}
+}
+
+// Descriptors the server hands out come through: MIT-SHM CreateSegment
+// answers with the segment's memfd.
+func TestServerDescriptors(t *testing.T) {
+	x := startXvfb(t)
+	p := startProxy(t, x, Config{})
+	c := p.client(t)
+	shm, err := c.QueryExtension("MIT-SHM")
+	if err != nil || !shm.Present {
+		t.Fatalf("MIT-SHM: %v", err)
+	}
+	if _, err := c.Send(shm.Major, 7, c.NewID(), 8192, 0); err != nil { // CreateSegment
+		t.Fatal(err)
+	}
+	uc := c.NetConn().(*net.UnixConn)
+	uc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, oob := make([]byte, 32), make([]byte, 64)
+	n, oobn, _, _, err := uc.ReadMsgUnix(b, oob)
+	if err != nil || n != 32 || b[0] != pktReply {
+		t.Fatalf("CreateSegment reply %x: %v", b[:n], err)
+	}
+	fds := parseRights(oob[:oobn])
+	if len(fds) != 1 {
+		t.Fatalf("CreateSegment brought %d descriptors, want 1", len(fds))
+	}
+	defer closeFDs(fds)
+	var st unix.Stat_t
+	if err := unix.Fstat(fds[0], &st); err != nil || st.Size != 8192 {
+		t.Errorf("segment descriptor: size %d, %v", st.Size, err)
 	}
 }

@@ -313,6 +313,8 @@ func (l *loop) end(c *conn, err error) {
 	for _, p := range []*pump{c.up, c.down} {
 		p.pipe.Close()
 		p.pipe = nil
+		closeFDs(p.fdq)
+		p.fdq = nil
 	}
 	closeFDs(c.s.fdq)
 	c.s.fdq = nil

@@ -60,6 +60,9 @@ type pump struct {
 	parse func(p *pump) (consumed, need int, err error)
 	// fds takes descriptors that came with the source's bytes.
 	fds func(p *pump, fds []int) error
+	// fdq holds the server's descriptors until the batch that carries
+	// their packet.
+	fdq []int
 }
 
 func newPump(src, dst *endp, size int, parse func(*pump) (int, int, error), fds func(*pump, []int) error) *pump {
@@ -101,6 +104,10 @@ func (p *pump) drain(l *loop) error {
 	consumed, need, err := p.parse(p)
 	if err != nil {
 		return err
+	}
+	if len(p.fdq) > 0 && len(p.out.bufs) > 0 {
+		p.out.fds = append(p.out.fds, p.fdq...)
+		p.fdq = nil
 	}
 	if err := l.send(p.dst, p.out.bufs, p.out.fds); err != nil {
 		return err

@@ -55,9 +55,13 @@ func (c *conn) parsePackets(p *pump) (int, int, error) {
 }
 
 // serverFDs passes the server's descriptors on with the bytes they came
-// with (a reply's first byte is the first the read returns).
+// with (a reply's first byte is the first the read returns): with the
+// next batch that carries anything.
 func (c *conn) serverFDs(p *pump, fds []int) error {
-	p.out.fds = append(p.out.fds, fds...)
+	p.fdq = append(p.fdq, fds...)
+	if len(p.fdq) > maxFDQueue {
+		return errTooManyFDs
+	}
 	return nil
 }
 
