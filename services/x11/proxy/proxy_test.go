@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -113,4 +114,76 @@ func TestConnectionLimit(t *testing.T) {
 	}
 	// The user's own clients still connect.
 	x.Host(t)
+}
+
+// Several clients at once mix passed, refused and streamed requests;
+// every answer arrives, in order, with its own sequence number.
+func TestStress(t *testing.T) {
+	x := startXvfb(t)
+	host := x.Host(t)
+	foreign, _ := host.CreateWindow(host.Root(), 0, 0, 10, 10, 0)
+	host.Sync()
+	p := startProxy(t, x, Config{})
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		c := p.client(t)
+		if i%2 == 1 {
+			c.Close()
+			var err error
+			if c, err = xclient.Dial(p.display, xclient.Options{BigEndian: true}); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+		}
+		go func(c *xclient.Conn) { errs <- stress(c, foreign, 150) }(c)
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func stress(c *xclient.Conn, foreign uint32, rounds int) error {
+	big, err := c.QueryExtension("BIG-REQUESTS")
+	if err != nil {
+		return err
+	}
+	if _, err := c.Call(big.Major, 0); err != nil {
+		return err
+	}
+	w, _ := c.CreateWindow(c.Root(), 0, 0, 300, 300, 0)
+	gc := c.NewID()
+	c.Send(55, 0, gc, w, 0)
+	o := c.Order()
+	img := make([]byte, 28+300*300*4)
+	img[0], img[1] = 72, 2
+	o.PutUint32(img[4:], uint32(len(img)/4))
+	o.PutUint32(img[8:], w)
+	o.PutUint32(img[12:], gc)
+	o.PutUint32(img[16:], c.Pair(300, 300))
+	img[25] = 24
+	root := c.Root()
+	for i := 0; i < rounds; i++ {
+		a, _ := c.Send(43, 0)
+		b, _ := c.Send(73, 2, root, 0, c.Pair(4, 4), ^uint32(0))
+		c.Raw(img, 1)
+		d, _ := c.Send(44, 0)
+		c.Send(36, 0)
+		e, _ := c.Send(20, 0, foreign, atomWMName, 0, 0, 10)
+		if _, err := c.Reply(a); err != nil {
+			return fmt.Errorf("round %d GetInputFocus: %v", i, err)
+		}
+		var xe *xclient.Error
+		if _, err := c.Reply(b); !errors.As(err, &xe) || xe.Seq != b {
+			return fmt.Errorf("round %d GetImage of the root: %v", i, err)
+		}
+		if r, err := c.Reply(d); err != nil || len(r) != 40 {
+			return fmt.Errorf("round %d QueryKeymap: %v", i, err)
+		}
+		if r, err := c.Reply(e); err != nil || o.Uint32(r[8:]) != 0 {
+			return fmt.Errorf("round %d GetProperty of another client: %v", i, err)
+		}
+	}
+	return c.Sync()
 }

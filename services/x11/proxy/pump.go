@@ -82,6 +82,9 @@ func (p *pump) pull(l *loop) error {
 	if p.rest > 0 {
 		return p.stream(l)
 	}
+	if p.have == len(p.buf) {
+		return errors.New("buffer full with an incomplete packet") // parse always makes room
+	}
 	n, fds, err := recv(p.src.fd, p.buf[p.have:], p.oob)
 	if len(fds) > 0 {
 		if ferr := p.fds(p, fds); ferr != nil {
