@@ -1,5 +1,10 @@
 package proxy
 
+import (
+	"sync"
+	"time"
+)
+
 // The clipboard. Reading a selection is ConvertSelection: the server
 // passes the request to the selection's owner, which writes the data into
 // a property of the requestor's window. Whether the container may read
@@ -76,4 +81,65 @@ func (s *session) mayRead(c conversion, owner uint32) (bool, string) {
 		return false, sprintf("selection %d of window %#x without a key or button press in the container's windows just before", c.selection, owner)
 	}
 	return false, sprintf("selection %d of window %#x: the container reads no other client's selections", c.selection, owner)
+}
+
+// selections tracks requests of other clients for the container's
+// selections (copy out): the owner answers by writing the data into a
+// property of the requestor's window and sending it a SelectionNotify,
+// both of which the proxy otherwise refuses for a foreign window. An
+// entry lives while the transfer goes on (INCR transfers write chunk
+// after chunk).
+type selections struct {
+	mu      sync.Mutex
+	pending map[selKey]time.Time // expiry
+}
+
+type selKey struct{ window, property uint32 }
+
+// selectionTTL is how long after the request or the last chunk written
+// the owner may still write to the requestor.
+const selectionTTL = 10 * time.Second
+
+// requested notes a SelectionRequest the server delivered to the container.
+func (s *selections) requested(window, property uint32, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[selKey]time.Time{}
+	}
+	for k, exp := range s.pending {
+		if now.After(exp) {
+			delete(s.pending, k)
+		}
+	}
+	if len(s.pending) < 256 {
+		s.pending[selKey{window, property}] = now.Add(selectionTTL)
+	}
+}
+
+// answering reports whether the container may write property on window
+// as a selection owner answering a request, and extends the entry.
+func (s *selections) answering(window, property uint32, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := selKey{window, property}
+	exp, ok := s.pending[k]
+	if !ok || now.After(exp) {
+		return false
+	}
+	s.pending[k] = now.Add(selectionTTL)
+	return true
+}
+
+// notifying reports whether a SelectionNotify to window answers a
+// request (any property of it).
+func (s *selections) notifying(window uint32, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, exp := range s.pending {
+		if k.window == window && !now.After(exp) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,19 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-func init() {
-	if v := os.Getenv("LXCAGE_X11_SPIN"); v != "" {
-		var a, b int
-		fmt.Sscanf(v, "%d,%d", &a, &b)
-		serverSpin, clientSpin = time.Duration(a)*time.Microsecond, time.Duration(b)*time.Microsecond
-	}
-}
 
 // conn is one client of the container, connected through the proxy.
 type conn struct {

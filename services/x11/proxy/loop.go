@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -23,10 +25,20 @@ import (
 
 // How long the loop polls before it sleeps when an answer is due: a
 // little more than a fast reply takes, far less than a time slice.
+// LXCAGE_X11_SPIN=SERVER,CLIENT (microseconds) sets them for
+// measurements; 0,0 turns polling off.
 var (
 	serverSpin = 50 * time.Microsecond
 	clientSpin = 30 * time.Microsecond
 )
+
+func init() {
+	if v := os.Getenv("LXCAGE_X11_SPIN"); v != "" {
+		var a, b int
+		fmt.Sscanf(v, "%d,%d", &a, &b)
+		serverSpin, clientSpin = time.Duration(a)*time.Microsecond, time.Duration(b)*time.Microsecond
+	}
+}
 
 type loop struct {
 	ep int
