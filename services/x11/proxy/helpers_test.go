@@ -35,6 +35,7 @@ func testWorld(tb testing.TB, cfg Config) *world {
 	w.own.add(testBase)
 	w.pol = buildPolicy(&w.cfg, testExts())
 	w.atoms.set([]uint32{300, 301, 302, 303, 304, 305})
+	w.atoms.setRoles([]uint32{310, 311, 312, 313, 301})
 	return w
 }
 

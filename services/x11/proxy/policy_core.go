@@ -269,7 +269,10 @@ func listProperties(s *session, r *request) outcome {
 }
 
 func setSelectionOwner(s *session, r *request) outcome {
-	w := r.u32(4)
+	w, sel := r.u32(4), r.u32(8)
+	if s.w.atoms.roles[sel] {
+		return refuseSilently(sprintf("selection %d is a role for the whole display (window manager, tray, settings, clipboard manager)", sel))
+	}
 	switch s.w.class(w) {
 	case idOwn:
 		return pass

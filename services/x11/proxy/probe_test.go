@@ -95,7 +95,7 @@ func TestAttacksRefused(t *testing.T) {
 	// Directly (as the app would be with the user's display), the
 	// harmless ones of the same attacks work.
 	direct := x.Display
-	for _, name := range []string{"xtest", "record", "screenshot", "title", "clipboard", "keylogger"} {
+	for _, name := range []string{"xtest", "record", "screenshot", "title", "clipboard", "keylogger", "roles"} {
 		tg := target(direct)
 		r, err := runDirect(name, tg, x)
 		if err != nil {

@@ -99,6 +99,10 @@ func learn(ctl *control, opt Options) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	roles, err := ctl.intern(roleAtoms(len(ctl.setup.roots)))
+	if err != nil {
+		return nil, err
+	}
 	w := &world{
 		cfg:    opt.Config,
 		own:    newOwners(ctl.setup.mask),
@@ -107,6 +111,7 @@ func learn(ctl *control, opt Options) (*world, error) {
 		log:    &refusalLog{w: opt.DebugLog},
 	}
 	w.atoms.set(vals)
+	w.atoms.setRoles(roles)
 	w.pol = buildPolicy(&w.cfg, exts)
 	return w, nil
 }

@@ -375,3 +375,26 @@ func clipboard(c *xclient.Conn, t Target) (string, string, error) {
 	}
 	return "", "CLIPBOARD and PRIMARY answered with nothing; conversion into the root and CUT_BUFFER0 refused", nil
 }
+
+// roles tries to take over roles other clients trust: the window manager
+// (the running one hands over and exits), the XSETTINGS manager (themes
+// and input method of every GTK app), the clipboard manager (handed every
+// app's clipboard when it exits).
+func roles(c *xclient.Conn, t Target) (string, string, error) {
+	w, _ := c.CreateWindow(c.Root(), 0, 0, 10, 10, 0)
+	for _, name := range []string{"WM_S0", "_XSETTINGS_S0", "CLIPBOARD_MANAGER", "_NET_SYSTEM_TRAY_S0"} {
+		a, err := c.Intern(name)
+		if err != nil {
+			return "", "", err
+		}
+		c.Send(22, 0, w, a, 0) // SetSelectionOwner
+		r, err := c.Call(23, 0, a)
+		if err != nil {
+			return "", "", err
+		}
+		if c.Order().Uint32(r[8:]) == w {
+			return "took the selection " + name, "", nil
+		}
+	}
+	return "", "the window manager's, XSETTINGS', clipboard manager's and tray's selections stay with their owners", nil
+}

@@ -64,6 +64,7 @@ var probes = map[string]probe{
 	"grabs":      grabs,
 	"keylogger":  keylogger,
 	"retain":     retain,
+	"roles":      roles,
 }
 
 // Names lists the probes.
