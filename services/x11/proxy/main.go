@@ -65,7 +65,9 @@ func Main(ctx context.Context, args []string) error {
 }
 
 // Listen makes the proxy's socket at path, replacing a stale socket of
-// an earlier run (never any other kind of file).
+// an earlier run (never any other kind of file). The socket appears at
+// path only once it listens (bound under a temporary name, then renamed),
+// so that whoever waits for it can connect as soon as it is there.
 func Listen(path string) (*net.UnixListener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().Type() != fs.ModeSocket {
@@ -73,10 +75,17 @@ func Listen(path string) (*net.UnixListener, error) {
 		}
 		os.Remove(path)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	os.Remove(tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(false)
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
 	return ln, nil
 }
