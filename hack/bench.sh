@@ -15,6 +15,8 @@ chmod 755 "$OUT"
 CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 "$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
 "$GO" test -c -o "$OUT/net.test" ./services/net/
+"$GO" test -c -o "$OUT/x11proxy.test" ./services/x11/proxy/
+"$GO" test -c -o "$OUT/x11svc.test" ./services/x11/
 chmod -R a+rX "$OUT"
 if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
@@ -59,3 +61,21 @@ END {
 	h = mbs("BenchmarkNATThroughput/host")
 	if (h) printf "nat: download from the stand-in: host %.0f MB/s; slirp4netns %.0f MB/s (%.2f), pasta %.0f MB/s (%.2f) (target >= 0.5)\n", h, mbs("BenchmarkNATThroughput/slirp4netns"), mbs("BenchmarkNATThroughput/slirp4netns")/h, mbs("BenchmarkNATThroughput/pasta"), mbs("BenchmarkNATThroughput/pasta")/h
 }' "$OUT/net-bench.txt"
+
+# The X11 proxy, side by side with clients of a private Xvfb (any user).
+# shellcheck disable=SC2086
+LXCAGE_BIN="$OUT/lxcage" "$OUT/x11proxy.test" -test.run '^$' -test.bench '^BenchmarkX11$' \
+	-test.benchtime "${BENCH_X11_COUNT:-10000x}" -test.count "${BENCH_REPEAT:-3}" | tee "$OUT/x11.txt"
+LXCAGE_BIN="$OUT/lxcage" "$OUT/x11svc.test" -test.run '^$' -test.bench '^BenchmarkStart$' \
+	-test.benchtime 30x -test.count "${BENCH_REPEAT:-3}" | tee -a "$OUT/x11.txt"
+awk '
+/^BenchmarkStart/ { st+=$3; sc++ }
+/^BenchmarkX11\// { n=$1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkX11\//, "", n); t[n]+=$3; c[n]++
+	for (i=4;i<NF;i++) if ($(i+1)=="proxy-RSS-kB" && $i>rss) rss=$i }
+function r(k) { return (t[k "/proxy"]/c[k "/proxy"]) / (t[k "/direct"]/c[k "/direct"]) }
+END {
+	printf "\nX11 proxy, round trips: GetInputFocus %.2fx, InternAtom %.2fx direct (target <= 1.3)\n", r("GetInputFocus"), r("InternAtom")
+	printf "X11 proxy, PutImage throughput: 100x100 %.2f, 500x500 %.2f of direct (target >= 0.9)\n", 1/r("PutImage100"), 1/r("PutImage500")
+	printf "X11 proxy, resident memory with five clients: %.1f MB (target <= 10)\n", rss/1024
+	if (sc) printf "X11 proxy, spawn to ready: %.1f ms\n", st/sc/1e6
+}' "$OUT/x11.txt"

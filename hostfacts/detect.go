@@ -65,6 +65,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 		return nil, err
 	}
 	h.XSocket = profiles.XSocket(h.Display)
+	h.XAuthority = os.Getenv("XAUTHORITY")
 	h.XDGRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
 	h.WaylandDisplay = os.Getenv("WAYLAND_DISPLAY")
 	h.SessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")

@@ -148,7 +148,7 @@ func (l *Launcher) startContainer(ctx context.Context, plan *profiles.Plan, st *
 // service the app can run without that fails is left out with a warning;
 // any other failure undoes those started and names the service.
 func (l *Launcher) startServices(ctx context.Context, list []services.Service, phase services.Phase, initPID int) (services.Undo, error) {
-	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID}
+	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID, Debug: l.LXC.LogLevel == "DEBUG" || l.LXC.LogLevel == "TRACE"}
 	var all services.Undo
 	for _, s := range list {
 		if s.Phase() != phase {

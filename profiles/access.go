@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"slices"
@@ -163,6 +165,7 @@ func boolSwitch(key, label, group string, field func(*Access) *bool, on Risk) Ac
 // mounts appear in a config); the editor shows them by Group.
 var AccessSwitches = []AccessSwitch{
 	x11Switch(),
+	clipboardSwitch(),
 	dbusSwitch(),
 	dbusTalkSwitch(),
 	waylandSwitch(),
@@ -263,16 +266,20 @@ func deviceReadiness(h *Host, pr Probe, key, glob, group string) Readiness {
 }
 
 // X11 words the editor shows.
-var x11Words = []string{x11OffWord, string(X11Untrusted), string(X11Trusted), string(X11Nested)}
+var x11Words = []string{x11OffWord, string(X11Proxy), string(X11Nested), string(X11Trusted), string(X11Untrusted)}
+
+// TrustedX11Risk says in one line what x11 = "trusted" gives away.
+const TrustedX11Risk = "Full access to your display: it can read every window, log every key you type (passwords included) and type into other apps."
 
 func x11Switch() AccessSwitch {
 	return AccessSwitch{
 		Key: "x11", Label: "X11", Group: GroupDisplay, Kind: SwitchChoice, Values: x11Words,
 		Risks: map[string]Risk{
 			x11OffWord:           {"No windows at all: for command-line and background tools.", false},
-			string(X11Untrusted): {"Its own windows only: it cannot read other windows or log keys (X SECURITY extension). Some apps' GPU paths fail this way.", false},
-			string(X11Trusted):   {"Full access to your display: it can read every window and log every key you type, passwords included.", true},
+			string(X11Proxy):     {"Its own windows, at full speed, through lxcage's filtering proxy: it cannot see, read or drive other windows, log keys, or read your clipboard unless you paste.", false},
 			string(X11Nested):    {"A private X server in a window of its own: cut off from your other windows.", false},
+			string(X11Trusted):   {TrustedX11Risk, true},
+			string(X11Untrusted): {"An untrusted cookie on your own X server: most extensions missing, and an X server that admits you by uid (as GNOME's does) ignores it — full access then.", true},
 		},
 		Get: func(a *Access) string {
 			if a.X11 == X11Off {
@@ -302,8 +309,9 @@ func x11Readiness(h *Host, pr Probe) []Readiness {
 			r.OK, r.Detail, r.Fix = true, fmt.Sprintf("DISPLAY=%s, socket %s", h.Display, h.XSocket), ""
 		}
 	}
-	xa := Readiness{Name: "xauth (untrusted X cookies)", OK: pr.Installed("xauth"), Detail: "xauth makes the untrusted cookie of x11 = true", Fix: "apt-get install xauth"}
-	return []Readiness{r, xa}
+	xa := Readiness{Name: `xauth (x11 = "untrusted")`, OK: pr.Installed("xauth"), Detail: `xauth makes the cookie of x11 = "untrusted"`, Fix: "apt-get install xauth"}
+	trusted := Readiness{Name: `x11 = "trusted"`, OK: true, Detail: TrustedX11Risk}
+	return []Readiness{r, xa, trusted}
 }
 
 func compileX11(c *compiler) error {
@@ -313,6 +321,19 @@ func compileX11(c *compiler) error {
 	}
 	if c.h.XSocket == "" {
 		return c.fail("access.x11", "DISPLAY %q is not a local X server socket; run lxcage inside a graphical session, or set x11 = false", c.h.Display)
+	}
+	if mode == X11Proxy {
+		c.resource("x11", "windows", c.h.XSocket, "start your X server, or check DISPLAY")
+		c.plan.Resources[len(c.plan.Resources)-1].Required = true
+		c.use(&x11.Proxy{
+			// Short: a socket path must fit in 107 bytes, and the proxy
+			// binds SOCKET.PID before renaming it.
+			Socket:  path.Join(path.Dir(c.plan.StateDir), "x11-"+shortHash(c.plan.StateDir)),
+			Display: 0, Upstream: c.h.Display, Xauthority: c.h.XAuthority,
+			Clipboard: orDefault(c.p.Access.Clipboard, ClipboardOnInput), GPU: c.p.Access.GPU,
+			Log: path.Join(c.h.CacheDir, "lxcage", c.p.Name+"-x11.log"),
+		})
+		return nil
 	}
 	cookie, inside := path.Join(c.plan.ServiceDir, "Xauthority"), path.Join(c.runInside, "Xauthority")
 	if mode == X11Nested {
@@ -330,6 +351,31 @@ func compileX11(c *compiler) error {
 	c.use(&x11.Cookie{Display: c.h.Display, Socket: c.h.XSocket, Trusted: mode == X11Trusted,
 		File: cookie, InsideFile: inside, TmpDir: c.plan.ServiceDir})
 	return nil
+}
+
+// shortHash is 8 hex digits naming s.
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
+}
+
+func clipboardSwitch() AccessSwitch {
+	return AccessSwitch{
+		Key: "clipboard", Label: "Clipboard", Group: GroupDisplay, Kind: SwitchChoice,
+		Values: []string{ClipboardOnInput, ClipboardNone, ClipboardFull},
+		Risks: map[string]Risk{
+			ClipboardOnInput: {"It can copy out; it reads what you copied elsewhere only right after you press a key or click in its window (a paste).", false},
+			ClipboardNone:    {"No clipboard either way: it cannot read yours, and you cannot paste what it copies.", false},
+			ClipboardFull:    {"It reads your clipboard whenever it likes: passwords you copy from a password manager included.", true},
+		},
+		Get: func(a *Access) string { return orDefault(a.Clipboard, ClipboardOnInput) },
+		Set: func(a *Access, v string) {
+			if v == ClipboardOnInput {
+				v = ""
+			}
+			a.Clipboard = v
+		},
+	}
 }
 
 func dbusSwitch() AccessSwitch {

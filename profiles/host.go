@@ -32,9 +32,11 @@ type Host struct {
 	Lang string
 
 	// Display is $DISPLAY and XSocket the X server's Unix socket for it
-	// ("" when the display is not a local socket).
-	Display string
-	XSocket string
+	// ("" when the display is not a local socket); XAuthority is
+	// $XAUTHORITY ("": ~/.Xauthority).
+	Display    string
+	XSocket    string
+	XAuthority string
 
 	// Cgroup2 is true when the resource controllers live in the unified
 	// hierarchy (cgroup v2); false on v1 or hybrid hosts.

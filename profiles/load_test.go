@@ -56,7 +56,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseAcceptsX11Forms(t *testing.T) {
-	for src, want := range map[string]X11Mode{"true": X11Untrusted, "false": X11Off, `"trusted"`: X11Trusted, `"nested"`: X11Nested} {
+	for src, want := range map[string]X11Mode{"true": X11Proxy, `"untrusted"`: X11Untrusted, "false": X11Off, `"trusted"`: X11Trusted, `"nested"`: X11Nested} {
 		p, err := Parse("x", "x.toml", []byte("command = [\"x\"]\n[access]\nx11 = "+src+"\n"))
 		if err != nil || p.Access.X11 != want {
 			t.Errorf("x11 = %s: %v %v", src, p, err)

@@ -84,9 +84,13 @@ type URL struct {
 // Access lists what the app may reach on the host. Everything is off
 // unless switched on.
 type Access struct {
-	// X11 is "", "untrusted", "trusted" or "nested"; true in a file means
-	// "untrusted" and false means "".
-	X11        X11Mode `toml:"x11,omitempty"`
+	// X11 is "" (none), "proxy" (true in a file: lxcage's filtering
+	// proxy), "nested", "trusted" or "untrusted".
+	X11 X11Mode `toml:"x11,omitempty"`
+	// Clipboard is what the proxy lets through: "on-input" (default: the
+	// app reads your selections only right after input to its own
+	// windows), "none" or "full".
+	Clipboard  string `toml:"clipboard,omitempty"`
 	Wayland    bool    `toml:"wayland,omitempty"`
 	PulseAudio bool    `toml:"pulseaudio,omitempty"`
 	PipeWire   bool    `toml:"pipewire,omitempty"`
@@ -185,6 +189,10 @@ const (
 	NetworkNat    = "nat"
 	NetworkHost   = "host"
 	NetworkBridge = "bridge"
+
+	ClipboardOnInput = "on-input"
+	ClipboardNone    = "none"
+	ClipboardFull    = "full"
 
 	DBusNone     = "none"
 	DBusFiltered = "filtered"

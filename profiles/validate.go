@@ -247,6 +247,9 @@ func checkSetup(p *Profile, ps *problems) {
 
 func checkAccess(p *Profile, ps *problems) {
 	a := p.Access
+	if a.Clipboard != "" {
+		oneOf(ps, "access.clipboard", a.Clipboard, ClipboardOnInput, ClipboardNone, ClipboardFull)
+	}
 	if a.DBus != "" {
 		oneOf(ps, "access.dbus", a.DBus, DBusNone, DBusFiltered, DBusFull)
 	}

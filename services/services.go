@@ -58,6 +58,9 @@ type Env struct {
 	InitPID int
 	// Log, when set, hears what services report (lxcage -l DEBUG).
 	Log io.Writer
+	// Debug asks for each service's detail in its own log (lxcage -l
+	// DEBUG or TRACE): the X11 proxy logs every request it refuses.
+	Debug bool
 }
 
 // Grant is what a container gets from a service.

@@ -17,6 +17,7 @@ import (
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/services"
+	_ "github.com/lxcage/lxcage/services/x11" // the X11 proxy: lxcage _serve x11
 )
 
 func init() {

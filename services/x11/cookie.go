@@ -1,6 +1,3 @@
-// Package x11 is the host side of a container's X11 access: a cookie
-// file for the user's own X server (untrusted, made with the SECURITY
-// extension, or the user's own), and the filtering proxy.
 package x11
 
 import (

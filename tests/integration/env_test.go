@@ -30,6 +30,12 @@ func TestMain(m *testing.M) {
 		x11ProbeMain() // this binary, run inside a container as a probe
 	}
 	nettest.Main() // the network probes, when LXCAGE_NET_PROBE asks
+	if os.Getenv("LXCAGE_X11_ATTACK") != "" {
+		x11AttackMain()
+	}
+	if os.Getenv("LXCAGE_X11_PASTE") != "" {
+		x11PasteMain()
+	}
 	// Temporary directories (t.TempDir) outside /tmp: lxcage refuses to
 	// share anything under /tmp, where host sockets live.
 	if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(os.TempDir(), "/tmp") {
