@@ -91,13 +91,13 @@ type Access struct {
 	// app reads your selections only right after input to its own
 	// windows), "none" or "full".
 	Clipboard  string `toml:"clipboard,omitempty"`
-	Wayland    bool    `toml:"wayland,omitempty"`
-	PulseAudio bool    `toml:"pulseaudio,omitempty"`
-	PipeWire   bool    `toml:"pipewire,omitempty"`
-	GPU        bool    `toml:"gpu,omitempty"`
-	Sound      bool    `toml:"sound,omitempty"`
-	Webcam     bool    `toml:"webcam,omitempty"`
-	Input      bool    `toml:"input,omitempty"`
+	Wayland    bool   `toml:"wayland,omitempty"`
+	PulseAudio bool   `toml:"pulseaudio,omitempty"`
+	PipeWire   bool   `toml:"pipewire,omitempty"`
+	GPU        bool   `toml:"gpu,omitempty"`
+	Sound      bool   `toml:"sound,omitempty"`
+	Webcam     bool   `toml:"webcam,omitempty"`
+	Input      bool   `toml:"input,omitempty"`
 	// UInput lets the app create virtual input devices (/dev/uinput),
 	// which Steam needs for controller remapping; it can also type into
 	// any window, so it is separate from Input.
