@@ -1,0 +1,129 @@
+package sound
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/services"
+)
+
+func testService() *Service {
+	return &Service{Dir: "/run/user/1000/lxcage/web/sound", Server: "/run/user/1000/pulse/native",
+		RuntimeDir: "/run/user/1000", App: "Web (lxcage)"}
+}
+
+func TestGrant(t *testing.T) {
+	g := testService().Grant()
+	want := []services.Bind{
+		{Host: "/run/user/1000/lxcage/web/sound/native", Inside: "/run/user/1000/pulse/native", ReadOnly: true},
+		{Host: "/run/user/1000/lxcage/web/sound/client.conf", Inside: "/run/user/1000/pulse/client.conf", ReadOnly: true},
+	}
+	if !slices.Equal(g.Binds, want) {
+		t.Errorf("binds:\n got %+v\nwant %+v", g.Binds, want)
+	}
+	if g.Env["PULSE_SERVER"] != "unix:/run/user/1000/pulse/native" || g.Env["PULSE_CLIENTCONFIG"] != "/run/user/1000/pulse/client.conf" || len(g.Env) != 2 {
+		t.Errorf("env: %v", g.Env)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	long := "/run/user/1000/" + strings.Repeat("x", 100)
+	for _, tc := range []struct {
+		name    string
+		edit    func(*Service)
+		wantErr string
+		fixable bool
+	}{
+		{"ok", func(*Service) {}, "", false},
+		{"relative dir", func(s *Service) { s.Dir = "sound" }, "Dir must be", false},
+		{"unclean server", func(s *Service) { s.Server = "/run/user/1000/pulse/../pulse/native" }, "Server must be", false},
+		{"no app", func(s *Service) { s.App = "" }, "App must", false},
+		{"newline in app", func(s *Service) { s.App = "a\nload-module x" }, "printable", false},
+		{"bad utf8 icon", func(s *Service) { s.Icon = "\xff" }, "printable", false},
+		{"long socket unconfined", func(s *Service) { s.Dir = long }, "longer than a Unix socket", true},
+		{"long server unconfined", func(s *Service) { s.Server = long }, "longer than a Unix socket", true},
+		{"long paths confined", func(s *Service) { s.Dir, s.Server, s.Bwrap = long, long+"/native", "bwrap" }, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testService()
+			tc.edit(s)
+			err := s.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Validate: %v, want %q", err, tc.wantErr)
+			}
+			var f fix.Fixable
+			if errors.As(err, &f) != tc.fixable {
+				t.Errorf("fixable = %v, want %v", !tc.fixable, tc.fixable)
+			}
+		})
+	}
+}
+
+// A profile's app name reaches the daemon's environment verbatim and
+// never its command line, where it could add a module argument.
+func TestAppNameStaysOutOfModuleArguments(t *testing.T) {
+	for _, bwrap := range []string{"", "/usr/bin/bwrap"} {
+		s := testService()
+		s.App, s.Icon, s.Bwrap = `x' sink_properties="a=b" y`, "evil icon", bwrap
+		l := s.layout()
+		for _, a := range s.daemonArgs(l) {
+			if strings.Contains(a, "sink_properties=\"a=b\"") || strings.Contains(a, "evil") {
+				t.Errorf("the app's name reached the daemon's argument %q", a)
+			}
+		}
+		env := s.daemonEnv(l)
+		if !slices.Contains(env, "PULSE_PROP_OVERRIDE_application.name="+s.App) ||
+			!slices.Contains(env, "PULSE_PROP_OVERRIDE_application.icon_name=evil icon") {
+			t.Errorf("env: %q", env)
+		}
+	}
+}
+
+// The microphone switch decides the daemon's input: silence, or a tunnel
+// to the user's default source.
+func TestMicrophoneSwitch(t *testing.T) {
+	s := testService()
+	if m := strings.Join(s.modules(s.layout()), "\n"); !strings.Contains(m, "module-null-source") || strings.Contains(m, "tunnel-source") {
+		t.Errorf("without microphone: %s", m)
+	}
+	s.Microphone = true
+	if m := strings.Join(s.modules(s.layout()), "\n"); strings.Contains(m, "module-null-source") || !strings.Contains(m, "module-tunnel-source-new server=unix:/run/user/1000/pulse/native") {
+		t.Errorf("with microphone: %s", m)
+	}
+}
+
+// Confined, the daemon's arguments name sandbox paths only, and the
+// sandbox holds no home and no host process.
+func TestConfinedLayout(t *testing.T) {
+	s := testService()
+	s.Bwrap = "/usr/bin/bwrap"
+	l := s.layout()
+	args := s.daemonArgs(l)
+	for _, a := range args {
+		if strings.Contains(a, "/run/user/1000") {
+			t.Errorf("daemon argument %q names a host path", a)
+		}
+	}
+	b := strings.Join(s.bwrapArgs(args, s.daemonEnv(l)), " ")
+	for _, want := range []string{"--unshare-all", "--cap-drop ALL", "--as-pid-1", "--clearenv",
+		"--bind /run/user/1000/lxcage/web/sound /run/lxcage", "--ro-bind /run/user/1000/pulse /run/server",
+		"--setenv HOME /tmp"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("bwrap arguments lack %q: %s", want, b)
+		}
+	}
+	for _, bad := range []string{"--share-net", "--die-with-parent", "/home", "/root"} {
+		if strings.Contains(b, bad) {
+			t.Errorf("bwrap arguments hold %q: %s", bad, b)
+		}
+	}
+}
