@@ -20,7 +20,8 @@ log() { echo "setup-host: $*" >&2; }
 PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils xdg-utils
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
-xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl"
+xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl
+pipewire-pulse wireplumber"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

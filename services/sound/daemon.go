@@ -58,14 +58,17 @@ func (s *Service) modules(l layout) []string {
 	// A tunnel whose connection to the user's server breaks (the server
 	// restarted) comes back within a second instead of leaving the app
 	// without an output.
-	out := "module-tunnel-sink-new " + server + " sink_name=lxcage_output reconnect_interval_ms=1000" +
+	// 48 kHz float, what sound cards and PipeWire mostly run at: an app
+	// at that rate is not resampled twice (here and on the user's side).
+	spec := " format=float32le rate=48000 channels=2"
+	out := "module-tunnel-sink-new " + server + " sink_name=lxcage_output reconnect_interval_ms=1000" + spec +
 		` sink_properties="device.description='Speakers (lxcage)'"`
-	in := "module-null-source source_name=lxcage_input description='No microphone (lxcage)'"
+	in := "module-null-source source_name=lxcage_input description='No microphone (lxcage)'" + spec
 	if s.Microphone {
 		// Suspended (and its stream on the user's server corked) as soon
 		// as nothing records: the user's microphone is open only while
 		// the app records.
-		in = "module-tunnel-source-new " + server + " source_name=lxcage_input reconnect_interval_ms=1000" +
+		in = "module-tunnel-source-new " + server + " source_name=lxcage_input reconnect_interval_ms=1000" + spec +
 			` source_properties="device.description='Microphone (lxcage)' module-suspend-on-idle.timeout=0"`
 	}
 	return []string{
@@ -109,6 +112,9 @@ func (s *Service) daemonArgs(l layout) []string {
 func (s *Service) daemonEnv(l layout) []string {
 	env := []string{
 		"PATH=/usr/bin:/bin", "LC_ALL=C",
+		// PulseAudio re-executes itself to set this unless it is set: one
+		// whole load of its fifty libraries saved at each start.
+		"LD_BIND_NOW=1",
 		"HOME=" + l.home, "PULSE_RUNTIME_PATH=" + l.home, "PULSE_STATE_PATH=" + l.home,
 		"PULSE_CLIENTCONFIG=" + l.conf,
 		// PULSE_PROP_OVERRIDE_KEY sets KEY verbatim, over the tunnel's

@@ -463,6 +463,43 @@ func TestUndoLeavesNothing(t *testing.T) {
 	})
 }
 
+// TestUserServerRestarts: when the user's server goes away and comes
+// back at the same place, the mediator's output comes back within
+// seconds, and the app's sound reaches the new server.
+func TestUserServerRestarts(t *testing.T) {
+	modes(t, func(t *testing.T, m mode) {
+		u := userServer(t)
+		md := startMediator(t, u, m, false)
+		ctx := ctxT(t)
+		dir := filepath.Dir(u.Socket)
+		u.Stop()
+		u2, err := soundtest.StartUserServer(ctx, run.Exec{}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { u2.Stop() })
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			ins, _ := md.user.SinkInputs(ctx)
+			if slices.ContainsFunc(ins, func(s soundtest.Stream) bool { return s.App() == testApp }) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the mediator did not reconnect to the restarted user server")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		done := make(chan error, 1)
+		go func() { done <- md.app.Play(ctx, soundtest.Tone(1000, 0.7, 2*time.Second), "x") }()
+		defer func() { <-done }()
+		time.Sleep(500 * time.Millisecond)
+		heard, _ := md.user.Record(ctx, soundtest.UserSink+".monitor", 500*time.Millisecond)
+		if p := soundtest.Peak(heard); p < 0.3 {
+			t.Errorf("after the restart the user's speakers got peak %.3f", p)
+		}
+	})
+}
+
 // TestNoServer: without a user's server Start fails with ErrNoServer
 // (the launcher may run the app without sound) and leaves nothing.
 func TestNoServer(t *testing.T) {

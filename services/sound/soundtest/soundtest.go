@@ -97,6 +97,10 @@ type Stream struct {
 	Index      int               `json:"index"`
 	Corked     bool              `json:"corked"`
 	Properties map[string]string `json:"properties"`
+	// BufferLatency and SinkLatency are in µs: PulseAudio's own view of
+	// how long a sample takes from the client to the device.
+	BufferLatency float64 `json:"buffer_latency_usec"`
+	SinkLatency   float64 `json:"sink_latency_usec"`
 }
 
 // App is the stream's application.name.
