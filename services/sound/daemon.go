@@ -87,11 +87,7 @@ func (s *Service) modules(l layout) []string {
 // loading or unloading by clients, no exit on a client's request or when
 // idle, no shared memory with clients, no PID file.
 func (s *Service) daemonArgs(l layout) []string {
-	daemon := s.Daemon
-	if daemon == "" {
-		daemon = "pulseaudio"
-	}
-	args := []string{daemon, "-n", "--daemonize=no", "--fail=yes", "--disallow-module-loading", "--disallow-exit",
+	args := []string{s.daemon(), "-n", "--daemonize=no", "--fail=yes", "--disallow-module-loading", "--disallow-exit",
 		"--exit-idle-time=-1", "--use-pid-file=no", "--disable-shm=yes", "--log-target=stderr", "--log-level=error"}
 	if s.Bwrap != "" {
 		// Real-time scheduling goes through rtkit on the system bus,
@@ -103,6 +99,13 @@ func (s *Service) daemonArgs(l layout) []string {
 		args = append(args, "--load="+m)
 	}
 	return args
+}
+
+func (s *Service) daemon() string {
+	if s.Daemon == "" {
+		return "pulseaudio"
+	}
+	return s.Daemon
 }
 
 // daemonEnv is the daemon's whole environment: none of the caller's (no
@@ -174,6 +177,10 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if err := probe(s.Server); err != nil {
 		return nil, fix.Wrap(fmt.Errorf("%w at %s: %v", ErrNoServer, s.Server, err), "",
 			"start PulseAudio or PipeWire's pulse server (pactl info shows it), or turn pulseaudio off in the profile")
+	}
+	if _, err := exec.LookPath(s.daemon()); err != nil {
+		return nil, fix.Wrap(fmt.Errorf("%w: %v", ErrNoDaemon, err), "",
+			"install the pulseaudio package (on a PipeWire desktop then run `systemctl --user mask pulseaudio.service pulseaudio.socket`, so that it does not replace PipeWire's pulse server as yours), or turn pulseaudio off in the profile")
 	}
 	undo, err := s.prepare()
 	if err != nil {

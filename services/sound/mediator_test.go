@@ -515,6 +515,21 @@ func TestNoServer(t *testing.T) {
 	}
 }
 
+// TestNoDaemon: without PulseAudio's daemon Start fails with
+// ErrNoDaemon and leaves nothing.
+func TestNoDaemon(t *testing.T) {
+	u := userServer(t)
+	s := &sound.Service{Dir: filepath.Join(shortDir(t), "sound"), Server: u.Socket, RuntimeDir: "/run/user/1000",
+		App: testApp, Daemon: "/nonexistent/pulseaudio"}
+	_, err := s.Start(context.Background(), services.Env{Runner: run.Exec{}})
+	if !errors.Is(err, sound.ErrNoDaemon) {
+		t.Fatalf("Start without a daemon: %v, want ErrNoDaemon", err)
+	}
+	if _, err := os.Lstat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Start without a daemon left %s", s.Dir)
+	}
+}
+
 // TestLongPaths: confined, the daemon serves and reaches sockets whose
 // host paths are longer than a socket address; a crash's leftovers do
 // not stop the next start.

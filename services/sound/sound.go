@@ -38,10 +38,41 @@ import (
 	"github.com/lxcage/lxcage/services"
 )
 
-// ErrNoServer is the cause of Start's error when the user has no sound
-// server to tunnel to (errors.Is): a caller may run the container
-// without sound and warn, instead of failing the launch.
-var ErrNoServer = errors.New("no sound server")
+// Causes of Start's errors a caller may answer by running the container
+// without sound and warning, instead of failing the launch (errors.Is):
+var (
+	// ErrNoServer: the user has no sound server to tunnel to.
+	ErrNoServer = errors.New("no sound server")
+	// ErrNoDaemon: the PulseAudio daemon that would be the container's
+	// own server is not installed.
+	ErrNoDaemon = errors.New("no PulseAudio daemon")
+)
+
+// ServerSocket is the Unix socket of the user's sound server, as their
+// clients find it: the first unix: (or absolute path) entry of
+// PULSE_SERVER, else runtimeDir/pulse/native. A PULSE_SERVER naming only
+// network servers has no socket: an error wrapping ErrNoServer.
+func ServerSocket(pulseServer, runtimeDir string) (string, error) {
+	if strings.TrimSpace(pulseServer) == "" {
+		if !filepath.IsAbs(runtimeDir) {
+			return "", fmt.Errorf("%w: XDG_RUNTIME_DIR is not set", ErrNoServer)
+		}
+		return filepath.Join(runtimeDir, "pulse", "native"), nil
+	}
+	for _, entry := range strings.Fields(pulseServer) {
+		// An entry may be limited to one machine: {machine-id}address.
+		if strings.HasPrefix(entry, "{") {
+			if i := strings.IndexByte(entry, '}'); i > 0 {
+				entry = entry[i+1:]
+			}
+		}
+		entry = strings.TrimPrefix(entry, "unix:")
+		if filepath.IsAbs(entry) {
+			return filepath.Clean(entry), nil
+		}
+	}
+	return "", fmt.Errorf("%w: PULSE_SERVER=%q names no Unix socket", ErrNoServer, pulseServer)
+}
 
 // maxSunPath is the longest path a Unix socket can be bound or reached
 // at (sun_path holds 108 bytes with the terminating NUL).

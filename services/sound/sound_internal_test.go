@@ -127,3 +127,20 @@ func TestConfinedLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestServerSocket(t *testing.T) {
+	for _, tc := range []struct{ pulseServer, runtime, want string }{
+		{"", "/run/user/1000", "/run/user/1000/pulse/native"},
+		{"unix:/tmp/pulse-x/native", "/run/user/1000", "/tmp/pulse-x/native"},
+		{"/tmp/p/native", "", "/tmp/p/native"},
+		{"{3d1219c7}unix:/run/user/1000/pulse/native tcp:localhost", "", "/run/user/1000/pulse/native"},
+		{"tcp:host:4713 unix:/run/p/native", "", "/run/p/native"},
+		{"tcp:host:4713", "/run/user/1000", ""},
+		{"", "", ""},
+	} {
+		got, err := ServerSocket(tc.pulseServer, tc.runtime)
+		if got != tc.want || (tc.want == "") != errors.Is(err, ErrNoServer) {
+			t.Errorf("ServerSocket(%q, %q) = %q, %v; want %q", tc.pulseServer, tc.runtime, got, err, tc.want)
+		}
+	}
+}
