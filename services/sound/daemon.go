@@ -20,12 +20,19 @@ import (
 
 // Paths in the confined daemon's sandbox: short, whatever the host's,
 // and naming nothing of the host in its module arguments.
+// The daemon's devices.
 const (
-	boxDir    = "/run/lxcage"  // Dir
-	boxServer = "/run/server"  // the directory of the user's socket
-	boxHome   = "/tmp"         // a tmpfs that goes with the sandbox
-	infoFD    = "3"            // bwrap reports the daemon's PID here
-	boxHost   = "lxcage-sound" // the hostname the daemon reports
+	sinkName   = "lxcage_output"
+	sourceName = "lxcage_input"
+)
+
+const (
+	boxSock   = "/run/lxcage"      // Dir/sock, where it makes its socket
+	boxConf   = "/run/client.conf" // Dir/client.conf, read-only
+	boxServer = "/run/server"      // the user's socket (or its directory)
+	boxHome   = "/tmp"             // a tmpfs that goes with the sandbox
+	infoFD    = "3"                // bwrap reports the daemon's PID here
+	boxHost   = "lxcage-sound"     // the hostname the daemon reports
 )
 
 // layout is where the daemon finds things, as it sees them.
@@ -36,14 +43,14 @@ type layout struct {
 func (s *Service) layout() layout {
 	if s.Bwrap != "" {
 		return layout{
-			socket: boxDir + "/" + socketName,
+			socket: boxSock + "/" + socketName,
 			server: boxServer + "/" + filepath.Base(s.Server),
-			conf:   boxDir + "/" + confName,
+			conf:   boxConf,
 			home:   boxHome,
 		}
 	}
 	return layout{
-		socket: filepath.Join(s.Dir, socketName),
+		socket: s.hostSocket(),
 		server: s.Server,
 		conf:   filepath.Join(s.Dir, confName),
 		home:   filepath.Join(s.Dir, homeName),
@@ -61,14 +68,14 @@ func (s *Service) modules(l layout) []string {
 	// 48 kHz float, what sound cards and PipeWire mostly run at: an app
 	// at that rate is not resampled twice (here and on the user's side).
 	spec := " format=float32le rate=48000 channels=2"
-	out := "module-tunnel-sink-new " + server + " sink_name=lxcage_output reconnect_interval_ms=1000" + spec +
+	out := "module-tunnel-sink-new " + server + " sink_name=" + sinkName + " reconnect_interval_ms=1000" + spec +
 		` sink_properties="device.description='Speakers (lxcage)'"`
-	in := "module-null-source source_name=lxcage_input description='No microphone (lxcage)'" + spec
+	in := "module-null-source source_name=" + sourceName + " description='No microphone (lxcage)'" + spec
 	if s.Microphone {
 		// Suspended (and its stream on the user's server corked) as soon
 		// as nothing records: the user's microphone is open only while
 		// the app records.
-		in = "module-tunnel-source-new " + server + " source_name=lxcage_input reconnect_interval_ms=1000" + spec +
+		in = "module-tunnel-source-new " + server + " source_name=" + sourceName + " reconnect_interval_ms=1000" + spec +
 			` source_properties="device.description='Microphone (lxcage)' module-suspend-on-idle.timeout=0"`
 	}
 	return []string{
@@ -133,13 +140,25 @@ func (s *Service) daemonEnv(l layout) []string {
 // bwrapArgs wraps argv in bubblewrap: every namespace new, no
 // capabilities, the daemon as PID 1 of its own PID namespace (so that
 // ending it ends everything in there), /usr and /etc read-only, a tmpfs
-// home, Dir and the user's socket directory.
+// home; of the host only its socket directory to write in, its client
+// config and the user's socket.
 func (s *Service) bwrapArgs(argv, env []string) []string {
 	args := []string{s.Bwrap, "--unshare-all", "--cap-drop", "ALL", "--as-pid-1", "--hostname", boxHost,
 		"--info-fd", infoFD, "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"}
 	args = append(args, rootLinks()...)
 	args = append(args, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-		"--bind", s.Dir, boxDir, "--ro-bind", filepath.Dir(s.Server), boxServer, "--clearenv")
+		"--bind", filepath.Join(s.Dir, sockDir), boxSock, "--ro-bind", filepath.Join(s.Dir, confName), boxConf)
+	// The user's socket's directory when it is PulseAudio's own, so that
+	// the tunnel finds a restarted server's new socket; else the socket
+	// alone: never a directory holding other sockets of the user's (a
+	// PULSE_SERVER right in XDG_RUNTIME_DIR sits next to the session
+	// bus and PipeWire's socket).
+	if filepath.Base(filepath.Dir(s.Server)) == "pulse" {
+		args = append(args, "--ro-bind", filepath.Dir(s.Server), boxServer)
+	} else {
+		args = append(args, "--ro-bind", s.Server, boxServer+"/"+filepath.Base(s.Server))
+	}
+	args = append(args, "--clearenv")
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		args = append(args, "--setenv", k, v)
@@ -169,7 +188,7 @@ func rootLinks() []string {
 // Start implements services.Service: it checks that the user's server
 // answers (else an error wrapping ErrNoServer), makes Dir with the
 // client config, and starts the daemon; it is ready when its socket
-// answers.
+// answers and its output and input exist.
 func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -206,7 +225,7 @@ func (s *Service) prepare() (services.Undo, error) {
 	if fi, err := os.Lstat(s.Dir); err != nil || !fi.IsDir() {
 		return undo, fmt.Errorf("%s is not a directory", s.Dir)
 	}
-	files := []string{logName, confName, socketName}
+	files := []string{sockDir, logName, confName, sockDir + "/" + socketName}
 	if s.Bwrap == "" {
 		files = append([]string{homeName, homeName + "/.config", homeName + "/.config/pulse"}, files...)
 		files = append(files, homeName+"/.config/pulse/cookie")
@@ -217,10 +236,13 @@ func (s *Service) prepare() (services.Undo, error) {
 	}
 	// A stale socket would make the daemon fail to bind; a stale log
 	// would be quoted as this run's.
-	for _, f := range []string{socketName, logName} {
+	for _, f := range []string{sockDir + "/" + socketName, logName} {
 		if err := os.Remove(filepath.Join(s.Dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return undo, err
 		}
+	}
+	if err := os.Mkdir(filepath.Join(s.Dir, sockDir), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return undo, err
 	}
 	if s.Bwrap == "" {
 		if err := os.MkdirAll(filepath.Join(s.Dir, homeName), 0o700); err != nil {
@@ -238,7 +260,7 @@ func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.U
 	r := cmdRunner{Runner: env.Runner, env: denv}
 	if s.Bwrap == "" {
 		env.Runner = r
-		p, err := services.StartProcess(ctx, env, s.Name(), argv, filepath.Join(s.Dir, logName), answers(filepath.Join(s.Dir, socketName)))
+		p, err := services.StartProcess(ctx, env, s.Name(), argv, filepath.Join(s.Dir, logName), s.ready())
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +275,7 @@ func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.U
 	go readChildPID(pr, pids)
 	r.env, r.extra = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, []*os.File{pw}
 	env.Runner = r
-	p, err := services.StartProcess(ctx, env, s.Name(), s.bwrapArgs(argv, denv), filepath.Join(s.Dir, logName), answers(filepath.Join(s.Dir, socketName)))
+	p, err := services.StartProcess(ctx, env, s.Name(), s.bwrapArgs(argv, denv), filepath.Join(s.Dir, logName), s.ready())
 	pw.Close()
 	daemon, perr := waitChildPID(pids)
 	if err != nil {
@@ -271,6 +293,15 @@ func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.U
 	// SIGTERM of ours could end bwrap first and leave the daemon a zombie
 	// for whoever reaps orphans).
 	return services.Undo{{Kill: &daemon}}, nil
+}
+
+// ready is the daemon's ready check: its socket answers, and its output
+// and input are there (its tunnels have reached the user's server).
+func (s *Service) ready() func() bool {
+	return func() bool {
+		ok, err := hasDevices(s.hostSocket(), []string{sinkName}, []string{sourceName})
+		return ok && err == nil
+	}
 }
 
 // readChildPID reads bwrap's --info-fd report: the PID (in our PID

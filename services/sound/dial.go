@@ -33,8 +33,3 @@ func probe(path string) error {
 	}
 	return c.Close()
 }
-
-// answers is a ready check: a server accepts connections at path.
-func answers(path string) func() bool {
-	return func() bool { return probe(path) == nil }
-}

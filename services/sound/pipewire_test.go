@@ -69,15 +69,8 @@ func TestPipeWirePulseUpstream(t *testing.T) {
 		sock := pipewirePulse(t)
 		md := startMediator(t, &soundtest.UserServer{Socket: sock}, m, false)
 		ctx := ctxT(t)
-		done := make(chan error, 1)
-		go func() { done <- md.app.Play(ctx, soundtest.Tone(1000, 0.7, 2*time.Second), "inside-client") }()
-		defer func() { <-done }()
-		time.Sleep(500 * time.Millisecond)
-		heard, err := md.user.Record(ctx, soundtest.UserSink+".monitor", 600*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p := soundtest.Peak(heard); p < 0.3 {
+		defer playing(t, md.app, "inside-client")()
+		if p := hear(t, md.user, 0.3, 3*time.Second); p < 0.3 {
 			t.Errorf("pipewire-pulse's sink got peak %.3f while the app played at 0.7", p)
 		}
 		ins, _ := md.user.SinkInputs(ctx)

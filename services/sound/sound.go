@@ -80,6 +80,7 @@ const maxSunPath = 107
 
 // Names of what the service makes in Dir.
 const (
+	sockDir    = "sock"        // the daemon's socket directory, the only one it writes
 	socketName = "native"      // the daemon's socket, bound into the container
 	confName   = "client.conf" // the container's client config
 	logName    = "log"         // the daemon's (and bwrap's) messages
@@ -130,6 +131,9 @@ func (s *Service) Name() string { return "sound server" }
 // binds it.
 func (s *Service) Phase() services.Phase { return services.BeforeStart }
 
+// hostSocket is the daemon's socket on the host.
+func (s *Service) hostSocket() string { return filepath.Join(s.Dir, sockDir, socketName) }
+
 // InsideSocket is where the container finds the daemon's socket.
 func (s *Service) InsideSocket() string { return path.Join(s.RuntimeDir, "pulse", socketName) }
 
@@ -142,7 +146,7 @@ func (s *Service) InsideConf() string { return path.Join(s.RuntimeDir, "pulse", 
 func (s *Service) Grant() services.Grant {
 	return services.Grant{
 		Binds: []services.Bind{
-			{Host: filepath.Join(s.Dir, socketName), Inside: s.InsideSocket(), ReadOnly: true},
+			{Host: s.hostSocket(), Inside: s.InsideSocket(), ReadOnly: true},
 			{Host: filepath.Join(s.Dir, confName), Inside: s.InsideConf(), ReadOnly: true},
 		},
 		Env: map[string]string{
@@ -172,7 +176,7 @@ func (s *Service) Validate() error {
 	}
 	if s.Bwrap == "" {
 		// Unconfined, the daemon binds and dials these very paths.
-		for _, p := range []string{filepath.Join(s.Dir, socketName), s.Server} {
+		for _, p := range []string{s.hostSocket(), s.Server} {
 			if len(p) > maxSunPath {
 				return fix.New(fmt.Sprintf("sound: the socket path %s is longer than a Unix socket allows (%d > %d bytes)", p, len(p), maxSunPath),
 					"install bubblewrap (the daemon then reaches it by a short path in its sandbox) or use a shorter XDG_RUNTIME_DIR")

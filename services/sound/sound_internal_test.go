@@ -1,13 +1,19 @@
 package sound
 
 import (
+	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/services"
+	"github.com/lxcage/lxcage/services/sound/soundtest"
 )
 
 func testService() *Service {
@@ -18,7 +24,7 @@ func testService() *Service {
 func TestGrant(t *testing.T) {
 	g := testService().Grant()
 	want := []services.Bind{
-		{Host: "/run/user/1000/lxcage/web/sound/native", Inside: "/run/user/1000/pulse/native", ReadOnly: true},
+		{Host: "/run/user/1000/lxcage/web/sound/sock/native", Inside: "/run/user/1000/pulse/native", ReadOnly: true},
 		{Host: "/run/user/1000/lxcage/web/sound/client.conf", Inside: "/run/user/1000/pulse/client.conf", ReadOnly: true},
 	}
 	if !slices.Equal(g.Binds, want) {
@@ -115,16 +121,23 @@ func TestConfinedLayout(t *testing.T) {
 	}
 	b := strings.Join(s.bwrapArgs(args, s.daemonEnv(l)), " ")
 	for _, want := range []string{"--unshare-all", "--cap-drop ALL", "--as-pid-1", "--clearenv",
-		"--bind /run/user/1000/lxcage/web/sound /run/lxcage", "--ro-bind /run/user/1000/pulse /run/server",
+		"--bind /run/user/1000/lxcage/web/sound/sock /run/lxcage", "--ro-bind /run/user/1000/pulse /run/server",
+		"--ro-bind /run/user/1000/lxcage/web/sound/client.conf /run/client.conf",
 		"--setenv HOME /tmp"} {
 		if !strings.Contains(b, want) {
 			t.Errorf("bwrap arguments lack %q: %s", want, b)
 		}
 	}
-	for _, bad := range []string{"--share-net", "--die-with-parent", "/home", "/root"} {
+	for _, bad := range []string{"--share-net", "--die-with-parent", "/home", "/root", "--bind /run/user/1000/lxcage/web/sound "} {
 		if strings.Contains(b, bad) {
 			t.Errorf("bwrap arguments hold %q: %s", bad, b)
 		}
+	}
+	// A user's socket outside a pulse directory: bound alone.
+	s.Server = "/run/user/1000/native"
+	b = strings.Join(s.bwrapArgs(args, s.daemonEnv(l)), " ")
+	if !strings.Contains(b, "--ro-bind /run/user/1000/native /run/server/native") || strings.Contains(b, "--ro-bind /run/user/1000 ") {
+		t.Errorf("a socket in the runtime dir itself: %s", b)
 	}
 }
 
@@ -142,5 +155,43 @@ func TestServerSocket(t *testing.T) {
 		if got != tc.want || (tc.want == "") != errors.Is(err, ErrNoServer) {
 			t.Errorf("ServerSocket(%q, %q) = %q, %v; want %q", tc.pulseServer, tc.runtime, got, err, tc.want)
 		}
+	}
+}
+
+// hasDevices speaks enough of the native protocol to tell a device that
+// exists from one that does not.
+func TestHasDevices(t *testing.T) {
+	if _, err := exec.LookPath("pulseaudio"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("missing prerequisite: pulseaudio")
+		}
+		t.Skip("no pulseaudio")
+	}
+	dir, err := os.MkdirTemp("", "lxs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	u, err := soundtest.StartUserServer(context.Background(), run.Exec{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Stop()
+	for _, tc := range []struct {
+		sinks, sources []string
+		want           bool
+	}{
+		{[]string{soundtest.UserSink}, []string{soundtest.UserMic}, true},
+		{[]string{soundtest.UserSink, "user_void"}, []string{soundtest.UserSink + ".monitor"}, true},
+		{[]string{"lxcage_output"}, nil, false},
+		{[]string{soundtest.UserSink}, []string{"lxcage_input"}, false},
+	} {
+		got, err := hasDevices(u.Socket, tc.sinks, tc.sources)
+		if got != tc.want || err != nil {
+			t.Errorf("hasDevices(%v, %v) = %v, %v; want %v", tc.sinks, tc.sources, got, err, tc.want)
+		}
+	}
+	if _, err := hasDevices(filepath.Join(dir, "none"), nil, nil); err == nil {
+		t.Error("hasDevices of no server: no error")
 	}
 }

@@ -36,11 +36,15 @@ type UserServer struct {
 	proc   services.Proc
 }
 
-// StartUserServer starts a stand-in user server with its socket and
-// state in dir (which must exist, with a short path: the socket must
-// fit a socket address).
+// StartUserServer starts a stand-in user server with its state in dir
+// and its socket at dir/pulse/native (dir must exist, with a short path:
+// the socket must fit a socket address).
 func StartUserServer(ctx context.Context, r run.Runner, dir string) (*UserServer, error) {
-	u := &UserServer{Socket: filepath.Join(dir, "native"), dir: dir}
+	// Where PulseAudio puts it: a "pulse" directory of its own.
+	if err := os.MkdirAll(filepath.Join(dir, "pulse"), 0o700); err != nil {
+		return nil, err
+	}
+	u := &UserServer{Socket: filepath.Join(dir, "pulse", "native"), dir: dir}
 	argv := []string{"env", "-i", "PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir,
 		"PULSE_RUNTIME_PATH=" + dir, "PULSE_STATE_PATH=" + dir,
 		"pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--log-target=stderr", "--log-level=error",
