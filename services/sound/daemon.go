@@ -18,14 +18,14 @@ import (
 	"github.com/lxcage/lxcage/services"
 )
 
-// Paths in the confined daemon's sandbox: short, whatever the host's,
-// and naming nothing of the host in its module arguments.
 // The daemon's devices.
 const (
 	sinkName   = "lxcage_output"
 	sourceName = "lxcage_input"
 )
 
+// Paths in the confined daemon's sandbox: short, whatever the host's,
+// and naming nothing of the host in its module arguments.
 const (
 	boxSock   = "/run/lxcage"      // Dir/sock, where it makes its socket
 	boxConf   = "/run/client.conf" // Dir/client.conf, read-only
@@ -61,21 +61,22 @@ func (s *Service) layout() layout {
 // the socket last, so that a client finds the tunnel's module loaded).
 // Nothing from a profile goes in here.
 func (s *Service) modules(l layout) []string {
-	server := "server=unix:" + l.server
 	// A tunnel whose connection to the user's server breaks (the server
-	// restarted) comes back within a second instead of leaving the app
+	// restarted, the output it played on went away) comes back within a
+	// second, on the user's default device, instead of leaving the app
 	// without an output.
+	server := "server=unix:" + l.server + " reconnect_interval_ms=1000"
 	// 48 kHz float, what sound cards and PipeWire mostly run at: an app
 	// at that rate is not resampled twice (here and on the user's side).
 	spec := " format=float32le rate=48000 channels=2"
-	out := "module-tunnel-sink-new " + server + " sink_name=" + sinkName + " reconnect_interval_ms=1000" + spec +
+	out := "module-tunnel-sink-new " + server + " sink_name=" + sinkName + spec +
 		` sink_properties="device.description='Speakers (lxcage)'"`
 	in := "module-null-source source_name=" + sourceName + " description='No microphone (lxcage)'" + spec
 	if s.Microphone {
 		// Suspended (and its stream on the user's server corked) as soon
 		// as nothing records: the user's microphone is open only while
 		// the app records.
-		in = "module-tunnel-source-new " + server + " source_name=" + sourceName + " reconnect_interval_ms=1000" + spec +
+		in = "module-tunnel-source-new " + server + " source_name=" + sourceName + spec +
 			` source_properties="device.description='Microphone (lxcage)' module-suspend-on-idle.timeout=0"`
 	}
 	return []string{
