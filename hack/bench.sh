@@ -17,6 +17,7 @@ CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 "$GO" test -c -o "$OUT/net.test" ./services/net/
 "$GO" test -c -o "$OUT/x11proxy.test" ./services/x11/proxy/
 "$GO" test -c -o "$OUT/x11svc.test" ./services/x11/
+"$GO" test -c -o "$OUT/sound.test" ./services/sound/
 chmod -R a+rX "$OUT"
 if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
@@ -79,3 +80,20 @@ END {
 	printf "X11 proxy, resident memory with five clients: %.1f MB (target <= 10)\n", rss/1024
 	if (sc) printf "X11 proxy, spawn to ready: %.1f ms\n", st/sc/1e6
 }' "$OUT/x11.txt"
+
+# The sound mediator (services/sound): its start to ready next to the bare
+# daemon's, and the latency it adds to a click on its way to the user's
+# sink. It needs no container: it runs as the caller, against a stand-in
+# user server of its own.
+"$OUT/sound.test" -test.run '^$' -test.bench 'Sound' -test.benchtime "${BENCH_SOUND_COUNT:-20x}" \
+	-test.count "${BENCH_REPEAT:-3}" | tee "$OUT/sound.txt"
+awk '
+/^BenchmarkSound/ { name=$1; sub(/-[0-9]+$/, "", name); for (i=3;i<NF;i++) { u=$(i+1); if (u=="ns/op"||u=="ms/click"||u=="ms-reported") { s[name" "u]+=$i; c[name" "u]++ } } }
+function v(k) { return c[k] ? s[k]/c[k] : 0 }
+END {
+	printf "\nsound mediator start to ready: %.1f ms unconfined, %.1f ms in bwrap (bare daemon %.1f ms); run alongside lxc-start (target: <= 20 ms added)\n", \
+		v("BenchmarkSoundStart/unconfined ns/op")/1e6, v("BenchmarkSoundStart/bwrap ns/op")/1e6, v("BenchmarkSoundRawDaemon ns/op")/1e6
+	d=v("BenchmarkSoundLatency/direct ms/click"); m=v("BenchmarkSoundLatency/mediator ms/click")
+	dr=v("BenchmarkSoundLatency/direct ms-reported"); mr=v("BenchmarkSoundLatency/mediator ms-reported")
+	printf "sound latency added by the mediator: %.1f ms click to sink (%.1f direct, %.1f through it); %.1f ms as PulseAudio reports it (target <= 30)\n", m-d, d, m, mr-dr
+}' "$OUT/sound.txt"

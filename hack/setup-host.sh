@@ -22,7 +22,8 @@ desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-de
 libglib2.0-bin procps psmisc ca-certificates git make gcc
 xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl xserver-xephyr xdg-dbus-proxy
 passt slirp4netns iproute2 nftables dnsmasq-base
-xcb-proto mesa-utils xclip x11-xkb-utils x11-xserver-utils chromium"
+xcb-proto mesa-utils xclip x11-xkb-utils x11-xserver-utils chromium
+pipewire-pulse wireplumber"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

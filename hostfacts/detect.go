@@ -6,6 +6,7 @@ package hostfacts
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services/sound"
 )
 
 // Detect gathers the facts Compile needs from the running system, those
@@ -66,7 +68,9 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 	}
 	h.XSocket = profiles.XSocket(h.Display)
 	h.XAuthority = os.Getenv("XAUTHORITY")
+	h.Bwrap, _ = exec.LookPath("bwrap")
 	h.XDGRuntimeDir = os.Getenv("XDG_RUNTIME_DIR")
+	h.PulseSocket, _ = sound.ServerSocket(os.Getenv("PULSE_SERVER"), h.XDGRuntimeDir)
 	h.WaylandDisplay = os.Getenv("WAYLAND_DISPLAY")
 	h.SessionBus = os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	if h.SessionBus == "" && h.XDGRuntimeDir != "" && exists(filepath.Join(h.XDGRuntimeDir, "bus")) {

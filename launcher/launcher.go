@@ -171,7 +171,12 @@ func (l *Launcher) state(name string) (*state, error) {
 	if l.StateDir == "" {
 		return nil, fmt.Errorf("%s: no runtime state directory", name)
 	}
-	return newState(filepath.Join(l.StateDir, name))
+	st, err := newState(filepath.Join(l.StateDir, name))
+	if err != nil {
+		return nil, err
+	}
+	st.stale = func(m *marker) { m.Undo.Run(context.Background(), l.runner) }
+	return st, nil
 }
 
 // ConfigHash identifies a compiled config (for "restart pending").

@@ -33,6 +33,10 @@ import (
 // stale; both are removed by the next one to look.
 type state struct {
 	dir string
+	// stale, when set, ends what a marker whose init is gone left behind
+	// (its host services), before the marker is removed: whoever finds a
+	// container that ended behind lxcage's back cleans up after it.
+	stale func(*marker)
 }
 
 func newState(dir string) (*state, error) {
@@ -211,6 +215,9 @@ func (s *state) readMarker() (*marker, bool) {
 		return nil, false
 	}
 	if st, err := procStartTime(m.InitPID); err != nil || st != m.InitStart {
+		if s.stale != nil {
+			s.stale(m)
+		}
 		os.Remove(s.markerPath())
 		return nil, false
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/lxcage/lxcage/services/dhcp"
 	"github.com/lxcage/lxcage/services/nested"
 	"github.com/lxcage/lxcage/services/net"
-	"github.com/lxcage/lxcage/services/pulsemod"
+	"github.com/lxcage/lxcage/services/sound"
 	"github.com/lxcage/lxcage/services/x11"
 )
 
@@ -170,6 +170,7 @@ var AccessSwitches = []AccessSwitch{
 	dbusTalkSwitch(),
 	waylandSwitch(),
 	pulseSwitch(),
+	microphoneSwitch(),
 	pipewireSwitch(),
 	deviceSwitch("gpu", "GPU", func(a *Access) *bool { return &a.GPU },
 		Risk{"Fast graphics and video (/dev/dri), at the cost of a large kernel driver to attack.", false},
@@ -267,6 +268,11 @@ func deviceReadiness(h *Host, pr Probe, key, glob, group string) Readiness {
 
 // X11 words the editor shows.
 var x11Words = []string{x11OffWord, string(X11Proxy), string(X11Nested), string(X11Trusted), string(X11Untrusted)}
+
+// PipeWireRisk says what pipewire = true gives away: PipeWire 0.3 has no
+// per-socket access control, so the app talks to the user's daemon
+// itself, unmediated.
+const PipeWireRisk = "Your PipeWire daemon itself, unmediated: the app can make it load a library of its choosing (code running as you, outside the sandbox), record microphones, other apps' sound, cameras and screen shares, change your audio settings and leave objects behind. Only for apps you would run unsandboxed."
 
 // TrustedX11Risk says in one line what x11 = "trusted" gives away.
 const TrustedX11Risk = "Full access to your display: it can read every window, log every key you type (passwords included) and type into other apps."
@@ -527,30 +533,44 @@ func compileWayland(c *compiler) error {
 }
 
 func pulseSwitch() AccessSwitch {
-	s := boolSwitch("pulseaudio", "PulseAudio", GroupDevices, func(a *Access) *bool { return &a.PulseAudio },
-		Risk{"Plays sound, and can also record from your microphone.", true})
-	s.Check = socketReadiness("PulseAudio (pulseaudio = true)", "pulse/native", "start PulseAudio or pipewire-pulse (pactl info must answer)")
+	s := boolSwitch("pulseaudio", "Sound (PulseAudio)", GroupDevices, func(a *Access) *bool { return &a.PulseAudio },
+		Risk{"Sound through a server of its own, shown in your mixer under the app's name; it records nothing of yours unless Microphone is on.", false})
+	s.Check = func(h *Host, pr Probe) []Readiness {
+		return []Readiness{
+			{Name: "sound server (pulseaudio = true)", OK: pr.Socket(h.PulseSocket), Detail: h.PulseSocket, Fix: "start PulseAudio or pipewire-pulse (pactl info must answer)"},
+			{Name: "pulseaudio daemon for the sound mediator", OK: pr.Installed("pulseaudio"), Detail: "each container gets a PulseAudio of its own, tunnelling to yours", Fix: "apt-get install pulseaudio (on a PipeWire desktop, mask its user units: systemctl --user mask pulseaudio.service pulseaudio.socket)"},
+		}
+	}
 	s.compile = func(c *compiler) error {
 		if !c.p.Access.PulseAudio {
 			return nil
 		}
-		// The user's sound server listens for this container on a socket
-		// in the runtime dir (run/pulse/native).
-		c.useOptional("pulseaudio", "sound", &pulsemod.Socket{
-			Path: path.Join(c.plan.ServiceDir, "pulse", "native"), StateDir: path.Dir(c.plan.StateDir),
-			InsideSocket: path.Join(c.runInside, "pulse", "native"),
-			InsideServer: "unix:" + path.Join(c.runInside, "pulse", "native"),
-			InsideConf:   path.Join(c.runInside, "pulse", "client.conf"),
-			UserSocket:   path.Join(c.h.XDGRuntimeDir, "pulse", "native"),
+		// A PulseAudio of the container's own, run as the user on the
+		// host: module loading off, a tunnel to the user's server, the
+		// microphone only when asked. Its directory has a short name: a
+		// socket path must fit in 107 bytes.
+		c.useOptional("pulseaudio", "sound", &sound.Service{
+			Dir:    path.Join(path.Dir(c.plan.StateDir), "snd-"+shortHash(c.plan.StateDir)),
+			Server: c.h.PulseSocket, RuntimeDir: c.runInside,
+			App: appTitle(c.p), Icon: c.p.Desktop.Icon, Microphone: c.p.Access.Microphone, Bwrap: c.h.Bwrap,
 		})
 		return nil
 	}
 	return s
 }
 
+// appTitle is the app's name for the user: the menu entry's, or the
+// profile's.
+func appTitle(p *Profile) string { return orDefault(p.Desktop.Name, p.Name) }
+
+func microphoneSwitch() AccessSwitch {
+	return boolSwitch("microphone", "Microphone", GroupDevices, func(a *Access) *bool { return &a.Microphone },
+		Risk{"Records your default microphone while the app records (with Sound).", true})
+}
+
 func pipewireSwitch() AccessSwitch {
 	s := boolSwitch("pipewire", "PipeWire", GroupDevices, func(a *Access) *bool { return &a.PipeWire },
-		Risk{"Audio and video streams: may reach microphones, cameras and screen capture.", true})
+		Risk{PipeWireRisk, true})
 	s.Check = socketReadiness("PipeWire (pipewire = true)", "pipewire-0", "start PipeWire (pipewire-0 in XDG_RUNTIME_DIR)")
 	s.compile = func(c *compiler) error {
 		if !c.p.Access.PipeWire {

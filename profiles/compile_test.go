@@ -33,6 +33,7 @@ func testHost() *Host {
 		HostEtc:        map[string]bool{"fonts": true, "ld.so.cache": false, "alternatives": true, "localtime": false},
 		InitPath:       "/usr/sbin/init.lxc.static",
 		XDGRuntimeDir:  "/run/user/1001",
+		PulseSocket:    "/run/user/1001/pulse/native",
 		WaylandDisplay: "wayland-0",
 		SessionBus:     "unix:path=/run/user/1001/bus",
 		SeccompDefault: "/usr/share/lxc/config/common.seccomp",

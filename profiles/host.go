@@ -68,6 +68,13 @@ type Host struct {
 	// XDGRuntimeDir is the user's own runtime dir, where the session's
 	// sockets live (wayland-0, pipewire-0, pulse/native).
 	XDGRuntimeDir string
+	// PulseSocket is the user's sound server's socket ($PULSE_SERVER's
+	// path, else XDGRuntimeDir/pulse/native): PulseAudio or
+	// pipewire-pulse.
+	PulseSocket string
+	// Bwrap is bubblewrap, which confines a container's sound server
+	// ("" when not installed: the server then runs unconfined).
+	Bwrap string
 	// SessionBus is $DBUS_SESSION_BUS_ADDRESS.
 	SessionBus string
 	// WaylandDisplay is $WAYLAND_DISPLAY: a socket name in XDGRuntimeDir

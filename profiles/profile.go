@@ -93,6 +93,10 @@ type Access struct {
 	Clipboard  string `toml:"clipboard,omitempty"`
 	Wayland    bool   `toml:"wayland,omitempty"`
 	PulseAudio bool   `toml:"pulseaudio,omitempty"`
+	// Microphone lets the app record the user's default source through
+	// its sound server (pulseaudio = true); without it a recording inside
+	// captures silence.
+	Microphone bool `toml:"microphone,omitempty"`
 	PipeWire   bool   `toml:"pipewire,omitempty"`
 	GPU        bool   `toml:"gpu,omitempty"`
 	Sound      bool   `toml:"sound,omitempty"`

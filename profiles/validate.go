@@ -247,6 +247,9 @@ func checkSetup(p *Profile, ps *problems) {
 
 func checkAccess(p *Profile, ps *problems) {
 	a := p.Access
+	if a.Microphone && !a.PulseAudio {
+		ps.add("access.microphone", "set pulseaudio = true, or remove it", "microphone only applies when pulseaudio = true")
+	}
 	if a.Clipboard != "" {
 		oneOf(ps, "access.clipboard", a.Clipboard, ClipboardOnInput, ClipboardNone, ClipboardFull)
 	}

@@ -5,15 +5,15 @@ package integration
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lxcage/lxcage/profiles"
 )
 
 // writeTone writes a WAV file with a 440 Hz sine of the given length.
@@ -63,51 +63,114 @@ func TestPulseAudio(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	writeTone(t, filepath.Join(dir, "tone.wav"), 3)
 	share := "\n[[share]]\nhost = \"" + dir + "\"\npath = \"/mnt/sound\"\n"
+	modulesBefore := pactlOut(t, "list", "short", "modules")
+
+	// The app plays through its own server: a stream named after the app
+	// reaches the user's, which the user's mixer controls.
 	e.profile("sound", `command = ["paplay", "/mnt/sound/tone.wav"]
 [access]
 pulseaudio = true
+[desktop]
+name = "Tone (sandboxed)"
 `+share)
-	before := pactlOut(t, "list", "short", "sink-inputs")
 	l := e.start("launch", "sound")
 	seen := false
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !seen; time.Sleep(50 * time.Millisecond) {
-		now := pactlOut(t, "list", "short", "sink-inputs")
-		seen = len(strings.TrimSpace(now)) > len(strings.TrimSpace(before))
+		seen = strings.Contains(pactlOut(t, "list", "sink-inputs"), "Tone (sandboxed)")
 	}
 	if !seen {
-		t.Errorf("no stream reached the server while paplay ran; output:\n%s", l.out)
+		t.Errorf("no stream named after the app reached the user's server while paplay ran; output:\n%s", l.out)
 	}
 	if code := l.wait(t, 20*time.Second); code != 0 {
 		t.Errorf("paplay in the container: status %d\n%s", code, l.out)
 	}
-	state := profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath)
-	if mods := pactlOut(t, "list", "short", "modules"); strings.Contains(mods, state) {
-		t.Errorf("the container's socket module was not unloaded:\n%s", mods)
-	}
 
-	// Stopped behind lxcage's back (lxc-stop), the container's module
-	// still goes: the watchdog ends the services of a container it saw end.
-	e.profile("held", "command = [\"sleep\", \"30\"]\n[access]\npulseaudio = true\n")
-	hl := e.start("launch", "held")
-	if !e.waitState("held", "RUNNING", 10*time.Second) {
-		t.Fatalf("held never ran:\n%s", hl.out)
+	// The attacker's side: no module loads, the user's server and its
+	// modules are invisible, the server cannot be made to exit.
+	r := inside(t, e, "pactl", `for m in module-native-protocol-tcp "module-ladspa-sink plugin=/tmp/x.so" module-null-sink module-cli-protocol-unix; do pactl load-module $m 2>/dev/null && echo LOADED $m; done; pactl list short modules; pactl exit 2>/dev/null && echo EXITED; echo done`,
+		"[access]\npulseaudio = true\n")
+	if strings.Contains(r.stdout, "LOADED") || strings.Contains(r.stdout, "EXITED") || !strings.Contains(r.stdout, "done") {
+		t.Errorf("from inside: %s%s", r.stdout, r.stderr)
 	}
-	if mods := pactlOut(t, "list", "short", "modules"); !strings.Contains(mods, state) {
-		t.Errorf("no module for the running container:\n%s", mods)
+	for _, leak := range []string{"lxcage_null", "module-always-sink", os.Getenv("XDG_RUNTIME_DIR")} {
+		if strings.Contains(r.stdout, leak) {
+			t.Errorf("the app sees %q of the user's server:\n%s", leak, r.stdout)
+		}
 	}
-	exec.Command("lxc-stop", "-P", e.lxcpath, "-n", "held", "-k").Run()
-	gone := false
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !gone; time.Sleep(50 * time.Millisecond) {
-		gone = !strings.Contains(pactlOut(t, "list", "short", "modules"), state)
+	if after := pactlOut(t, "list", "short", "modules"); after != modulesBefore {
+		t.Errorf("the user's modules changed:\nbefore:\n%s\nafter:\n%s", modulesBefore, after)
 	}
-	if !gone {
-		t.Error("the module of a container stopped with lxc-stop stayed loaded")
-	}
+	checkRecording(t, e, dir)
+	checkMediatorEndsWithContainer(t, e)
 
 	e.profile("quiet", `command = ["sh", "-c", "test -z \"$PULSE_SERVER\" && ! test -e \"$XDG_RUNTIME_DIR/pulse/native\" && ! paplay --server=unix:$XDG_RUNTIME_DIR/pulse/native /mnt/sound/tone.wav"]
 `+share)
 	if r := e.run("launch", "quiet"); r.code != 0 {
 		t.Errorf("with pulseaudio off the container reached a sound server or had its socket (status %d)\n%s", r.code, r.stderr)
+	}
+}
+
+// checkMediatorEndsWithContainer: a container stopped behind lxcage's
+// back (lxc-stop) still loses its sound server: the watchdog undoes the
+// services of a container it saw end.
+func checkMediatorEndsWithContainer(t *testing.T, e *tenv) {
+	t.Helper()
+	daemons := func() int {
+		out, _ := exec.Command("pgrep", "-c", "-u", strconv.Itoa(os.Getuid()), "-x", "pulseaudio").Output()
+		n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+		return n
+	}
+	base := daemons()
+	e.profile("held", "command = [\"sleep\", \"30\"]\n[access]\npulseaudio = true\n")
+	hl := e.start("launch", "held")
+	if !e.waitState("held", "RUNNING", 10*time.Second) {
+		t.Fatalf("held never ran:\n%s", hl.out)
+	}
+	if n := daemons(); n != base+1 {
+		t.Errorf("%d sound servers while the container runs, want %d", n, base+1)
+	}
+	exec.Command("lxc-stop", "-P", e.lxcpath, "-n", "held", "-k").Run()
+	deadline := time.Now().Add(5 * time.Second)
+	for daemons() != base && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := daemons(); n != base {
+		t.Errorf("the sound server of a container stopped with lxc-stop lives on (%d, want %d)", n, base)
+	}
+}
+
+// checkRecording: while the user's server plays a tone (its default
+// source is the monitor of the sink it plays on), a recording inside
+// captures silence; with microphone = true it captures the user's
+// default source. Then nothing of the app's is left on the user's server.
+func checkRecording(t *testing.T, e *tenv, dir string) {
+	t.Helper()
+	writeTone(t, filepath.Join(dir, "long.wav"), 30)
+	play := exec.Command("paplay", filepath.Join(dir, "long.wav"))
+	if err := play.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { play.Process.Kill(); play.Wait() }()
+	record := `parecord --raw --format=s16le --rate=8000 --channels=1 --latency-msec=50 | head -c 16000 | od -An -v -td2 | tr -s ' ' '\n' | awk 'BEGIN{m=0} {v=$1<0?-$1:$1; if(v>m)m=v} END{print "peak", m}'`
+	for _, mic := range []bool{false, true} {
+		extra := "[access]\npulseaudio = true\n"
+		if mic {
+			extra += "microphone = true\n"
+		}
+		r := inside(t, e, "rec", record, extra)
+		var peak int
+		fmt.Sscanf(strings.TrimSpace(lineOf(r.stdout, "peak")), "peak %d", &peak)
+		switch {
+		case !strings.Contains(r.stdout, "peak"):
+			t.Errorf("microphone = %v: no recording: %s%s", mic, r.stdout, r.stderr)
+		case !mic && peak > 100:
+			t.Errorf("without the microphone the app recorded the user's sound (peak %d)", peak)
+		case mic && peak < 1000:
+			t.Errorf("with the microphone the app recorded nothing of the user's default source (peak %d)", peak)
+		}
+	}
+	if outs := pactlOut(t, "list", "short", "source-outputs"); strings.TrimSpace(outs) != "" {
+		t.Errorf("recording streams left on the user's server:\n%s", outs)
 	}
 }
 
