@@ -44,6 +44,7 @@ func DetectHostFor(lxcpath, runtimeDir string, p *Profile) (*Host, error) {
 		CacheDir:   xdgDir("XDG_CACHE_HOME", ".cache"),
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
+	h.AppArmorShipped = h.AppArmor && exists(appArmorShippedFile)
 	h.OverlayOK = kernelAtLeast(5, 11)
 	if needSwap {
 		swap, _ := filepath.Glob("/sys/fs/cgroup/*/memory.swap.max")

@@ -89,7 +89,7 @@ func securityConfig(p *Profile, h *Host, plan *Plan, c *Config) {
 		c.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, h.Home))
 	}
 	if h.AppArmor {
-		c.Add("lxc.apparmor.profile", orDefault(s.AppArmor, "generated"))
+		c.Add("lxc.apparmor.profile", orDefault(s.AppArmor, defaultAppArmor(h, s.UserNS)))
 	}
 }
 
