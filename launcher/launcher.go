@@ -134,6 +134,10 @@ func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func(
 	}
 	trace("running")
 
+	if err := sandbox.AttachScope(ctx, sandbox.SystemdBus(), name); err != nil {
+		l.finish(context.WithoutCancel(ctx), st, plan, initPID, h, 0)
+		return 0, err
+	}
 	code, sig, runErr := l.runApp(ctx, plan, args)
 	trace("app exited")
 
@@ -316,6 +320,14 @@ func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error 
 // user owns its cgroups already (hosts without systemd, set up by root),
 // or systemd delegates a scope, or the error says what to run.
 func (l *Launcher) ensureCgroups(ctx context.Context, name string) error {
+	// A systemd host with cgroup v2 only: a delegated scope for the
+	// container, lxc-start started in it (see sandbox.ContainerScope).
+	if scope, err := sandbox.ContainerScope(ctx, sandbox.SystemdBus(), name); err != nil {
+		return err
+	} else if scope != nil {
+		l.LXC.Runner = scope.Runner(l.LXC.Runner)
+		return nil
+	}
 	cg, err := sandbox.ReadCgroups()
 	if err != nil {
 		return err

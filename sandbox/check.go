@@ -98,6 +98,8 @@ func CheckHost(ctx context.Context, h *profiles.Host) []Check {
 		switch {
 		case cg.LegacyDelegated():
 			c.Detail = "you own your cgroup in every v1 hierarchy (limits work)"
+		case cg.UnifiedOnly():
+			c = checkUnified(ctx, cg, h.UserName)
 		case cg.Delegated():
 			c.Detail = "you own your cgroup in the unified (v2) hierarchy"
 		case SystemdAvailable(ctx, SystemdBus()):
@@ -305,4 +307,50 @@ func orNone(s string) string {
 		return "not found"
 	}
 	return s
+}
+
+// limitControllers are the cgroup v2 controllers [limits] use.
+var limitControllers = []string{"memory", "pids", "cpu"}
+
+// checkUnified is the cgroup check of a host with cgroup v2 only: a
+// container needs a delegated scope from the user's systemd manager (see
+// ContainerScope), which hands on the controllers [limits] use; without
+// systemd, a cgroup root delegated by hand.
+func checkUnified(ctx context.Context, cg *Cgroups, user string) Check {
+	c := Check{Name: "cgroup delegation", Required: true}
+	u, _ := cg.unified()
+	switch {
+	case SystemdAvailable(ctx, SystemdBus()):
+		missing := missingControllers(DelegatedControllers(u.Mount, os.Getuid()))
+		c.OK = len(missing) == 0
+		c.Detail = "systemd delegates a scope to each container at launch"
+		if !c.OK {
+			c.Detail = "your systemd user manager does not hand on the " + strings.Join(missing, ", ") + " controller(s) that [limits] need"
+			c.Fix = `as root: mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\nDelegate=cpu cpuset io memory pids\n' > /etc/systemd/system/user@.service.d/delegate.conf && systemctl daemon-reload; then log out and in again`
+		}
+	case InUserManager(u.Dir, os.Getuid()):
+		c.Detail = "your cgroup is systemd's, but no systemd user manager answers on the session bus (" + orNone(SystemdBus()) + ")"
+		c.Fix = "run lxcage from your desktop session, with DBUS_SESSION_BUS_ADDRESS (or $XDG_RUNTIME_DIR/bus) reaching systemd --user"
+	case u.Writable:
+		c.OK, c.Detail = true, "you own your cgroup in the unified (v2) hierarchy"
+	default:
+		c.Detail = "not writable: " + u.Dir + ", and no systemd user manager on the session bus (" + orNone(SystemdBus()) + ")"
+		c.Fix = cg.Fix(user)
+	}
+	return c
+}
+
+// missingControllers are the limit controllers not in have.
+func missingControllers(have []string) []string {
+	var out []string
+	for _, w := range limitControllers {
+		found := false
+		for _, h := range have {
+			found = found || h == w
+		}
+		if !found {
+			out = append(out, w)
+		}
+	}
+	return out
 }
