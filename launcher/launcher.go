@@ -451,7 +451,7 @@ func (l *Launcher) runApp(ctx context.Context, plan *profiles.Plan, args []strin
 		// Killing lxc-attach would not kill the app inside, so signals go
 		// to the app's process itself (lxc-attach's child).
 		if len(pending) > 0 {
-			if child := attachChild(cmd.Process.Pid); child > 0 {
+			if child := appChild(cmd.Process.Pid); child > 0 {
 				for _, s := range pending {
 					syscall.Kill(child, s)
 				}

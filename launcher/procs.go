@@ -131,6 +131,32 @@ func waitPidGone(ctx context.Context, pid int, timeout time.Duration) bool {
 	return pollCtx(ctx, []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}) == nil
 }
 
+// appChild is the app's main process under lxc-attach attachPID: its
+// child in another PID namespace (the container's), or 0 while there is
+// none yet. lxc-attach first forks an intermediate process on the host
+// side, which enters the container's namespaces and forks the app as
+// lxc-attach's child: a signal passed to the intermediate (seen in the
+// emulated systemd VM, where a SIGTERM came during that window) killed
+// the attach itself instead of the app, which then exited 141 (SIGPIPE)
+// rather than 143.
+func appChild(attachPID int) int {
+	self, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(attachPID) + "/task/" + strconv.Itoa(attachPID) + "/children")
+	if err != nil {
+		return 0
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if ns, err := os.Readlink("/proc/" + f + "/ns/pid"); err == nil && ns != self {
+			pid, _ := strconv.Atoi(f)
+			return pid
+		}
+	}
+	return 0
+}
+
 // attachChild finds the first child of a process: lxc-attach's child is
 // the app's main process, the LXC monitor's child the container's init.
 func attachChild(attachPID int) int {

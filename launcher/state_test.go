@@ -136,3 +136,34 @@ func TestAttachChildParsesChildren(t *testing.T) {
 		t.Errorf("child %d (%q)", child, b)
 	}
 }
+
+// TestAppChildIsInTheContainer: signals go to lxc-attach's child in
+// another PID namespace (the app), never to a host-side helper child.
+func TestAppChildIsInTheContainer(t *testing.T) {
+	same := exec.Command("sh", "-c", "sleep 5 & wait")
+	same.Start()
+	defer same.Process.Kill()
+	args := []string{"-pf", "sleep", "5"}
+	if os.Getuid() != 0 {
+		args = append([]string{"-Ur"}, args...)
+	}
+	other := exec.Command("unshare", args...)
+	if err := other.Start(); err != nil {
+		t.Skip("unshare:", err)
+	}
+	defer other.Process.Kill()
+	var child int
+	for i := 0; i < 200 && child == 0; i++ {
+		child = appChild(other.Process.Pid)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm"); child == 0 || string(b) != "sleep\n" {
+		t.Errorf("child in a new PID namespace: %d (%q)", child, b)
+	}
+	for i := 0; i < 20; i++ {
+		if c := appChild(same.Process.Pid); c != 0 {
+			t.Fatalf("a child in this PID namespace was taken for the app: %d", c)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
