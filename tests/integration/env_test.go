@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LXCAGE_X11_PROBE") != "" {
 		x11ProbeMain() // this binary, run inside a container as a probe
 	}
+	if os.Getenv("LXCAGE_DRM_PROBE") != "" {
+		drmProbeMain()
+	}
 	lxcageBin = os.Getenv("LXCAGE_BIN")
 	if lxcageBin == "" {
 		dir, err := os.MkdirTemp("", "lxcage-bin-")

@@ -119,16 +119,17 @@ func TestConcurrentLaunches(t *testing.T) {
 	for _, d := range []string{"1", "3", "5"} {
 		ls = append(ls, e.start("launch", "sleeper", d))
 	}
-	time.Sleep(2 * time.Second)
-	st := e.mustRun("status", "sleeper").stdout
+	// As each launch ends the container stays up for the others (polled:
+	// a slow machine, such as the emulated VM of make test-vm, takes
+	// seconds to start the first).
+	st := e.waitStatus("sleeper", "launches: 2", 15*time.Second)
 	if !strings.Contains(st, "running") || !strings.Contains(st, "launches: 2") {
-		t.Errorf("at 2 s want running with 2 launches:\n%s", st)
+		t.Errorf("after the 1 s launch want running with 2 launches:\n%s", st)
 	}
 	pid1 := initPID(st)
-	time.Sleep(2 * time.Second)
-	st = e.mustRun("status", "sleeper").stdout
+	st = e.waitStatus("sleeper", "launches: 1", 15*time.Second)
 	if !strings.Contains(st, "running") || initPID(st) != pid1 || pid1 == "" {
-		t.Errorf("at 4 s want the same running container (init %s):\n%s", pid1, st)
+		t.Errorf("after the 3 s launch want the same running container (init %s):\n%s", pid1, st)
 	}
 	for i, l := range ls {
 		if code := l.wait(t, 20*time.Second); code != 0 {
@@ -141,6 +142,35 @@ func TestConcurrentLaunches(t *testing.T) {
 	if d := ls[2].ended.Sub(ls[2].starts); d < 4500*time.Millisecond {
 		t.Errorf("last launch ended after %v", d)
 	}
+}
+
+// waitStatus polls lxcage status NAME until it contains want, and
+// returns the last status.
+func (e *tenv) waitStatus(name, want string, timeout time.Duration) string {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := e.mustRun("status", name).stdout
+		if strings.Contains(st, want) || time.Now().After(deadline) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitAppProc waits until a process named comm runs as this user in a
+// container: a container is RUNNING before lxc-attach has started the
+// app in it.
+func waitAppProc(t *testing.T, comm string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, uid := range procsNamed(comm) {
+			if uid == os.Getuid() {
+				return
+			}
+		}
+	}
+	t.Fatalf("no %s of this user in a container after %v", comm, timeout)
 }
 
 func initPID(status string) string {
@@ -165,7 +195,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitAppProc(t, "sleep", 10*time.Second)
 	killLauncher(t, l)
 	// The next launch works at once, even while the orphan still runs,
 	// and the container is stopped once both are done.
@@ -182,7 +212,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitAppProc(t, "sleep", 10*time.Second)
 	killLauncher(t, l)
 	time.Sleep(500 * time.Millisecond)
 	if s := e.state("victim"); s != "RUNNING" {
