@@ -131,14 +131,14 @@ func waitPidGone(ctx context.Context, pid int, timeout time.Duration) bool {
 	return pollCtx(ctx, []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}) == nil
 }
 
-// appChild is the app's main process under lxc-attach attachPID: its
-// child in another PID namespace (the container's), or 0 while there is
-// none yet. lxc-attach first forks an intermediate process on the host
-// side, which enters the container's namespaces and forks the app as
-// lxc-attach's child: a signal passed to the intermediate (seen in the
-// emulated systemd VM, where a SIGTERM came during that window) killed
-// the attach itself instead of the app, which then exited 141 (SIGPIPE)
-// rather than 143.
+// appChild is the app's main process under lxc-attach attachPID, or 0
+// while it has not started: lxc-attach's child in another PID namespace
+// (the container's) that has executed the app. Before that, lxc-attach
+// works with helpers a signal must not reach (seen in the emulated
+// systemd VM, with a SIGTERM sent during the attach): its intermediate
+// process on the host side (the attach died of SIGPIPE, status 141), and
+// the app's own process before exec, still lxc-attach and exchanging the
+// AppArmor label with it (the attach failed, status 1).
 func appChild(attachPID int) int {
 	self, err := os.Readlink("/proc/self/ns/pid")
 	if err != nil {
@@ -149,10 +149,15 @@ func appChild(attachPID int) int {
 		return 0
 	}
 	for _, f := range strings.Fields(string(b)) {
-		if ns, err := os.Readlink("/proc/" + f + "/ns/pid"); err == nil && ns != self {
-			pid, _ := strconv.Atoi(f)
-			return pid
+		ns, err := os.Readlink("/proc/" + f + "/ns/pid")
+		if err != nil || ns == self {
+			continue
 		}
+		if comm, err := os.ReadFile("/proc/" + f + "/comm"); err != nil || strings.TrimSpace(string(comm)) == "lxc-attach" {
+			continue
+		}
+		pid, _ := strconv.Atoi(f)
+		return pid
 	}
 	return 0
 }

@@ -160,9 +160,25 @@ func TestAppChildIsInTheContainer(t *testing.T) {
 	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm"); child == 0 || string(b) != "sleep\n" {
 		t.Errorf("child in a new PID namespace: %d (%q)", child, b)
 	}
+	// Not yet the app: a child in the container still running
+	// lxc-attach's own code (its comm is lxc-attach's until it executes
+	// the app).
+	fake := filepath.Join(t.TempDir(), "lxc-attach")
+	if b, err := os.ReadFile("/bin/sleep"); err != nil || os.WriteFile(fake, b, 0o755) != nil {
+		t.Fatal("copy sleep:", err)
+	}
+	os.Chmod(filepath.Dir(fake), 0o755)
+	pre := exec.Command("unshare", append(args[:len(args)-2:len(args)-2], fake, "5")...)
+	if err := pre.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Process.Kill()
 	for i := 0; i < 20; i++ {
 		if c := appChild(same.Process.Pid); c != 0 {
 			t.Fatalf("a child in this PID namespace was taken for the app: %d", c)
+		}
+		if c := appChild(pre.Process.Pid); c != 0 {
+			t.Fatalf("lxc-attach's own child in the container was taken for the app: %d", c)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
