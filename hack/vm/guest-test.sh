@@ -29,9 +29,10 @@ say() { echo "lxcage-vm: $*"; }
 #                                    machine)
 #   Benchmark*                       speed is measured on the plain machine
 SKIP='^(TestImage.*|TestPresetChromium|TestEditor.*|TestWayland|TestPipeWire|TestNestedX|TestHostImageGUIPrograms|TestNoSubordinateIDs|TestOtherUserCannotTouch|TestSystemdDelegation|TestFaultDiskFull)$'
-# From a login shell: what a user does in a terminal (launch, the exit
-# status, signals, limits, check, the device ACL), not the whole suite again.
-TERMINAL_RUN='^(TestSystemd.*|TestXeyesWindow|TestExitStatusAndSignals|TestEscapeLimits|TestLimitsReachTheCgroup|TestGPU.*)$'
+# From a login shell: what a user does in a terminal (launch, a second
+# launch, the exit status, signals, limits, check, the device ACL, a
+# desktop entry started with gio), not the whole suite again.
+TERMINAL_RUN='^(TestSystemd.*|TestXeyesWindow|TestExitStatusAndSignals|TestEscapeLimits|TestLimitsReachTheCgroup|TestGPU.*|TestDesktopExecPassesURL|TestDesktopClickShowsWindow|TestKilledLauncher)$'
 DESKTOP_RUN=${LXCAGE_TEST_RUN:-.}
 [ -n "${LXCAGE_TEST_RUN:-}" ] && TERMINAL_RUN=$LXCAGE_TEST_RUN
 
