@@ -95,7 +95,7 @@ func TestForkedChildKeepsContainer(t *testing.T) {
 	e := newEnv(t)
 	e.profile("forker", `command = ["sh", "-c", "sleep 3 & exit 0"]`)
 	l := e.start("launch", "forker")
-	time.Sleep(1500 * time.Millisecond)
+	waitAppProc(t, "sleep", 20*time.Second)
 	if st := e.state("forker"); st != "RUNNING" {
 		t.Fatalf("container %s while the child still runs; output:\n%s", st, l.out)
 	}
