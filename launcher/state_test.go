@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,6 +174,16 @@ func TestAppChildIsInTheContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pre.Process.Kill()
+	// Until unshare's child has executed the copy it is "unshare".
+	for i := 0; i < 200; i++ {
+		kids, _ := os.ReadFile("/proc/" + strconv.Itoa(pre.Process.Pid) + "/task/" + strconv.Itoa(pre.Process.Pid) + "/children")
+		if f := strings.Fields(string(kids)); len(f) > 0 {
+			if comm, _ := os.ReadFile("/proc/" + f[0] + "/comm"); string(comm) == "lxc-attach\n" {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for i := 0; i < 20; i++ {
 		if c := appChild(same.Process.Pid); c != 0 {
 			t.Fatalf("a child in this PID namespace was taken for the app: %d", c)
