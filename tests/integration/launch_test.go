@@ -95,7 +95,7 @@ func TestForkedChildKeepsContainer(t *testing.T) {
 	e := newEnv(t)
 	e.profile("forker", `command = ["sh", "-c", "sleep 3 & exit 0"]`)
 	l := e.start("launch", "forker")
-	waitAppProc(t, "sleep", 20*time.Second)
+	e.waitAppProc("forker", "sleep", 20*time.Second)
 	if st := e.state("forker"); st != "RUNNING" {
 		t.Fatalf("container %s while the child still runs; output:\n%s", st, l.out)
 	}
@@ -158,19 +158,24 @@ func (e *tenv) waitStatus(name, want string, timeout time.Duration) string {
 	}
 }
 
-// waitAppProc waits until a process named comm runs as this user in a
-// container: a container is RUNNING before lxc-attach has started the
-// app in it.
-func waitAppProc(t *testing.T, comm string, timeout time.Duration) {
-	t.Helper()
+// waitAppProc waits until a process named comm runs as this user in
+// the container of profile name: a container is RUNNING before
+// lxc-attach has started the app in it.
+func (e *tenv) waitAppProc(name, comm string, timeout time.Duration) {
+	e.t.Helper()
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, uid := range procsNamed(comm) {
-			if uid == os.Getuid() {
+		init := initPID(e.run("status", name).stdout)
+		ns, err := os.Readlink("/proc/" + init + "/ns/pid")
+		if init == "" || err != nil {
+			continue
+		}
+		for pid, uid := range procsNamed(comm) {
+			if l, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid"); uid == os.Getuid() && l == ns {
 				return
 			}
 		}
 	}
-	t.Fatalf("no %s of this user in a container after %v", comm, timeout)
+	e.t.Fatalf("no %s of this user in container %s after %v", comm, name, timeout)
 }
 
 func initPID(status string) string {
@@ -195,7 +200,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	waitAppProc(t, "sleep", 10*time.Second)
+	e.waitAppProc("victim", "sleep", 10*time.Second)
 	killLauncher(t, l)
 	// The next launch works at once, even while the orphan still runs,
 	// and the container is stopped once both are done.
@@ -212,7 +217,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	waitAppProc(t, "sleep", 10*time.Second)
+	e.waitAppProc("victim", "sleep", 10*time.Second)
 	killLauncher(t, l)
 	time.Sleep(500 * time.Millisecond)
 	if s := e.state("victim"); s != "RUNNING" {
