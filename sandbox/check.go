@@ -115,6 +115,10 @@ func CheckHost(ctx context.Context, h *profiles.Host) []Check {
 		add(c)
 	}
 
+	if c, ok := checkAppArmor(h); ok {
+		add(c)
+	}
+
 	// Bridge networking.
 	usernet, _ := os.ReadFile("/etc/lxc/lxc-usernet")
 	re := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(h.UserName) + `\s+veth\s+` + regexp.QuoteMeta(h.LXCBridge) + `\s+[1-9]`)
@@ -353,4 +357,21 @@ func missingControllers(have []string) []string {
 		}
 	}
 	return out
+}
+
+// checkAppArmor: with AppArmor on, a user's container needs a profile
+// already loaded to switch into (LXC's own); ok is false where the check
+// does not apply (AppArmor off, or root, who loads LXC's generated one).
+func checkAppArmor(h *profiles.Host) (Check, bool) {
+	if !h.AppArmor || h.UID == 0 {
+		return Check{}, false
+	}
+	c := Check{Name: "AppArmor profile for containers", Required: true, OK: h.AppArmorShipped}
+	if c.OK {
+		c.Detail = "LXC's lxc-container-default-cgns (a user may not load a profile of its own)"
+	} else {
+		c.Detail = "AppArmor is on, but LXC's profiles are not installed: a user's container cannot load one"
+		c.Fix = "apt-get install lxc apparmor (as root; LXC's profiles are loaded at boot), or set apparmor = \"unconfined\" under [security] in a profile"
+	}
+	return c, true
 }

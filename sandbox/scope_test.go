@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lxcage/lxcage/profiles"
 )
 
 func TestInUserManager(t *testing.T) {
@@ -139,5 +141,23 @@ func TestDelegatedControllers(t *testing.T) {
 	}
 	if got := DelegatedControllers(root, 1002); got != nil {
 		t.Errorf("no user manager: %q", got)
+	}
+}
+
+func TestCheckAppArmor(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		h                     profiles.Host
+		applies, ok, needsFix bool
+	}{
+		{"AppArmor off", profiles.Host{UID: 1001}, false, false, false},
+		{"root loads its own", profiles.Host{UID: 0, AppArmor: true}, false, false, false},
+		{"user with LXC's profiles", profiles.Host{UID: 1001, AppArmor: true, AppArmorShipped: true}, true, true, false},
+		{"user without them", profiles.Host{UID: 1001, AppArmor: true}, true, false, true},
+	} {
+		c, applies := checkAppArmor(&tc.h)
+		if applies != tc.applies || c.OK != tc.ok || (c.Fix != "") != tc.needsFix {
+			t.Errorf("%s: applies %v, %+v", tc.name, applies, c)
+		}
 	}
 }
