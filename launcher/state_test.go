@@ -162,9 +162,10 @@ func TestAppChildIsInTheContainer(t *testing.T) {
 		t.Errorf("child in a new PID namespace: %d (%q)", child, b)
 	}
 	// Not yet the app: a child in the container still running
-	// lxc-attach's own code (its comm is lxc-attach's until it executes
-	// the app).
-	fake := filepath.Join(t.TempDir(), "lxc-attach")
+	// lxc-attach's own code (its comm is its parent's until it executes
+	// the app). Here the parent is unshare, the child a copy of sleep
+	// named unshare.
+	fake := filepath.Join(t.TempDir(), "unshare")
 	if b, err := os.ReadFile("/bin/sleep"); err != nil || os.WriteFile(fake, b, 0o755) != nil {
 		t.Fatal("copy sleep:", err)
 	}
@@ -174,11 +175,11 @@ func TestAppChildIsInTheContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pre.Process.Kill()
-	// Until unshare's child has executed the copy it is "unshare".
+	// Until unshare's child has executed the copy it runs unshare.
 	for i := 0; i < 200; i++ {
 		kids, _ := os.ReadFile("/proc/" + strconv.Itoa(pre.Process.Pid) + "/task/" + strconv.Itoa(pre.Process.Pid) + "/children")
 		if f := strings.Fields(string(kids)); len(f) > 0 {
-			if comm, _ := os.ReadFile("/proc/" + f[0] + "/comm"); string(comm) == "lxc-attach\n" {
+			if exe, _ := os.Readlink("/proc/" + f[0] + "/exe"); exe == fake {
 				break
 			}
 		}
