@@ -152,11 +152,19 @@ build_binaries() {
 		"$go" test -c -tags integration -o "$1/integration.test" ./tests/integration/)
 }
 
+# cleanup powers the VM of a test run off and removes its files (globals:
+# an EXIT trap runs after run_tests' locals are gone).
+cleanup() {
+	stop || true
+	rm -rf "$SHARE" "$STATE"
+}
+
 run_tests() {
-	local t0=$SECONDS share rc out=$CACHE/last-tests.log
-	share=$(mktemp -d /tmp/lxcage-vm-share.XXXXXX)
+	local t0=$SECONDS rc out=$CACHE/last-tests.log share
+	SHARE=$(mktemp -d /tmp/lxcage-vm-share.XXXXXX)
 	STATE=$(mktemp -d /tmp/lxcage-vm-state.XXXXXX)
-	trap 'stop; rm -rf "$share" "$STATE"' EXIT
+	trap cleanup EXIT
+	share=$SHARE
 	host_deps
 	build_binaries "$share"
 	cp "$HERE/guest-test.sh" "$share/"
@@ -173,7 +181,7 @@ run_tests() {
 	local t_tests=$((SECONDS - t_boot0 - BOOT_SSH)) first
 	first=$(sed -n 's/^lxcage-vm: first test at \([0-9]*\)$/\1/p' "$out" | head -1)
 	stop
-	cp "$STATE/serial.log" "$CACHE/last-serial.log"
+	cp "$STATE/serial.log" "$CACHE/last-serial.log" || true
 	[ "$rc" = 0 ] || { echo "--- serial console (last 30 lines; all in $CACHE/last-serial.log)"; tail -30 "$STATE/serial.log"; }
 	printf 'vm: binaries %ss, image %ss, boot to sshd %ss, boot to first test %ss, tests %ss, lane %ss; exit %s\n' \
 		"$t_bin" "$t_img" "$BOOT_SSH" "${first:+$((first - BOOT_EPOCH))}" "$t_tests" "$((SECONDS - t0))" "$rc"
