@@ -6,7 +6,7 @@ BINDIR  := $(DESTDIR)$(PREFIX)/bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test unit demo bench lint install uninstall clean screenshot
+.PHONY: all build test test-vm unit demo bench lint install uninstall clean screenshot
 
 all: build
 
@@ -24,6 +24,12 @@ bin/lxcage-editor: FORCE
 # the integration tests as an unprivileged test user (hack/test.sh).
 test:
 	./hack/test.sh
+
+# The integration tests on a systemd desktop (as root): a Debian 12 VM
+# under qemu with cgroup v2 only, a logind session and a systemd user
+# manager; the image is built once and cached (hack/vm/vm.sh).
+test-vm:
+	./hack/vm/vm.sh test
 
 unit:
 	$(GO) test ./...

@@ -115,6 +115,8 @@ func cgroupChecks(ctx context.Context, r run.Runner, h *profiles.Host) []Check {
 	switch {
 	case cg.LegacyDelegated():
 		c.Detail = "you own your cgroup in every v1 hierarchy (limits work)"
+	case cg.UnifiedOnly():
+		c = checkUnified(ctx, cg, h.UserName)
 	case cg.Delegated():
 		c.Detail = "you own your cgroup in the unified (v2) hierarchy"
 	case sandbox.SystemdAvailable(ctx, sandbox.SystemdBus()):
@@ -127,7 +129,11 @@ func cgroupChecks(ctx context.Context, r run.Runner, h *profiles.Host) []Check {
 		c.Detail = "not writable: " + strings.Join(dirs, ", ")
 		c.Fix = cg.Fix(h.UserName)
 	}
-	return []Check{c}
+	out := []Check{c}
+	if a, ok := checkAppArmor(h); ok {
+		out = append(out, a)
+	}
+	return out
 }
 
 // runtimeChecks: a private runtime dir for lxcage's state and sockets.

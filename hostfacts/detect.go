@@ -44,6 +44,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 		h.Cgroup2 = cg.UseCgroup2()
 	}
 	h.SeccompDefault = firstExisting("/usr/share/lxc/config/common.seccomp")
+	h.AppArmorShipped = h.AppArmor && exists(profiles.AppArmorShippedFile)
 	h.OverlayOK = kernelAtLeast(5, 11)
 	h.MemTotal = memTotal()
 	if need.Swap {

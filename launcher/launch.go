@@ -51,6 +51,13 @@ func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func(
 		return 0, err
 	}
 	trace("running")
+	// From a terminal or ssh login on a cgroup v2 systemd host, lxc-attach
+	// can move the app into the container's cgroup only from a scope of
+	// the user's manager.
+	if err := sandbox.AttachScope(ctx, sandbox.SystemdBus(), name); err != nil {
+		l.finish(context.WithoutCancel(ctx), st, name, run, h, 0)
+		return 0, err
+	}
 	code, sig, runErr := l.runApp(ctx, run.attach, name, args)
 	trace("app exited")
 	l.finish(context.WithoutCancel(ctx), st, name, run, h, sig)
@@ -164,7 +171,7 @@ func forwardSignals(cmd *exec.Cmd, sigs chan os.Signal) (int, syscall.Signal, er
 		case <-tick.C:
 		}
 		if len(pending) > 0 {
-			if child := attachChild(cmd.Process.Pid); child > 0 {
+			if child := appChild(cmd.Process.Pid); child > 0 {
 				for _, s := range pending {
 					syscall.Kill(child, s)
 				}

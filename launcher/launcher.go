@@ -70,6 +70,8 @@ type Launcher struct {
 	hostAll     bool
 	defaultPath bool
 	warn        func(string)
+	// inScope is true once lxc-start runs in a delegated systemd scope.
+	inScope bool
 }
 
 // DefaultPath reports whether the launcher's LXC path is LXC's default

@@ -131,6 +131,44 @@ func waitPidGone(ctx context.Context, pid int, timeout time.Duration) bool {
 	return pollCtx(ctx, []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}) == nil
 }
 
+// appChild is the app's main process under lxc-attach attachPID, or 0
+// while it has not started: lxc-attach's child in another PID namespace
+// (the container's) that has executed the app, so its command name is no
+// longer lxc-attach's own ("lxc-attach", or "memfd:lxc-attac" when LXC
+// runs itself from a sealed memfd copy). Before that, lxc-attach works
+// with helpers a signal must not reach (seen in the emulated systemd VM,
+// with a SIGTERM sent during the attach): its intermediate process on
+// the host side (the attach died of SIGPIPE, status 141), and the app's
+// own process before exec, still lxc-attach and receiving the AppArmor
+// label from it (the attach failed, status 1).
+func appChild(attachPID int) int {
+	self, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return 0
+	}
+	dir := "/proc/" + strconv.Itoa(attachPID)
+	own, err := os.ReadFile(dir + "/comm")
+	if err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(dir + "/task/" + strconv.Itoa(attachPID) + "/children")
+	if err != nil {
+		return 0
+	}
+	for _, f := range strings.Fields(string(b)) {
+		ns, err := os.Readlink("/proc/" + f + "/ns/pid")
+		if err != nil || ns == self {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + f + "/comm"); err != nil || string(comm) == string(own) {
+			continue
+		}
+		pid, _ := strconv.Atoi(f)
+		return pid
+	}
+	return 0
+}
+
 // attachChild finds the first child of a process: lxc-attach's child is
 // the app's main process, the LXC monitor's child the container's init.
 func attachChild(attachPID int) int {

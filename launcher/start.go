@@ -233,6 +233,19 @@ func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error 
 // user owns its cgroups already (hosts without systemd, set up by root),
 // or systemd delegates a scope, or the error says what to run.
 func (l *Launcher) ensureCgroups(ctx context.Context, name string) error {
+	// A systemd host with cgroup v2 only: a delegated scope for the
+	// container, lxc-start started in it (see sandbox.ContainerScope).
+	// Once per launcher: the CLI starts one container per run.
+	if l.inScope {
+		return nil
+	}
+	if scope, err := sandbox.ContainerScope(ctx, sandbox.SystemdBus(), name); err != nil {
+		return err
+	} else if scope != nil {
+		l.LXC.Runner = scope.Runner(l.LXC.Runner)
+		l.inScope = true
+		return nil
+	}
 	cg, err := sandbox.ReadCgroups()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -156,5 +157,63 @@ func TestDirSizeCountsFilesNotLinks(t *testing.T) {
 	}
 	if n, _ := dirSize(filepath.Join(dir, "missing"), 10); n != -1 {
 		t.Errorf("missing dir: %d", n)
+	}
+}
+
+// TestAppChildIsInTheContainer: signals go to lxc-attach's child in
+// another PID namespace (the app), never to a host-side helper child.
+func TestAppChildIsInTheContainer(t *testing.T) {
+	same := exec.Command("sh", "-c", "sleep 5 & wait")
+	same.Start()
+	defer same.Process.Kill()
+	args := []string{"-pf", "sleep", "5"}
+	if os.Getuid() != 0 {
+		args = append([]string{"-Ur"}, args...)
+	}
+	other := exec.Command("unshare", args...)
+	if err := other.Start(); err != nil {
+		t.Skip("unshare:", err)
+	}
+	defer other.Process.Kill()
+	var child int
+	for i := 0; i < 200 && child == 0; i++ {
+		child = appChild(other.Process.Pid)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm"); child == 0 || string(b) != "sleep\n" {
+		t.Errorf("child in a new PID namespace: %d (%q)", child, b)
+	}
+	// Not yet the app: a child in the container still running
+	// lxc-attach's own code (its comm is its parent's until it executes
+	// the app). Here the parent is unshare, the child a copy of sleep
+	// named unshare.
+	fake := filepath.Join(t.TempDir(), "unshare")
+	if b, err := os.ReadFile("/bin/sleep"); err != nil || os.WriteFile(fake, b, 0o755) != nil {
+		t.Fatal("copy sleep:", err)
+	}
+	os.Chmod(filepath.Dir(fake), 0o755)
+	pre := exec.Command("unshare", append(args[:len(args)-2:len(args)-2], fake, "5")...)
+	if err := pre.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Process.Kill()
+	// Until unshare's child has executed the copy it runs unshare.
+	for i := 0; i < 200; i++ {
+		kids, _ := os.ReadFile("/proc/" + strconv.Itoa(pre.Process.Pid) + "/task/" + strconv.Itoa(pre.Process.Pid) + "/children")
+		if f := strings.Fields(string(kids)); len(f) > 0 {
+			if exe, _ := os.Readlink("/proc/" + f[0] + "/exe"); exe == fake {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 0; i < 20; i++ {
+		if c := appChild(same.Process.Pid); c != 0 {
+			t.Fatalf("a child in this PID namespace was taken for the app: %d", c)
+		}
+		if c := appChild(pre.Process.Pid); c != 0 {
+			t.Fatalf("lxc-attach's own child in the container was taken for the app: %d", c)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

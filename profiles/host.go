@@ -49,6 +49,10 @@ type Host struct {
 	SwapAccounting bool
 	// AppArmor is true when the kernel has AppArmor enabled.
 	AppArmor bool
+	// AppArmorShipped is true when LXC's own AppArmor profiles are on the
+	// system (loaded at boot by the apparmor service), so a container can
+	// switch into one: see defaultAppArmor.
+	AppArmorShipped bool
 	// UsrLinks are the top-level names that are symlinks into /usr on a
 	// merged-/usr host ("bin", "lib64", …); a host-image rootfs gets the
 	// same links. RootDirs are those that are real directories on an

@@ -97,11 +97,11 @@ type Access struct {
 	// its sound server (pulseaudio = true); without it a recording inside
 	// captures silence.
 	Microphone bool `toml:"microphone,omitempty"`
-	PipeWire   bool   `toml:"pipewire,omitempty"`
-	GPU        bool   `toml:"gpu,omitempty"`
-	Sound      bool   `toml:"sound,omitempty"`
-	Webcam     bool   `toml:"webcam,omitempty"`
-	Input      bool   `toml:"input,omitempty"`
+	PipeWire   bool `toml:"pipewire,omitempty"`
+	GPU        bool `toml:"gpu,omitempty"`
+	Sound      bool `toml:"sound,omitempty"`
+	Webcam     bool `toml:"webcam,omitempty"`
+	Input      bool `toml:"input,omitempty"`
 	// UInput lets the app create virtual input devices (/dev/uinput),
 	// which Steam needs for controller remapping; it can also type into
 	// any window, so it is separate from Input.

@@ -98,7 +98,7 @@ func stageSecurity(c *compiler) error {
 		cfg.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, c.h.Home))
 	}
 	if c.h.AppArmor {
-		cfg.Add("lxc.apparmor.profile", orDefault(s.AppArmor, "generated"))
+		cfg.Add("lxc.apparmor.profile", orDefault(s.AppArmor, defaultAppArmor(c.h, s.UserNS)))
 	}
 	return nil
 }

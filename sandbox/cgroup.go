@@ -140,7 +140,8 @@ func (c *Cgroups) legacy() []Hierarchy {
 	return out
 }
 
-func (c *Cgroups) unified() (Hierarchy, bool) {
+// Unified is the unified (v2) hierarchy, if the process is in one.
+func (c *Cgroups) Unified() (Hierarchy, bool) {
 	for _, h := range c.Hierarchies {
 		if h.V2() {
 			return h, true
@@ -171,7 +172,7 @@ func (c *Cgroups) Delegated() bool {
 	if c.LegacyDelegated() {
 		return true
 	}
-	u, ok := c.unified()
+	u, ok := c.Unified()
 	return ok && u.Writable
 }
 

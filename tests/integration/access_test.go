@@ -74,8 +74,15 @@ pulseaudio = true
 name = "Tone (sandboxed)"
 `+share)
 	l := e.start("launch", "sound")
-	seen := false
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !seen; time.Sleep(50 * time.Millisecond) {
+	// Watched until paplay ends: creating the container first may take
+	// long on a slow machine (the emulated VM of make test-vm).
+	seen, ended := false, false
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !seen && !ended; time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-l.done:
+			ended = true
+		default:
+		}
 		seen = strings.Contains(pactlOut(t, "list", "sink-inputs"), "Tone (sandboxed)")
 	}
 	if !seen {

@@ -279,8 +279,13 @@ func TestDesktopClickShowsWindow(t *testing.T) {
 		t.Errorf("container %s after the window closed", e.state("eyes"))
 	}
 	time.Sleep(300 * time.Millisecond)
-	if got := srv.Drain(); len(got) != 0 {
-		t.Errorf("a working launch sent notifications: %+v", got)
+	// A first click whose container takes longer than a moment to build
+	// (on a slow machine, such as the emulated VM of make test-vm) shows
+	// "Setting up …" and then "… is ready", by design; nothing else.
+	for _, n := range srv.Drain() {
+		if !strings.HasPrefix(n.Summary, "Setting up ") && !strings.HasSuffix(n.Summary, " is ready") {
+			t.Errorf("a working launch sent a notification: %+v", n)
+		}
 	}
 }
 

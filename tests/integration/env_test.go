@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 			os.Setenv("TMPDIR", tmp)
 		}
 	}
+	if os.Getenv("LXCAGE_DRM_PROBE") != "" {
+		drmProbeMain()
+	}
 	lxcageBin = os.Getenv("LXCAGE_BIN")
 	if lxcageBin == "" {
 		dir, err := os.MkdirTemp("", "lxcage-bin-")

@@ -376,7 +376,9 @@ readonly = true
 }
 
 // TestLimitsReachTheCgroup: memory, pids and CPU weight land in the
-// container's own cgroup on this host's hierarchy.
+// container's own cgroup on this host's hierarchy: the v1 controllers'
+// files, or on a cgroup v2 host memory.max, memory.swap.max, pids.max and
+// cpu.weight.
 func TestLimitsReachTheCgroup(t *testing.T) {
 	e := newEnv(t)
 	e.profile("lim", "command = [\"sleep\", \"30\"]\n[limits]\nmemory = \"300M\"\npids = 77\ncpu_weight = 50\n")
@@ -394,6 +396,17 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 		"memory": {"memory.limit_in_bytes", strconv.Itoa(300 << 20)},
 		"pids":   {"pids.max", "77"},
 		"cpu":    {"cpu.shares", "512"},
+	}
+	if line := strings.TrimSpace(string(b)); strings.HasPrefix(line, "0::") && !strings.Contains(line, "\n") {
+		// cgroup v2 only: one line, "0::PATH", every file in one directory.
+		dir := filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::"))
+		for file, w := range map[string]string{"memory.max": strconv.Itoa(300 << 20), "memory.swap.max": "0", "pids.max": "77", "cpu.weight": "50"} {
+			got, err := os.ReadFile(filepath.Join(dir, file))
+			if err != nil || strings.TrimSpace(string(got)) != w {
+				t.Errorf("%s/%s = %q (%v), want %s", dir, file, strings.TrimSpace(string(got)), err, w)
+			}
+		}
+		return
 	}
 	found := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {

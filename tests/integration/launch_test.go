@@ -95,7 +95,7 @@ func TestForkedChildKeepsContainer(t *testing.T) {
 	e := newEnv(t)
 	e.profile("forker", `command = ["sh", "-c", "sleep 3 & exit 0"]`)
 	l := e.start("launch", "forker")
-	time.Sleep(1500 * time.Millisecond)
+	e.waitAppProc("forker", "sleep", 20*time.Second)
 	if st := e.state("forker"); st != "RUNNING" {
 		t.Fatalf("container %s while the child still runs; output:\n%s", st, l.out)
 	}
@@ -116,19 +116,21 @@ func TestConcurrentLaunches(t *testing.T) {
 	e := newEnv(t)
 	e.profile("sleeper", `command = ["sleep"]`)
 	var ls []*started
-	for _, d := range []string{"1", "3", "5"} {
+	for _, d := range []string{"1", "3", "8"} {
 		ls = append(ls, e.start("launch", "sleeper", d))
 	}
-	time.Sleep(2 * time.Second)
-	st := e.mustRun("status", "sleeper").stdout
+	// As each launch ends the container stays up for the others (polled:
+	// a slow machine, such as the emulated VM of make test-vm, takes
+	// seconds to start the first; the last app outlives the second by 5 s,
+	// so a status taken slowly still sees it run).
+	st := e.waitStatus("sleeper", "launches: 2", 15*time.Second)
 	if !strings.Contains(st, "running") || !strings.Contains(st, "launches: 2") {
-		t.Errorf("at 2 s want running with 2 launches:\n%s", st)
+		t.Errorf("after the 1 s launch want running with 2 launches:\n%s", st)
 	}
 	pid1 := initPID(st)
-	time.Sleep(2 * time.Second)
-	st = e.mustRun("status", "sleeper").stdout
+	st = e.waitStatus("sleeper", "launches: 1", 15*time.Second)
 	if !strings.Contains(st, "running") || initPID(st) != pid1 || pid1 == "" {
-		t.Errorf("at 4 s want the same running container (init %s):\n%s", pid1, st)
+		t.Errorf("after the 3 s launch want the same running container (init %s):\n%s", pid1, st)
 	}
 	for i, l := range ls {
 		if code := l.wait(t, 20*time.Second); code != 0 {
@@ -138,9 +140,43 @@ func TestConcurrentLaunches(t *testing.T) {
 	if s := e.state("sleeper"); s != "STOPPED" {
 		t.Errorf("container %s after the last launch", s)
 	}
-	if d := ls[2].ended.Sub(ls[2].starts); d < 4500*time.Millisecond {
+	if d := ls[2].ended.Sub(ls[2].starts); d < 7500*time.Millisecond {
 		t.Errorf("last launch ended after %v", d)
 	}
+}
+
+// waitStatus polls lxcage status NAME until it contains want, and
+// returns the last status.
+func (e *tenv) waitStatus(name, want string, timeout time.Duration) string {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := e.mustRun("status", name).stdout
+		if strings.Contains(st, want) || time.Now().After(deadline) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitAppProc waits until a process named comm runs as this user in
+// the container of profile name: a container is RUNNING before
+// lxc-attach has started the app in it.
+func (e *tenv) waitAppProc(name, comm string, timeout time.Duration) {
+	e.t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		init := initPID(e.run("status", name).stdout)
+		ns, err := os.Readlink("/proc/" + init + "/ns/pid")
+		if init == "" || err != nil {
+			continue
+		}
+		for pid, uid := range procsNamed(comm) {
+			if l, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid"); uid == os.Getuid() && l == ns {
+				return
+			}
+		}
+	}
+	e.t.Fatalf("no %s of this user in container %s after %v", comm, name, timeout)
 }
 
 func initPID(status string) string {
@@ -165,7 +201,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	time.Sleep(300 * time.Millisecond)
+	e.waitAppProc("victim", "sleep", 10*time.Second)
 	killLauncher(t, l)
 	// The next launch works at once, even while the orphan still runs,
 	// and the container is stopped once both are done.
@@ -182,7 +218,7 @@ func TestKilledLauncher(t *testing.T) {
 	if !e.waitState("victim", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	time.Sleep(300 * time.Millisecond)
+	e.waitAppProc("victim", "sleep", 10*time.Second)
 	killLauncher(t, l)
 	time.Sleep(500 * time.Millisecond)
 	if s := e.state("victim"); s != "RUNNING" {

@@ -1,0 +1,26 @@
+package profiles
+
+// AppArmorShippedFile is the source of LXC's lxc-container-default-cgns
+// profile as Debian's and Ubuntu's lxc packages install it; the apparmor
+// service loads it at boot (through /etc/apparmor.d/lxc-containers).
+const AppArmorShippedFile = "/etc/apparmor.d/lxc/lxc-default-cgns"
+
+// defaultAppArmor is the AppArmor profile of a container whose profile
+// names none. LXC's "generated" profile has to be loaded into a policy
+// namespace of the container's own, which only root may create: for
+// anyone else lxc-start fails ("Permission denied - Error creating
+// AppArmor namespace", or "apparmor_parser not available" when /usr/sbin
+// is not on the PATH), as seen on a Debian 12 systemd desktop (the
+// test-vm lane). Any process may switch into a profile that is already
+// loaded, so a user's container gets LXC's own default profile, or its
+// nesting variant when the app runs sandboxes of its own.
+func defaultAppArmor(h *Host, nesting bool) string {
+	switch {
+	case h.UID == 0 || !h.AppArmorShipped:
+		return "generated"
+	case nesting:
+		return "lxc-container-default-with-nesting"
+	default:
+		return "lxc-container-default-cgns"
+	}
+}
