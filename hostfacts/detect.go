@@ -130,6 +130,8 @@ func detectDevices() profiles.Devices {
 		}
 	}
 	sort.Strings(d.Joysticks)
+	d.HidRaw = gamepadHidraw("/sys")
+	d.Udev = isDir("/run/udev/data")
 	return d
 }
 

@@ -88,6 +88,13 @@ type Devices struct {
 	// Joysticks are game controllers: /dev/input/js* and the event nodes
 	// of joysticks.
 	Joysticks []string
+	// HidRaw are the raw HID nodes of game controllers (/dev/hidraw*):
+	// Steam talks to its controllers, DualShocks and Switch pads there.
+	// Other HID devices (keyboards, security keys) are left out.
+	HidRaw []string
+	// Udev is true when the host has udev's device database (/run/udev),
+	// which SDL and Steam read to tell controllers apart.
+	Udev bool
 	// NVIDIA are the proprietary driver's nodes (/dev/nvidia*), bound
 	// with /dev/dri for gpu = true.
 	NVIDIA []string
