@@ -90,11 +90,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 			h.RootDirs = append(h.RootDirs, d)
 		}
 	}
-	for _, e := range profiles.HostEtcFiles {
-		if fi, err := os.Stat("/etc/" + e); err == nil {
-			h.HostEtc[e] = fi.IsDir()
-		}
-	}
+	h.HostEtc, h.EtcCommand = HostEtc(need.Command, h.CacheDir), need.Command
 	return h, nil
 }
 

@@ -45,6 +45,9 @@ type Needs struct {
 	Devices bool
 	// HostRoot: the host's top-level layout and /etc entries (host image).
 	HostRoot bool
+	// Command is the program whose packages' /etc entries a host-image
+	// container binds (with HostRoot).
+	Command string
 	// Swap: whether memory cgroups account swap (memory limits).
 	Swap bool
 }
