@@ -183,6 +183,7 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 	sc.SetText(ed.it.draft.Security.Seccomp)
 	ed.bind(&sc.Entry, "security.seccomp", func(p *profiles.Profile, s string) error { p.Security.Seccomp = s; return nil })
 	userns := ed.check("security.userns", "Allow user namespaces inside", func(p *profiles.Profile) *bool { return &p.Security.UserNS }, nil)
+	nested := ed.check("security.nested_sandbox", "Nested sandbox (bwrap, Flatpak, Steam)", func(p *profiles.Profile) *bool { return &p.Security.NestedSandbox }, nil)
 	nnp := ed.noNewPrivsCheck()
 	return container.NewVBox(
 		heading("Limits"),
@@ -198,6 +199,7 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 			formItem("AppArmor", aa, `"generated", "unconfined" (no AppArmor confinement) or a profile name.`),
 			formItem("Seccomp", sc, `"default" blocks dangerous system calls; "none" turns that off; or the path of a policy.`),
 			formItem("", userns, "Chromium's own sandbox needs it; it widens the kernel's attack surface."),
+			formItem("", nested, "User namespaces and mounts inside them, for sandboxes the app builds itself; widens it more."),
 			formItem("", nnp, "On by default. Off lets sudo and other setuid programs work inside a system container."),
 		),
 	)

@@ -20,10 +20,12 @@ log() { echo "setup-host: $*" >&2; }
 PACKAGES="lxc uidmap xvfb x11-apps x11-utils xdotool xauth dbus dbus-x11 pulseaudio pulseaudio-utils xdg-utils
 desktop-file-utils debootstrap busybox-static bubblewrap libgl1-mesa-dev xorg-dev imagemagick
 libglib2.0-bin procps psmisc ca-certificates git make gcc
-xterm zenity python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl xserver-xephyr xdg-dbus-proxy
+xterm zenity python3 python3-pyqt5 weston wayland-utils pipewire pipewire-bin acl xserver-xephyr xdg-dbus-proxy
 passt slirp4netns iproute2 nftables dnsmasq-base
 xcb-proto mesa-utils xclip x11-xkb-utils x11-xserver-utils chromium
-pipewire-pulse wireplumber"
+pipewire-pulse wireplumber firefox-esr openssh-client"
+# Every program a test runs must come from here (or the base system):
+# tests/integration/programs_test.go lists them and fails when one is not.
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -96,11 +96,7 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 			h.RootDirs = append(h.RootDirs, d)
 		}
 	}
-	for _, e := range profiles.HostEtcFiles {
-		if fi, err := os.Stat("/etc/" + e); err == nil {
-			h.HostEtc[e] = fi.IsDir()
-		}
-	}
+	h.HostEtc, h.EtcCommand = HostEtc(need.Command, h.CacheDir), need.Command
 	return h, nil
 }
 
@@ -136,6 +132,8 @@ func detectDevices() profiles.Devices {
 		}
 	}
 	sort.Strings(d.Joysticks)
+	d.HidRaw = gamepadHidraw("/sys")
+	d.Udev = isDir("/run/udev/data")
 	return d
 }
 

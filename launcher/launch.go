@@ -51,18 +51,57 @@ func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func(
 		return 0, err
 	}
 	trace("running")
+	// From here on SIGINT, SIGTERM and SIGHUP are the user's "end the
+	// app": passed on to it while it runs, and ending its leftovers
+	// after it exited (see finish).
+	end := &ending{sigs: make(chan os.Signal, 4)}
+	signal.Notify(end.sigs, endSignals...)
+	defer signal.Stop(end.sigs)
 	// From a terminal or ssh login on a cgroup v2 systemd host, lxc-attach
 	// can move the app into the container's cgroup only from a scope of
 	// the user's manager.
 	if err := sandbox.AttachScope(ctx, sandbox.SystemdBus(), name); err != nil {
-		l.finish(context.WithoutCancel(ctx), st, name, run, h, 0)
+		l.finish(context.WithoutCancel(ctx), st, name, run, h, 0, end)
 		return 0, err
 	}
-	code, sig, runErr := l.runApp(ctx, run.attach, name, args)
+	code, sig, runErr := l.runApp(ctx, run.attach, name, args, end)
 	trace("app exited")
-	l.finish(context.WithoutCancel(ctx), st, name, run, h, sig)
+	l.finish(context.WithoutCancel(ctx), st, name, run, h, sig, end)
 	trace("finished")
 	return code, runErr
+}
+
+// endSignals are the signals that tell a launch to end its app.
+var endSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// endGrace is how long the app's processes get to exit after the launch
+// is told to end, before the container is stopped and they die with it:
+// Ctrl-C ends everything within about a second, however the app treats
+// the signal.
+const endGrace = time.Second
+
+// ending is how a launch hears that it should end: the signals it gets,
+// and when the first came. A signal repeatGap or more after the first is
+// the user asking again (kill at once); one sooner is the same request
+// delivered twice (timeout(1) signals its child, then its whole process
+// group).
+type ending struct {
+	sigs  chan os.Signal
+	first time.Time
+}
+
+// repeatGap tells a second Ctrl-C from a signal delivered twice.
+const repeatGap = 250 * time.Millisecond
+
+// repeated records a signal just received and reports whether it asks
+// again.
+func (e *ending) repeated() bool {
+	now := time.Now()
+	if e.first.IsZero() {
+		e.first = now
+		return false
+	}
+	return now.Sub(e.first) >= repeatGap
 }
 
 // running is what a launch needs of a running container.
@@ -119,9 +158,10 @@ func withLocale(env []string) []string {
 	return out
 }
 
-// runApp runs the app through lxc-attach, passing signals on, and returns
-// its exit status and the last signal passed on (0 if none).
-func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, args []string) (int, syscall.Signal, error) {
+// runApp runs the app through lxc-attach, passing the signals of end
+// on, and returns its exit status and the last signal passed on
+// (0 if none; SIGKILL when a second signal killed it).
+func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, args []string, end *ending) (int, syscall.Signal, error) {
 	env := a.Env
 	interactive := l.Stdin != nil && isTerminal(l.Stdin)
 	if term := os.Getenv("TERM"); interactive && term != "" && !strings.ContainsAny(term, "\n\r\x00") {
@@ -141,19 +181,18 @@ func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, a
 		// lxc-attach gives the app a pty of the container's own.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return 0, 0, fmt.Errorf("run lxc-attach: %w", err)
 	}
-	return forwardSignals(cmd, sigs)
+	return forwardSignals(cmd, end)
 }
 
 // forwardSignals waits for lxc-attach, passing the signals the launch
 // gets to the app itself: killing lxc-attach would not kill the app
-// inside (lxc-attach's child is the app's main process).
-func forwardSignals(cmd *exec.Cmd, sigs chan os.Signal) (int, syscall.Signal, error) {
+// inside (lxc-attach's child is the app's main process). The first
+// signal is the app's to handle; a second one kills it, so an app that
+// ignores Ctrl-C still ends when the user presses it again.
+func forwardSignals(cmd *exec.Cmd, end *ending) (int, syscall.Signal, error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var pending []syscall.Signal
@@ -165,9 +204,12 @@ func forwardSignals(cmd *exec.Cmd, sigs chan os.Signal) (int, syscall.Signal, er
 		case err := <-done:
 			code, err := exitStatus(err)
 			return code, last, err
-		case s := <-sigs:
-			pending = append(pending, s.(syscall.Signal))
+		case s := <-end.sigs:
 			last = s.(syscall.Signal)
+			if end.repeated() {
+				last = syscall.SIGKILL
+			}
+			pending = append(pending, last)
 		case <-tick.C:
 		}
 		if len(pending) > 0 {
@@ -206,10 +248,13 @@ func exitStatus(err error) (int, error) {
 
 // finish ends a launch: if no other launch holds the container and
 // lxcage started it, it waits for the app's last process and stops it.
-// When the launch was told to end (sig, passed on to the app's main
-// process), the app's leftover processes get the same signal instead of
-// being waited for: the user asked for the app to go away.
-func (l *Launcher) finish(ctx context.Context, st *state, name string, r *running, h *holder, sig syscall.Signal) {
+// When the launch is told to end (sig, passed on to the app's main
+// process, or a signal of end while it waits), the app's leftover
+// processes get that signal instead of being waited for, and the
+// container stops after endGrace at the latest (at once on a second
+// signal, or when the signal was SIGKILL): the user asked for the app to
+// go away.
+func (l *Launcher) finish(ctx context.Context, st *state, name string, r *running, h *holder, sig syscall.Signal, end *ending) {
 	defer h.release()
 	uid := r.attach.UID
 	for {
@@ -225,14 +270,7 @@ func (l *Launcher) finish(ctx context.Context, st *state, name string, r *runnin
 		trace("finish: locked, no other launch")
 		pids, _ := appProcs(r.initPID, uid)
 		if len(pids) == 0 || sig != 0 {
-			if len(pids) > 0 {
-				for _, pid := range pids {
-					syscall.Kill(pid, sig)
-				}
-				tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-				waitAppGone(tctx, r.initPID, uid)
-				cancel()
-			}
+			endApp(ctx, r.initPID, uid, pids, sig, end)
 			l.stopLocked(ctx, st, name) // kills what ignored the signal
 			lk.unlock()
 			return
@@ -241,10 +279,64 @@ func (l *Launcher) finish(ctx context.Context, st *state, name string, r *runnin
 		// helpers): wait for them without holding the lock, then decide
 		// again, since another launch may have come meanwhile.
 		lk.unlock()
-		if err := waitAppGone(ctx, r.initPID, uid); err != nil {
+		s, err := untilSignal(ctx, end, func(ctx context.Context) error { return waitAppGone(ctx, r.initPID, uid) })
+		if s != 0 {
+			trace("finish: told to end while waiting for leftovers")
+			if sig = s; end.repeated() {
+				sig = syscall.SIGKILL
+			}
+			continue
+		}
+		if err != nil {
 			return
 		}
 	}
+}
+
+// endApp passes sig on to the app's remaining processes and gives them
+// endGrace to exit; the user asking again, or sig being SIGKILL, cuts
+// that short.
+func endApp(ctx context.Context, initPID, uid int, pids []int, sig syscall.Signal, end *ending) {
+	if len(pids) == 0 {
+		return
+	}
+	for _, pid := range pids {
+		syscall.Kill(pid, sig)
+	}
+	if sig == syscall.SIGKILL {
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, endGrace)
+	defer cancel()
+	for {
+		s, _ := untilSignal(tctx, end, func(ctx context.Context) error { return waitAppGone(ctx, initPID, uid) })
+		if s == 0 || end.repeated() {
+			return
+		}
+	}
+}
+
+// untilSignal runs wait, cancelling its context when a signal of end
+// comes, and returns that signal (0 when wait ended by itself) with
+// wait's error.
+func untilSignal(ctx context.Context, end *ending, wait func(context.Context) error) (syscall.Signal, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var got syscall.Signal
+	done, watcher := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case s := <-end.sigs:
+			got = s.(syscall.Signal)
+			cancel()
+		case <-done:
+		}
+	}()
+	err := wait(wctx)
+	close(done)
+	<-watcher
+	return got, err
 }
 
 // stopLocked stops the container, undoes its host services and forgets

@@ -143,6 +143,13 @@ func CheckLogLevel(level string) (string, error) {
 // everything when need is profiles.AllNeeds).
 func (l *Launcher) Host(need profiles.Needs) (*profiles.Host, error) {
 	if l.host != nil && (l.hostAll || need == (profiles.Needs{})) {
+		if need.HostRoot && need.Command != l.host.EtcCommand {
+			// A host-image profile of another command: the same facts
+			// with its packages' /etc entries.
+			h := *l.host
+			h.HostEtc, h.EtcCommand = hostfacts.HostEtc(need.Command, h.CacheDir), need.Command
+			return &h, nil
+		}
 		return l.host, nil
 	}
 	h, err := hostfacts.Detect(l.LXC.Path, l.runtimeDir, need)

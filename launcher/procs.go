@@ -102,19 +102,37 @@ func waitAppGone(ctx context.Context, initPID, uid int) error {
 	}
 }
 
-// pollCtx polls until one fd is ready or ctx ends (checked every 250 ms;
-// cancellation is rare and need not be instant).
+// pollCtx polls until one fd is ready or ctx ends. An eventfd written
+// when ctx ends is polled with the rest, so cancellation (a Ctrl-C while
+// a launch waits for the app's leftovers) is seen at once.
 func pollCtx(ctx context.Context, fds []unix.PollFd) error {
+	if ctx.Done() != nil {
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err == nil {
+			defer unix.Close(efd)
+			stop := context.AfterFunc(ctx, func() { unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
+			defer stop()
+			all := append(append(make([]unix.PollFd, 0, len(fds)+1), fds...), unix.PollFd{Fd: int32(efd), Events: unix.POLLIN})
+			err := pollLoop(ctx, all)
+			copy(fds, all)
+			return err
+		}
+	}
+	return pollLoop(ctx, fds)
+}
+
+// pollLoop polls fds, looking at ctx at least every 250 ms.
+func pollLoop(ctx context.Context, fds []unix.PollFd) error {
 	for {
 		n, err := unix.Poll(fds, 250)
 		if err != nil && !errors.Is(err, syscall.EINTR) {
 			return err
 		}
-		if n > 0 {
-			return nil
-		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if n > 0 {
+			return nil
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Needs struct {
 	Devices bool
 	// HostRoot: the host's top-level layout and /etc entries (host image).
 	HostRoot bool
+	// Command is the program whose packages' /etc entries a host-image
+	// container binds (with HostRoot).
+	Command string
 	// Swap: whether memory cgroups account swap (memory limits).
 	Swap bool
 }
@@ -195,10 +198,13 @@ var AccessSwitches = []AccessSwitch{
 			}
 		}, "/dev/video*", "video"),
 	deviceSwitch("input", "Game controllers", func(a *Access) *bool { return &a.Input },
-		Risk{"Reads joysticks and gamepads (/dev/input/js*).", false},
+		Risk{"Reads joysticks and gamepads (their /dev/input and /dev/hidraw nodes) and the host's device list (/run/udev).", false},
 		func(c *compiler) {
-			for _, n := range c.h.Devices.Joysticks {
+			for _, n := range append(append([]string(nil), c.h.Devices.Joysticks...), c.h.Devices.HidRaw...) {
 				c.bind(n, n, "optional", "create=file")
+			}
+			if c.h.Devices.Udev {
+				c.bind("/run/udev", "/run/udev", "ro", "optional", "create=dir")
 			}
 		}, "", ""),
 	deviceSwitch("uinput", "Virtual input devices", func(a *Access) *bool { return &a.UInput },

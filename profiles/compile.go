@@ -275,6 +275,9 @@ func hostRootMounts(c *compiler) {
 		c.bind("/"+d, "/"+d, "rbind", "ro", "create=dir")
 	}
 	for _, d := range sortedKeys(c.h.HostEtc) {
+		if !EtcBindable(d) {
+			continue
+		}
 		create := "create=file"
 		if c.h.HostEtc[d] {
 			create = "create=dir"

@@ -88,6 +88,8 @@ func TestGolden(t *testing.T) {
 					Video:     []string{"/dev/video0", "/dev/video1"},
 					Joysticks: []string{"/dev/input/event12", "/dev/input/js0"},
 					NVIDIA:    []string{"/dev/nvidia-modeset", "/dev/nvidia-uvm", "/dev/nvidia0", "/dev/nvidiactl"},
+					HidRaw:    []string{"/dev/hidraw3"},
+					Udev:      true,
 				}
 			}
 			got := compileFile(t, f, h).Config.String()

@@ -29,7 +29,7 @@ func FuzzParseCompile(f *testing.F) {
 	for _, k := range []string{"lxc.uts.name", "lxc.rootfs.path", "lxc.idmap", "lxc.init.cmd", "lxc.console.path",
 		"lxc.signal.halt", "lxc.autodev", "lxc.tty.max", "lxc.pty.max", "lxc.net.0.type", "lxc.net.0.link",
 		"lxc.net.0.flags", "lxc.mount.auto", "lxc.mount.entry", "lxc.cap.drop", "lxc.cap.keep", "lxc.no_new_privs",
-		"lxc.seccomp.profile", "lxc.apparmor.profile", "lxc.cgroup.memory.limit_in_bytes",
+		"lxc.seccomp.profile", "lxc.apparmor.profile", "lxc.apparmor.allow_nesting", "lxc.cgroup.memory.limit_in_bytes",
 		"lxc.cgroup.memory.memsw.limit_in_bytes", "lxc.cgroup.pids.max", "lxc.cgroup.cpu.shares",
 		"lxc.log.file", "lxc.log.level", "lxc.hook.mount", "lxc.net.0.name"} {
 		allowed[k] = true

@@ -1,6 +1,10 @@
 package profiles
 
-import "github.com/lxcage/lxcage/sandbox"
+import (
+	"strings"
+
+	"github.com/lxcage/lxcage/sandbox"
+)
 
 // Host holds every fact about the machine and the calling user that
 // Compile needs. hostfacts.Detect fills it from the running system; tests set it
@@ -59,9 +63,13 @@ type Host struct {
 	// older host; they are bound in read-only.
 	UsrLinks []string
 	RootDirs []string
-	// HostEtc has an entry for each of HostEtcFiles that exists on this
-	// host: true for a directory, false for a file.
+	// HostEtc has an entry for each /etc entry a host-image container of
+	// EtcCommand binds (hostfacts.HostEtc): true for a directory, false
+	// for a file.
 	HostEtc map[string]bool
+	// EtcCommand is the command whose packages' /etc entries HostEtc
+	// holds ("": HostEtcFiles only).
+	EtcCommand string
 	// InitPath is LXC's static init on the host (init.lxc.static).
 	InitPath string
 	// SeccompDefault is LXC's shipped default seccomp policy.
@@ -101,34 +109,78 @@ type Devices struct {
 	// Joysticks are game controllers: /dev/input/js* and the event nodes
 	// of joysticks.
 	Joysticks []string
+	// HidRaw are the raw HID nodes of game controllers (/dev/hidraw*):
+	// Steam talks to its controllers, DualShocks and Switch pads there.
+	// Other HID devices (keyboards, security keys) are left out.
+	HidRaw []string
+	// Udev is true when the host has udev's device database (/run/udev),
+	// which SDL and Steam read to tell controllers apart.
+	Udev bool
 	// NVIDIA are the proprietary driver's nodes (/dev/nvidia*), bound
 	// with /dev/dri for gpu = true.
 	NVIDIA []string
 }
 
-// HostEtcFiles are the host /etc entries a host-image container binds
-// read-only: what GUI programs need to find fonts, libraries, themes,
-// certificates and the time zone. Nothing here holds secrets.
+// HostEtcFiles are the host /etc entries every host-image container
+// binds read-only: what GUI programs need to find fonts, libraries,
+// themes, certificates, the time zone and the system's tables of
+// services and protocols. Nothing here holds secrets. A container also
+// gets the /etc entries of its command's packages (hostfacts.HostEtc).
 var HostEtcFiles = []string{
 	"alternatives",
 	"ca-certificates",
 	"dconf",
 	"fonts",
+	"gai.conf",
 	"gtk-2.0",
 	"gtk-3.0",
+	"host.conf",
 	"ld.so.cache",
 	"ld.so.conf",
 	"ld.so.conf.d",
+	"locale.alias",
 	"localtime",
+	"mailcap",
 	"mime.types",
+	"networks",
 	"os-release",
 	"pki",
+	"protocols",
 	"pulse",
+	"services",
 	"ssl",
 	"timezone",
 	"vulkan",
 	"X11",
 	"xdg",
+}
+
+// NeverEtc are the host /etc entries no container gets, whatever package
+// claims them: secrets and the files that say who and where the host is
+// (password hashes, host keys, sudo rules, network and Wi-Fi
+// credentials, keytabs, disk layout), and the files the container has of
+// its own (passwd, hosts, machine-id…, from the skeleton).
+var NeverEtc = map[string]bool{
+	// Accounts and privilege.
+	"shadow": true, "shadow-": true, "gshadow": true, "gshadow-": true, "passwd-": true, "group-": true,
+	"subuid": true, "subuid-": true, "subgid": true, "subgid-": true,
+	"sudoers": true, "sudoers.d": true, "sudo.conf": true, "security": true, "pam.d": true, "polkit-1": true,
+	// Host identity and remote access.
+	"ssh": true, "krb5.keytab": true, "ldap.secret": true, "sssd": true,
+	// Networks and their credentials.
+	"NetworkManager": true, "wpa_supplicant": true, "ppp": true, "wireguard": true, "openvpn": true,
+	"ipsec.secrets": true, "ipsec.d": true, "netplan": true, "iwd": true, "network": true,
+	// Disks, containers, package sources and their credentials.
+	"fstab": true, "crypttab": true, "lxc": true, "docker": true, "libvirt": true, "apt": true, "cups": true,
+	// The container's own (the skeleton writes them).
+	"passwd": true, "group": true, "hostname": true, "hosts": true, "nsswitch.conf": true,
+	"machine-id": true, "resolv.conf": true, "shells": true,
+}
+
+// EtcBindable reports whether a top-level /etc entry name may be bound
+// into a host-image container: a plain name, not in NeverEtc.
+func EtcBindable(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00\n") && !NeverEtc[name]
 }
 
 // IDRange is one line of /etc/subuid or /etc/subgid (the sandbox's word,

@@ -16,6 +16,9 @@ func (p *Profile) HostNeeds() Needs {
 	}
 	if t, ok := ImageTypeNamed(p.Image.Type); !ok || t.HostRoot {
 		n.HostRoot = true
+		if len(p.Command) > 0 {
+			n.Command = p.Command[0]
+		}
 	}
 	n.Swap = n.Swap || p.Limits.Memory != ""
 	return n

@@ -155,10 +155,15 @@ type Security struct {
 	// NoNewPrivs (default true) stops setuid binaries from gaining
 	// privileges inside; false lets them (sudo inside a system container).
 	NoNewPrivs *bool `toml:"no_new_privs,omitempty"`
-	// UserNS lets the app create user namespaces, as Chromium's sandbox
-	// does; off by default, since nested namespaces widen the kernel's
-	// attack surface.
+	// UserNS lets the app create user namespaces, as Chromium's and
+	// Chrome's own sandbox do (they never mount); off by default, since
+	// nested namespaces widen the kernel's attack surface.
 	UserNS bool `toml:"userns,omitempty"`
+	// NestedSandbox lets the app build a sandbox of its own as bwrap,
+	// Flatpak and Steam's pressure-vessel do: user namespaces (it implies
+	// UserNS) and mounts inside them, with a procfs they may mount. See
+	// docs/security.md for what that gives away.
+	NestedSandbox bool `toml:"nested_sandbox,omitempty"`
 }
 
 // Desktop describes the generated menu entry.

@@ -4,6 +4,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // SeccompFile is the name of lxcage's seccomp policy in the container's
@@ -32,14 +34,51 @@ const (
 	cloneNewUser   = "0x10000000"
 )
 
+// Nesting is how much of a sandbox of its own the app may build inside
+// the container.
+type Nesting int
+
+// Levels of Nesting.
+const (
+	// NestNone: no new user namespaces, no mounts.
+	NestNone Nesting = iota
+	// NestUserNS: new user namespaces (Chromium's and Chrome's sandbox,
+	// which never mount): security.userns.
+	NestUserNS
+	// NestMounts: new user namespaces and the mount family inside them
+	// (bwrap, Flatpak, Steam's pressure-vessel): security.nested_sandbox.
+	NestMounts
+)
+
+// Nesting is the level the profile's [security] asks for.
+func (s Security) Nesting() Nesting {
+	switch {
+	case s.NestedSandbox:
+		return NestMounts
+	case s.UserNS:
+		return NestUserNS
+	}
+	return NestNone
+}
+
+// mountCalls are the system calls that change mounts.
+var mountCalls = []string{"mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"}
+
 // SeccompPolicy is lxcage's default policy, an LXC v2 deny list on top of
 // what LXC's own default denies: kernel keyrings, BPF, perf events,
-// userfaultfd, module and kexec loading, the mount family (app mode),
-// new user namespaces (unless allowed) and terminal injection. ioctl
-// requests are compared through a 32-bit mask: the kernel ignores the
-// upper half of the request, so a plain compare is bypassed by setting
-// it (CVE-2019-10063).
-func SeccompPolicy(mode string, allowUserns bool) string {
+// userfaultfd, module and kexec loading, the mount family (app mode,
+// unless nest allows mounts), new user namespaces (unless nest allows
+// them) and terminal injection. ioctl requests are compared through a
+// 32-bit mask: the kernel ignores the upper half of the request, so a
+// plain compare is bypassed by setting it (CVE-2019-10063).
+//
+// seccomp cannot tell a mount in a user namespace the app made from one
+// in the container's own: with NestMounts the mount calls are allowed
+// everywhere, and the kernel is what keeps them inside — the app holds no
+// capability in the container's namespaces (lxc.cap.keep leaves the
+// container's root no CAP_SYS_ADMIN, and the app runs as the user), and
+// the container's mounts are locked in any namespace it makes.
+func SeccompPolicy(mode string, nest Nesting) string {
 	var b strings.Builder
 	b.WriteString("2\ndenylist\nreject_force_umount\n[all]\n")
 	deny := []string{
@@ -49,8 +88,8 @@ func SeccompPolicy(mode string, allowUserns bool) string {
 		"acct", "swapon", "swapoff", "syslog", "lookup_dcookie", "quotactl", "nfsservctl",
 		"iopl", "ioperm", "vm86", "vm86old", "uselib", "kcmp",
 	}
-	if mode != ModeSystem {
-		deny = append(deny, "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr")
+	if mode != ModeSystem && nest < NestMounts {
+		deny = append(deny, mountCalls...)
 	}
 	for _, s := range deny {
 		b.WriteString(s + " errno 1\n")
@@ -58,7 +97,7 @@ func SeccompPolicy(mode string, allowUserns bool) string {
 	for _, req := range []string{ioctlTIOCSTI, ioctlTIOCLINUX} {
 		b.WriteString("ioctl errno 1 [1," + req + ",SCMP_CMP_MASKED_EQ,0xffffffff]\n")
 	}
-	if !allowUserns {
+	if nest == NestNone {
 		b.WriteString("unshare errno 1 [0," + cloneNewUser + ",SCMP_CMP_MASKED_EQ," + cloneNewUser + "]\n")
 		b.WriteString("clone errno 1 [0," + cloneNewUser + ",SCMP_CMP_MASKED_EQ," + cloneNewUser + "]\n")
 		// clone3 passes its flags in memory, which seccomp cannot read:
@@ -67,6 +106,14 @@ func SeccompPolicy(mode string, allowUserns bool) string {
 	}
 	return b.String()
 }
+
+// nestedProc is where a nested sandbox's container gets a procfs without
+// masks (LXC's own place for it, see nesting.conf): the kernel lets a
+// user namespace mount a new procfs only while some procfs in its mount
+// namespace shows everything (mount_too_revealing), and the container's
+// own /proc has /proc/sys and the masked files covered. bwrap --proc,
+// Flatpak and pressure-vessel mount one.
+const nestedProc = "dev/.lxc/proc"
 
 // stageSecurity: capabilities, no_new_privs, seccomp and AppArmor.
 func stageSecurity(c *compiler) error {
@@ -89,7 +136,7 @@ func stageSecurity(c *compiler) error {
 	}
 	switch s.Seccomp {
 	case "default":
-		c.plan.Files[SeccompFile] = SeccompPolicy(c.p.Mode, s.UserNS)
+		c.plan.Files[SeccompFile] = SeccompPolicy(c.p.Mode, s.Nesting())
 		cfg.Add("lxc.seccomp.profile", path.Join(c.plan.ContainerDir, SeccompFile))
 	case "none":
 		c.plan.Files[SeccompFile] = ""
@@ -98,7 +145,18 @@ func stageSecurity(c *compiler) error {
 		cfg.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, c.h.Home))
 	}
 	if c.h.AppArmor {
-		cfg.Add("lxc.apparmor.profile", orDefault(s.AppArmor, defaultAppArmor(c.h, s.UserNS)))
+		aa := orDefault(s.AppArmor, defaultAppArmor(c.h, s.UserNS || s.NestedSandbox))
+		cfg.Add("lxc.apparmor.profile", aa)
+		if s.NestedSandbox && aa == "generated" {
+			// The generated profile then allows mounts inside and denies
+			// access to the unmasked procfs below.
+			cfg.Add("lxc.apparmor.allow_nesting", "1")
+		}
+	}
+	if s.NestedSandbox {
+		cfg.Comment("nested_sandbox: a procfs without masks, so that sandboxes inside may mount their own /proc")
+		cfg.Add("lxc.mount.entry", sandbox.MountEntry{Source: "proc", Target: nestedProc, FSType: "proc",
+			Options: []string{"rw", "nosuid", "nodev", "noexec", "create=dir"}}.String())
 	}
 	return nil
 }

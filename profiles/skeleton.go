@@ -25,6 +25,9 @@ func skeleton(p *Profile, h *Host) *sandbox.Skeleton {
 		s.Dirs = append(s.Dirs, sandbox.SkelDir{Path: d, Mode: mode})
 	}
 	for _, d := range sortedKeys(h.HostEtc) {
+		if !EtcBindable(d) {
+			continue
+		}
 		if h.HostEtc[d] {
 			s.Dirs = append(s.Dirs, sandbox.SkelDir{Path: "etc/" + d, Mode: 0o755})
 		} else {

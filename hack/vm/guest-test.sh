@@ -29,10 +29,13 @@ say() { echo "lxcage-vm: $*"; }
 #                                    setup-host.sh makes on the plain machine)
 #   TestEscapeReadonlyShareSubmount  a submount fixture root makes (plain
 #                                    machine only)
+#   TestPreset*                      build images from the Debian mirror
+#   TestHostBrowsersShowPage         chromium and firefox-esr: not in the image
+#   TestSetupInstallsTestPrograms    checks the plain machine's setup script
 #   TestFaultDiskFull                a tiny filesystem root mounts (plain
 #                                    machine)
 #   Benchmark*                       speed is measured on the plain machine
-SKIP='^(TestImage.*|TestPresetChromium|TestEditor.*|TestWayland|TestPipeWire|TestNestedX|TestHostImageGUIPrograms|TestNoSubordinateIDs|TestOtherUserCannotTouch|TestSystemdDelegation|TestFaultDiskFull|TestNat|TestBridge|TestEscapeReadonlyShareSubmount)$'
+SKIP='^(TestImage.*|TestPresetChromium|TestEditor.*|TestWayland|TestPipeWire|TestNestedX|TestHostImageGUIPrograms|TestNoSubordinateIDs|TestOtherUserCannotTouch|TestSystemdDelegation|TestFaultDiskFull|TestNat|TestBridge|TestEscapeReadonlyShareSubmount|TestPresetChromiumSandboxAndKeyboard|TestPresetSteamNestedSandbox|TestHostBrowsersShowPage|TestSetupInstallsTestPrograms)$'
 # From a login shell: what a user does in a terminal (launch, a second
 # launch, the exit status, signals, limits, check, the device ACL, a
 # desktop entry started with gio), not the whole suite again.

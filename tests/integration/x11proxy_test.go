@@ -53,9 +53,9 @@ func selfShare(t *testing.T) (bin, share string) {
 	return "/mnt/probe/" + filepath.Base(self), fmt.Sprintf("[[share]]\nhost = %q\npath = \"/mnt/probe\"\nreadonly = true\n", filepath.Dir(self))
 }
 
-// hostWindow makes a mapped window of a host client with a title and a
+// hostTitledWindow makes a mapped window of a host client with a title and a
 // secret property, and returns it.
-func hostWindow(t *testing.T, x *xgb.Conn, title string) xproto.Window {
+func hostTitledWindow(t *testing.T, x *xgb.Conn, title string) xproto.Window {
 	screen := xproto.Setup(x).DefaultScreen(x)
 	w, _ := xproto.NewWindowId(x)
 	xproto.CreateWindow(x, screen.RootDepth, w, screen.Root, 10, 10, 200, 100, 0, xproto.WindowClassInputOutput,
@@ -93,7 +93,7 @@ func TestX11ProxyAttacksFromInside(t *testing.T) {
 	need(t, err == nil, "xdotool")
 	e := newEnv(t)
 	x := xconn(t)
-	victim := hostWindow(t, x, "host-secret-title")
+	victim := hostTitledWindow(t, x, "host-secret-title")
 	hostClipboard(t, "host-clipboard-secret")
 	bin, share := selfShare(t)
 	e.profile("attack", fmt.Sprintf("command = [%q]\n[access]\nx11 = true\n[env]\nLXCAGE_X11_ATTACK = \"%d\"\n%s", bin, victim, share))
