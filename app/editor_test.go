@@ -281,7 +281,7 @@ func TestNewFromPreset(t *testing.T) {
 	if err != nil {
 		t.Fatalf("new profile does not load: %v", err)
 	}
-	if p.Image.Type != profiles.ImageHost || p.Image.Release != "" || p.Access.Network != profiles.NetworkBridge || p.Access.PulseAudio || p.Access.X11 != profiles.X11Trusted {
+	if p.Image.Type != profiles.ImageHost || p.Image.Release != "" || p.Access.Network != profiles.NetworkBridge || p.Access.PulseAudio || p.Access.X11 != profiles.X11Proxy {
 		t.Errorf("wizard choices not applied: %+v", p)
 	}
 	if len(u.items) != 2 {
