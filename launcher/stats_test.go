@@ -203,3 +203,16 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestFormats(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "2 KiB", 12_700_000: "12.1 MiB", 256 << 20: "256 MiB", 4 << 30: "4.0 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{42 * time.Second: "42s", 303 * time.Second: "5m03s", 2*time.Hour + 7*time.Minute: "2h07m", 76 * time.Hour: "3d04h"} {
+		if got := Uptime(d); got != want {
+			t.Errorf("Uptime(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
