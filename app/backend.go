@@ -31,6 +31,9 @@ type Backend interface {
 	RemoveMenu(name string) error
 	// MenuInstalled reports whether profile name has a menu entry.
 	MenuInstalled(name string) bool
+	// Stats reads what the running container name (init initPID) uses
+	// now; CPU use is since the previous call for the same container.
+	Stats(name string, initPID int) (*launcher.Stats, error)
 }
 
 // Runner runs the lxcage command-line tool. Launch, stop, create and
@@ -52,6 +55,7 @@ type local struct {
 	// menuErr is why menu entries cannot be made here; the rest of the
 	// editor works without them.
 	menuErr error
+	stats   launcher.StatsReader
 }
 
 // NewBackend builds the Backend for containers under lxcpath ("" means
@@ -115,6 +119,11 @@ func (b *local) RemoveMenu(name string) error {
 // MenuInstalled is desktop.IsInstalled.
 func (b *local) MenuInstalled(name string) bool {
 	return b.menuErr == nil && desktop.IsInstalled(b.desktop, name)
+}
+
+// Stats reads the container's cgroup.
+func (b *local) Stats(name string, initPID int) (*launcher.Stats, error) {
+	return b.stats.Read(name, initPID)
 }
 
 // cacheDir is $XDG_CACHE_HOME/lxcage (or ~/.cache/lxcage).

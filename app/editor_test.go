@@ -256,7 +256,7 @@ func TestNewFromPreset(t *testing.T) {
 		t.Fatalf("a profile is selected in an empty directory")
 	}
 	w := u.newWizard()
-	w.preset.SetSelected("xeyes")
+	w.preset.SetSelected(w.presets.of["xeyes"])
 	if w.name.Text != "xeyes" {
 		t.Errorf("name not filled from the preset: %q", w.name.Text)
 	}
@@ -271,7 +271,7 @@ func TestNewFromPreset(t *testing.T) {
 	}
 
 	w = u.newWizard()
-	w.preset.SetSelected("chrome")
+	w.preset.SetSelected(w.presets.of["chrome"])
 	retype(w.name, "web")
 	w.image.SetSelected(profiles.ImageHost)
 	w.network.SetSelected(profiles.NetworkBridge)

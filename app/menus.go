@@ -15,6 +15,12 @@ type menus struct {
 	main                         *fyne.MainMenu
 	save, revert, launch, stop   *fyne.MenuItem
 	build, menuEntry, reset, del *fyne.MenuItem
+	// themes are View → Theme's items by preference value; the chosen
+	// one is checked.
+	themes map[string]*fyne.MenuItem
+	// refreshes counts how often the menu bar was redrawn: each redraw
+	// closes a menu the user has open, so it happens only on a change.
+	refreshes int
 }
 
 func ctrl(k fyne.KeyName) fyne.Shortcut {
@@ -68,39 +74,85 @@ func (u *UI) newMenus() *menus {
 			}
 		}))
 	}
+	m.themes = map[string]*fyne.MenuItem{}
+	themeMenu := fyne.NewMenu("")
+	for _, t := range []struct{ label, pref string }{{"Follow the system", ""}, {"Light", "light"}, {"Dark", "dark"}} {
+		pref := t.pref
+		i := fyne.NewMenuItem(t.label, func() { u.setTheme(pref) })
+		m.themes[pref] = i
+		themeMenu.Items = append(themeMenu.Items, i)
+	}
 	theme := fyne.NewMenuItem("Theme", nil)
-	theme.ChildMenu = fyne.NewMenu("",
-		fyne.NewMenuItem("Follow the system", func() { setThemePref(u.app, "") }),
-		fyne.NewMenuItem("Light", func() { setThemePref(u.app, "light") }),
-		fyne.NewMenuItem("Dark", func() { setThemePref(u.app, "dark") }),
-	)
-	view.Items = append(view.Items, fyne.NewMenuItemSeparator(), theme)
+	theme.ChildMenu = themeMenu
+	view.Items = append(view.Items, fyne.NewMenuItemSeparator(), entry("Running sandboxes", fyne.KeyT, u.showLive), fyne.NewMenuItemSeparator(), theme)
 	m.main = fyne.NewMainMenu(file, profile, view)
+	m.markTheme(u.app.Preferences().String(themePref))
 	return m
 }
 
-// update enables the items that apply to the selected profile.
-func (m *menus) update(u *UI) {
+// markTheme checks the chosen theme's item.
+func (m *menus) markTheme(pref string) {
+	for p, i := range m.themes {
+		i.Checked = p == pref
+	}
+}
+
+// menuState is what update sets on an item.
+type menuState struct {
+	label    string
+	disabled bool
+}
+
+// update enables the items that apply to the selected profile. The menu
+// bar is redrawn only when an item changed: the status refresh calls this
+// every few seconds, and a redraw closes a menu the user has open.
+func (m *menus) update(u *UI) bool {
 	it := u.cur
 	none := it == nil
 	broken := none || it.loadErr != nil
-	for _, i := range []*fyne.MenuItem{m.launch, m.stop, m.build, m.menuEntry, m.del} {
-		i.Disabled = none
+	next := map[*fyne.MenuItem]menuState{}
+	for _, i := range []*fyne.MenuItem{m.launch, m.stop, m.build, m.menuEntry, m.del, m.reset, m.save, m.revert} {
+		next[i] = menuState{i.Label, none}
 	}
-	m.reset.Disabled = broken
-	m.save.Disabled = broken || !it.dirty()
-	m.revert.Disabled = m.save.Disabled
+	next[m.reset] = menuState{m.reset.Label, broken}
+	next[m.save] = menuState{m.save.Label, broken || !it.dirty()}
+	next[m.revert] = menuState{m.revert.Label, broken || !it.dirty()}
 	if !none {
-		m.build.Label = "Create container"
+		build := "Create container"
 		if it.status != nil && it.status.State != launcher.NotCreated {
-			m.build.Label = "Rebuild container"
+			build = "Rebuild container"
 		}
-		m.menuEntry.Label = "Add to menu"
+		next[m.build] = menuState{build, false}
+		entry := "Add to menu"
 		if it.menu {
-			m.menuEntry.Label = "Remove from menu"
+			entry = "Remove from menu"
+		}
+		next[m.menuEntry] = menuState{entry, false}
+	}
+	changed := false
+	for i, st := range next {
+		if i.Label != st.label || i.Disabled != st.disabled {
+			i.Label, i.Disabled = st.label, st.disabled
+			changed = true
 		}
 	}
+	if changed {
+		m.refresh()
+	}
+	return changed
+}
+
+// refresh redraws the menu bar.
+func (m *menus) refresh() {
+	m.refreshes++
 	m.main.Refresh()
+}
+
+// setTheme switches the theme, remembers it and marks it in the menu.
+func (u *UI) setTheme(pref string) {
+	setThemePref(u.app, pref)
+	u.menus.markTheme(pref)
+	u.menus.refresh()
 }
 
 // themePref is the preference key of the chosen theme variant.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -94,6 +95,9 @@ func rowState(it *item) string {
 	if it.busy != "" {
 		parts = append(parts, it.busy+"…")
 	}
+	if it.conflict != nil {
+		parts = append(parts, "changed on disk")
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -140,15 +144,28 @@ func (u *UI) loadAll() {
 	for _, it := range u.items {
 		old[it.name] = it
 	}
-	u.items = u.items[:0]
+	var items []*item
 	for _, n := range names {
 		it, ok := old[n]
 		if !ok {
 			it = newItem(n)
 			u.loadItem(it)
 		}
-		u.items = append(u.items, it)
+		delete(old, n)
+		items = append(items, it)
 	}
+	// A file removed by someone else while its draft had unsaved changes:
+	// kept until the user chooses (Keep my changes saves it again).
+	for _, it := range old {
+		if it.dirty() {
+			if it.conflict == nil || !it.conflict.gone {
+				it.conflict = &diskVersion{gone: true}
+			}
+			items = append(items, it)
+		}
+	}
+	slices.SortFunc(items, func(a, b *item) int { return strings.Compare(a.name, b.name) })
+	u.items = items
 	u.list.Refresh()
 }
 
@@ -161,7 +178,8 @@ func (u *UI) loadItem(it *item) {
 	} else {
 		it.setSaved(p)
 	}
-	it.mtime = fileMtime(profiles.Path(u.dir, it.name))
+	it.stamp = fileStamp(profiles.Path(u.dir, it.name))
+	it.conflict = nil
 }
 
 // indexOf is it's row in the sidebar, or -1.
@@ -245,14 +263,6 @@ func (u *UI) refreshItem(it *item) {
 		u.updateTitle()
 		u.menus.update(u)
 	}
-}
-
-func fileMtime(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.ModTime().UnixNano()
 }
 
 // showWelcome fills the center when there are no profiles.
