@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -377,8 +378,12 @@ func (u *UI) refreshStatus(ctx context.Context) {
 		st, err := u.opts.Backend.Status(ctx, q.it.name, q.p)
 		menu := u.opts.Backend.MenuInstalled(q.it.name)
 		fyne.Do(func() {
-			q.it.status, q.it.statusErr, q.it.menu = st, err, menu
-			u.refreshItem(q.it)
+			it := q.it
+			same := reflect.DeepEqual(st, it.status) && menu == it.menu && errText(err) == errText(it.statusErr)
+			it.status, it.statusErr, it.menu = st, err, menu
+			if !same {
+				u.refreshItem(it) // redraw only what changed
+			}
 		})
 	}
 	// The computer changes too (a shared folder made in a terminal, the
@@ -389,6 +394,14 @@ func (u *UI) refreshStatus(ctx context.Context) {
 			u.pv.update(u, u.cur)
 		}
 	})
+}
+
+// errText is an error's text, "" for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // rescan picks up profiles added, removed or changed on disk by someone

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/lxcage/lxcage/desktop"
 	"github.com/lxcage/lxcage/hostcheck"
@@ -48,8 +49,13 @@ type Runner interface {
 }
 
 // local is the Backend of a running editor: a launcher for the user's
-// LXC path and the desktop environment for menu entries.
+// LXC path and the desktop environment for menu entries. A launcher
+// caches host facts and is not safe for concurrent use: the form's
+// compiles (on the Fyne goroutine) have one of their own, and the
+// background work (status, host check) shares the other under mu.
 type local struct {
+	compiler *launcher.Launcher
+	mu       sync.Mutex
 	launcher *launcher.Launcher
 	desktop  desktop.Env
 	// menuErr is why menu entries cannot be made here; the rest of the
@@ -67,7 +73,11 @@ func NewBackend(lxcpath, bin string) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &local{launcher: l}
+	c, err := launcher.New(launcher.Options{LXCPath: lxcpath, Self: bin})
+	if err != nil {
+		return nil, err
+	}
+	b := &local{launcher: l, compiler: c}
 	b.desktop, err = desktop.NewEnv(l)
 	if err != nil {
 		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
@@ -75,9 +85,10 @@ func NewBackend(lxcpath, bin string) (Backend, error) {
 	return b, nil
 }
 
-// Compile compiles through the launcher, which knows the cgroup layout.
+// Compile compiles through the launcher, which knows the cgroup layout:
+// the same Compile, with the same facts of this computer, as a launch.
 func (b *local) Compile(p *profiles.Profile) (string, error) {
-	plan, err := b.launcher.Compile(p)
+	plan, err := b.compiler.Compile(p)
 	if err != nil {
 		return "", err
 	}
@@ -86,11 +97,15 @@ func (b *local) Compile(p *profiles.Profile) (string, error) {
 
 // Status is the launcher's: lxc-info plus lxcage's own launch records.
 func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.launcher.Status(ctx, name, p)
 }
 
 // CheckHost runs the host check for this host.
 func (b *local) CheckHost(ctx context.Context) []hostcheck.Check {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	h, err := b.launcher.Host(profiles.AllNeeds)
 	if err != nil {
 		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
@@ -103,6 +118,8 @@ func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(
 	if b.menuErr != nil {
 		return b.menuErr
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	env := b.desktop
 	env.Warn = warn
 	return desktop.Install(ctx, env, p)

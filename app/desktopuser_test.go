@@ -149,7 +149,7 @@ func TestLaunchRefusalsShowBeforeSave(t *testing.T) {
 		return profiles.PathDir
 	}
 	before := h.file("eyes")
-	test.Tap(findButton(u.ed.tabs.Items[2].Content, "Add folder"))
+	test.Tap(findButton(u.ed.section(2), "Add folder"))
 	host := u.ed.entries["share[0].host"]
 	for _, tc := range []struct{ value, want string }{
 		{"~", "your whole home directory"},
@@ -161,7 +161,7 @@ func TestLaunchRefusalsShowBeforeSave(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("share %s: field says %v, want %q", tc.value, err, tc.want)
 		}
-		if l := findLabelContaining(u.ed.tabs.Items[2].Content, tc.want); l == nil || l.Importance != widget.DangerImportance {
+		if l := findLabelContaining(u.ed.section(2), tc.want); l == nil || l.Importance != widget.DangerImportance {
 			t.Errorf("share %s: no red line under the field", tc.value)
 		}
 		if !strings.Contains(u.ed.banner.Text, "would not start") || !strings.Contains(u.ed.banner.Text, tc.want) {
@@ -230,9 +230,9 @@ func entryOf(f fyne.Focusable) *widget.Entry {
 func TestTabReachesEveryField(t *testing.T) {
 	h := setup(t, "web=chrome")
 	u := h.open()
-	test.Tap(findButton(u.ed.tabs.Items[2].Content, "Add folder"))
-	test.Tap(findButton(u.ed.tabs.Items[2].Content, "Add variable"))
-	test.Tap(findButton(u.ed.tabs.Items[3].Content, "Add command"))
+	test.Tap(findButton(u.ed.section(2), "Add folder"))
+	test.Tap(findButton(u.ed.section(2), "Add variable"))
+	test.Tap(findButton(u.ed.section(3), "Add command"))
 	c := u.win.Canvas()
 	for i := range sections {
 		u.ed.tabs.SelectIndex(i)
@@ -284,7 +284,7 @@ func TestTabReachesEveryField(t *testing.T) {
 	u.ed.tabs.SelectIndex(0)
 	cmd := u.ed.entries["command"]
 	before := cmd.Text
-	c.Focus(focusableOf(u.ed.tabs.Items[0].Content, cmd))
+	c.Focus(focusableOf(u.ed.section(0), cmd))
 	pressTab(c, false)
 	if cmd.Text != before || strings.Contains(strings.Join(u.cur.draft.Command, ""), "\t") {
 		t.Errorf("Tab went into the command: %q", cmd.Text)
@@ -629,29 +629,37 @@ func contrast(a, b color.Color) float64 {
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
-// TestHintsAreReadable: hints are drawn with at least the contrast WCAG
-// asks of body text (4.5:1), in the light and the dark theme.
+// TestHintsAreReadable: hints, risk lines and problems are drawn with at
+// least the contrast WCAG asks of body text (4.5:1), in the light and
+// the dark theme.
 func TestHintsAreReadable(t *testing.T) {
 	h := setup(t, "eyes=xeyes")
 	u := h.open()
 	for _, pref := range []string{"light", "dark"} {
 		u.setTheme(pref)
 		th := u.app.Settings().Theme()
-		bg := th.Color(theme.ColorNameBackground, theme.VariantLight)
-		l := hint("Account inside the container; it has your own uid, never root.")
-		w := test.NewWindow(l)
-		n := 0
-		walkObjects(l, func(o fyne.CanvasObject) {
-			if txt, ok := o.(*canvas.Text); ok && txt.Text != "" {
-				n++
-				if r := contrast(txt.Color, bg); r < 4.5 {
-					t.Errorf("%s theme: hint contrast %.1f:1, want 4.5:1 or more", pref, r)
+		v := theme.VariantDark
+		if pref == "light" {
+			v = theme.VariantLight
+		}
+		bg := th.Color(theme.ColorNameBackground, v)
+		for _, imp := range []widget.Importance{widget.MediumImportance, widget.WarningImportance, widget.DangerImportance} {
+			l := hint("Account inside the container; it has your own uid, never root.")
+			l.Importance = imp
+			w := test.NewWindow(l)
+			n := 0
+			walkObjects(l, func(o fyne.CanvasObject) {
+				if txt, ok := o.(*canvas.Text); ok && txt.Text != "" {
+					n++
+					if r := contrast(txt.Color, bg); r < 4.5 {
+						t.Errorf("%s theme, importance %d: contrast %.1f:1, want 4.5:1 or more", pref, imp, r)
+					}
 				}
+			})
+			w.Close()
+			if n == 0 {
+				t.Fatalf("%s theme: no text drawn for the hint", pref)
 			}
-		})
-		w.Close()
-		if n == 0 {
-			t.Fatalf("%s theme: no text drawn for the hint", pref)
 		}
 	}
 }
@@ -783,7 +791,8 @@ func TestLiveView(t *testing.T) {
 	u := h.open()
 	h.backend.setState("eyes", launcher.Running)
 	h.backend.stats["eyes"] = &launcher.Stats{Name: "eyes", InitPID: 4004, CPU: 2.5, Memory: 12 << 20, MemoryLimit: 256 << 20, Pids: 3, PidsLimit: 100,
-		Uptime: 65 * time.Second, Procs: []launcher.Proc{{PID: 4242, Name: "xeyes", Cmd: "xeyes -fg red", RSS: 3 << 20}}}
+		Uptime: 65 * time.Second, Procs: []launcher.Proc{{PID: 4242, Name: "xeyes", Cmd: "xeyes -fg red", RSS: 3 << 20, Age: time.Minute},
+			{PID: 4250, Name: "sleep", Cmd: "sleep 0.5", Age: time.Second}}}
 	u.refreshStatus(context.Background())
 	u.showLive()
 	lv := u.live
@@ -791,13 +800,13 @@ func TestLiveView(t *testing.T) {
 	if card == nil || len(lv.byName) != 1 {
 		t.Fatalf("cards: %v", lv.byName)
 	}
-	for _, want := range []string{"CPU 2.5%", "12.0 MiB of 256 MiB", "3 of 100", "up 1m05s"} {
+	for _, want := range []string{"CPU 2%", "12.0 MiB of 256 MiB", "3 of 100", "up 1m"} {
 		if !strings.Contains(card.figures.Text, want) {
 			t.Errorf("figures %q lack %q", card.figures.Text, want)
 		}
 	}
-	if !strings.Contains(card.procs.Text, "4242") || !strings.Contains(card.procs.Text, "xeyes -fg red") || card.mem.Value < 0.04 || card.mem.Value > 0.05 {
-		t.Errorf("processes %q, memory bar %.3f", card.procs.Text, card.mem.Value)
+	if !strings.Contains(card.procs.Text, "4242") || !strings.Contains(card.procs.Text, "xeyes -fg red") || strings.Contains(card.procs.Text, "sleep 0.5") || card.mem.value < 0.04 || card.mem.value > 0.05 {
+		t.Errorf("processes %q, memory bar %.3f", card.procs.Text, card.mem.value)
 	}
 	if !strings.Contains(lv.summary.Text, "1 sandbox running") {
 		t.Errorf("summary %q", lv.summary.Text)
@@ -805,7 +814,7 @@ func TestLiveView(t *testing.T) {
 	// The next second: the same card, new figures.
 	h.backend.stats["eyes"].CPU = 40
 	lv.show(lv.read(u.liveTargets()))
-	if lv.byName["eyes"] != card || !strings.Contains(card.figures.Text, "CPU 40.0%") {
+	if lv.byName["eyes"] != card || !strings.Contains(card.figures.Text, "CPU 40%") {
 		t.Errorf("not updated in place: %q", card.figures.Text)
 	}
 	h.runner.do["stop eyes"] = func() { h.backend.setState("eyes", launcher.Stopped) }

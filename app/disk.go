@@ -137,7 +137,7 @@ func (ed *editor) newConflictBar() *conflictBar {
 	reload := newKeyButton("Reload from disk", nil, func() { u.reloadFromDisk(it) }, nil)
 	keep := newKeyButton("Keep my changes", nil, func() { u.keepMine(it) }, nil)
 	keep.Importance = widget.HighImportance
-	b.box = container.NewVBox(b.text, container.NewHBox(reload, keep))
+	b.box = container.NewVBox(b.text, newFlow(ed.reflow, reload, keep))
 	b.box.Hide()
 	return b
 }

@@ -30,6 +30,7 @@ type editor struct {
 	choices  map[string]*widget.Select
 	checks   map[string]*widget.Check
 	tabs     *container.AppTabs
+	sections []fyne.CanvasObject // each tab's content, attached when first shown
 	content  fyne.CanvasObject
 	banner   *widget.Label
 	conflict *conflictBar
@@ -51,30 +52,55 @@ type editor struct {
 	env      []*envVar
 }
 
+// formMinHeight keeps a few fields of the form in view at the window's
+// smallest.
+const formMinHeight = 280
+
 // Section tabs, in order; sectionOf maps a key to one.
 var sections = []string{"General", "Access", "Files", "Image", "Limits", "Menu & log"}
 
 func newEditor(u *UI, it *item) *editor {
 	ed := &editor{u: u, it: it, entries: map[string]*widget.Entry{},
 		choices: map[string]*widget.Select{}, checks: map[string]*widget.Check{}, imgStash: it.draft.Image}
-	ed.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(sections[0], theme.DocumentIcon(), scroll(ed.generalSection())),
-		container.NewTabItemWithIcon(sections[1], theme.VisibilityIcon(), scroll(ed.accessSection())),
-		container.NewTabItemWithIcon(sections[2], theme.FolderIcon(), scroll(ed.filesSection())),
-		container.NewTabItemWithIcon(sections[3], theme.StorageIcon(), scroll(ed.imageSection())),
-		container.NewTabItemWithIcon(sections[4], theme.WarningIcon(), scroll(ed.limitsSection())),
-		container.NewTabItemWithIcon(sections[5], theme.MenuIcon(), scroll(ed.menuSection())),
-	)
+	// Every section's widgets exist from the start (Save marks their
+	// problems); a section joins the window only when its tab is first
+	// shown: laying out the wrapped hints of six sections is most of what
+	// opening a profile costs.
+	ed.sections = []fyne.CanvasObject{ed.generalSection(), ed.accessSection(), ed.filesSection(),
+		ed.imageSection(), ed.limitsSection(), ed.menuSection()}
+	icons := []fyne.Resource{theme.DocumentIcon(), theme.VisibilityIcon(), theme.FolderIcon(), theme.StorageIcon(), theme.WarningIcon(), theme.MenuIcon()}
+	ed.tabs = container.NewAppTabs()
+	for i, name := range sections {
+		ed.tabs.Append(container.NewTabItemWithIcon(name, icons[i], container.NewStack()))
+	}
+	ed.tabs.OnSelected = func(*container.TabItem) { ed.attach(ed.tabs.SelectedIndex()) }
+	ed.attach(0)
 	ed.banner = widget.NewLabel("")
 	ed.banner.Wrapping = fyne.TextWrapWord
 	ed.banner.Importance = widget.DangerImportance
 	ed.conflict = ed.newConflictBar()
 	ed.content = container.NewBorder(
 		container.NewVBox(ed.header(), ed.conflict.box, ed.banner),
-		ed.footer(), nil, nil, ed.tabs)
+		ed.footer(), nil, nil, container.New(atLeast{formMinHeight}, ed.tabs))
 	ed.updateHeader()
 	ed.updateBanner()
 	return ed
+}
+
+// attach puts section i into its tab, the first time it is shown.
+func (ed *editor) attach(i int) {
+	box := ed.tabs.Items[i].Content.(*fyne.Container)
+	if len(box.Objects) == 0 {
+		box.Objects = []fyne.CanvasObject{scroll(ed.sections[i])}
+		box.Refresh()
+	}
+}
+
+// section shows section i and returns its content.
+func (ed *editor) section(i int) fyne.CanvasObject {
+	ed.tabs.SelectIndex(i)
+	ed.attach(i)
+	return ed.tabs.Items[i].Content
 }
 
 func scroll(o fyne.CanvasObject) fyne.CanvasObject {
@@ -123,7 +149,7 @@ func (ed *editor) footer() fyne.CanvasObject {
 	ed.reset = newKeyButton("Reset to preset…", theme.ViewRefreshIcon(), func() { u.showReset(ed.it) }, nil)
 	ed.remove = newKeyButton("Delete…", theme.DeleteIcon(), func() { u.showDelete(ed.it) }, nil)
 	ed.remove.Importance = widget.DangerImportance
-	return container.NewBorder(nil, nil, nil, ed.remove, newFlow(ed.reflow, ed.save, ed.revert, ed.reset))
+	return container.NewBorder(nil, nil, nil, container.NewVBox(ed.remove), newFlow(ed.reflow, ed.save, ed.revert, ed.reset))
 }
 
 // reflow lays the form out again after a row of buttons wrapped.
@@ -140,33 +166,35 @@ func (ed *editor) updateHeader() {
 	if it.dirty() {
 		name += " ● unsaved"
 	}
-	ed.title.SetText(name)
-	ed.state.SetText(ed.stateLine())
-	ed.icon.SetResource(ed.u.iconFor(it))
+	setText(ed.title, name)
+	setText(ed.state, ed.stateLine())
+	setIcon(ed.icon, ed.u.iconFor(it))
 	ed.conflict.update(it)
 	running := it.status != nil && it.status.State == launcher.Running
 	exists := it.status != nil && it.status.State != launcher.NotCreated
 	building := it.busy == "create" || it.busy == "destroy" || it.busy == "rebuild" || it.busy == "delete"
 	setEnabled(ed.launch, !building)
 	setEnabled(ed.stop, running && it.busy == "")
-	ed.build.SetText("Create container")
+	build := "Create container"
 	if exists {
-		ed.build.SetText("Rebuild container")
+		build = "Rebuild container"
 	}
+	setButtonText(ed.build, build)
 	setEnabled(ed.build, it.busy == "" && it.status != nil)
-	ed.menuEntry.SetText("Add to menu")
+	entry := "Add to menu"
 	if it.menu {
-		ed.menuEntry.SetText("Remove from menu")
+		entry = "Remove from menu"
 	}
+	setButtonText(ed.menuEntry, entry)
 	setEnabled(ed.menuEntry, it.busy == "")
 	dirty := it.dirty()
 	setEnabled(ed.save, dirty)
 	setEnabled(ed.revert, dirty)
 	setEnabled(ed.remove, it.busy == "")
-	if it.busy != "" {
+	if it.busy != "" && !ed.progress.Visible() {
 		ed.progress.Show()
 		ed.progress.Start()
-	} else {
+	} else if it.busy == "" && ed.progress.Visible() {
 		ed.progress.Stop()
 		ed.progress.Hide()
 	}

@@ -141,3 +141,48 @@ func (f *flow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 	}
 }
+
+// atLeast gives its one object a minimum height of its own: the form's
+// tabs stay usable at the window's smallest.
+type atLeast struct{ height float32 }
+
+// MinSize is the object's, at least height high.
+func (a atLeast) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	m := objs[0].MinSize()
+	return fyne.NewSize(m.Width, max(m.Height, a.height))
+}
+
+// Layout gives the object all the room.
+func (a atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Move(fyne.Position{})
+	objs[0].Resize(size)
+}
+
+// Setters that leave a widget alone when nothing changes: each change
+// redraws the window, and the status refresh sets the same values every
+// few seconds.
+
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
+}
+
+func setButtonText(b *keyButton, text string) {
+	if b.Text != text {
+		b.SetText(text)
+	}
+}
+
+func setIcon(i *widget.Icon, r fyne.Resource) {
+	if i.Resource != r {
+		i.SetResource(r)
+	}
+}
+
+func setImportance(l *widget.Label, imp widget.Importance) {
+	if l.Importance != imp {
+		l.Importance = imp
+		l.Refresh()
+	}
+}

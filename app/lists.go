@@ -86,7 +86,7 @@ func (ed *editor) shareRow(i int, r *rows) fyne.CanvasObject {
 	return widget.NewForm(
 		formItem("Folder", container.NewBorder(nil, nil, nil, browse, host), "", host),
 		formItem("Inside", inside, "Where the app sees it; empty = the same place under its home."),
-		formItem("", container.NewHBox(ro, opt, sens, layoutSpacer(), remove),
+		formItem("", container.NewBorder(nil, nil, nil, remove, newFlow(ed.reflow, ro, opt, sens)),
 			"Optional: start even when the folder is missing. Sensitive: your home itself, ~/.ssh, ~/.config…"),
 	)
 }

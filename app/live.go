@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,6 +22,11 @@ const liveInterval = time.Second
 
 // maxLiveProcs is how many of an app's processes a card lists.
 const maxLiveProcs = 8
+
+// minProcAge leaves out processes younger than this: a shell loop's
+// short-lived children would make the list flicker (and the window
+// redraw) every second; they count in the processes figure.
+const minProcAge = 3 * time.Second
 
 // live is the page of running sandboxes: for each running container its
 // CPU use, memory and processes against their limits, uptime and the
@@ -37,7 +45,7 @@ type live struct {
 type liveCard struct {
 	box                    *fyne.Container
 	title, figures, procs  *widget.Label
-	mem                    *widget.ProgressBar
+	mem                    *meter
 	stop                   *keyButton
 	lastFigures, lastProcs string
 }
@@ -59,11 +67,12 @@ func (u *UI) showLive() {
 	u.onPage = true
 	u.showPage(lv.content)
 	u.win.SetTitle(Title + ": running sandboxes")
-	lv.show(lv.read(u.liveTargets()))
+	targets := u.liveTargets()
+	lv.show(lv.read(targets))
 	if lv.cancel == nil && u.opts.StatusInterval >= 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		lv.cancel = cancel
-		go lv.loop(ctx)
+		go lv.loop(ctx, targets)
 	}
 }
 
@@ -84,10 +93,12 @@ func (lv *live) stopReading() {
 	}
 }
 
-// loop reads every liveInterval until ctx ends. The targets come from
-// the status loop's last answers, asked for on the Fyne goroutine; the
-// reading itself (files in /proc and the cgroups) happens here.
-func (lv *live) loop(ctx context.Context) {
+// loop reads every liveInterval until ctx ends: the reading (files in
+// /proc and the cgroups) here, the showing on the Fyne goroutine, which
+// also hands over the containers to read next (from the status loop's
+// last answers) — one wake-up of the window a second.
+func (lv *live) loop(ctx context.Context, targets []liveTarget) {
+	var mu sync.Mutex
 	t := time.NewTicker(liveInterval)
 	defer t.Stop()
 	for {
@@ -96,13 +107,19 @@ func (lv *live) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		var targets []liveTarget
-		fyne.DoAndWait(func() { targets = lv.u.liveTargets() })
-		stats := lv.read(targets)
+		mu.Lock()
+		now := targets
+		mu.Unlock()
+		stats := lv.read(now)
 		fyne.Do(func() {
-			if ctx.Err() == nil {
-				lv.show(stats)
+			if ctx.Err() != nil {
+				return
 			}
+			lv.show(stats)
+			next := lv.u.liveTargets()
+			mu.Lock()
+			targets = next
+			mu.Unlock()
 		})
 	}
 }
@@ -168,11 +185,10 @@ func (lv *live) newCard(name string) *liveCard {
 		title:   widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		figures: widget.NewLabel(""),
 		procs:   mono(),
-		mem:     widget.NewProgressBar(),
+		mem:     newMeter(),
 	}
 	c.figures.Wrapping = fyne.TextWrapWord
 	c.procs.Wrapping = fyne.TextWrapBreak
-	c.mem.TextFormatter = func() string { return "" }
 	u := lv.u
 	c.stop = newKeyButton("Stop", theme.MediaStopIcon(), func() {
 		if it := u.find(name); it != nil {
@@ -180,7 +196,7 @@ func (lv *live) newCard(name string) *liveCard {
 		}
 	}, nil)
 	head := container.NewBorder(nil, nil, nil, c.stop, c.title)
-	c.box = container.NewVBox(head, c.figures, c.mem, c.procs, widget.NewSeparator())
+	c.box = container.NewVBox(head, c.figures, c.mem.box, c.procs, widget.NewSeparator())
 	return c
 }
 
@@ -194,30 +210,39 @@ func (c *liveCard) update(s *launcher.Stats) {
 	if s.PidsLimit > 0 {
 		pids += fmt.Sprintf(" of %d", s.PidsLimit)
 	}
-	figures := fmt.Sprintf("CPU %s · memory %s · %s processes and threads · up %s", cpuText(s.CPU), mem, pids, launcher.Uptime(s.Uptime))
+	figures := fmt.Sprintf("CPU %s · memory %s · %s processes and threads · up %s", cpuText(s.CPU), mem, pids, upText(s.Uptime))
 	if figures != c.lastFigures {
 		c.lastFigures = figures
 		c.figures.SetText(figures)
 	}
 	if s.MemoryLimit > 0 {
-		if v := float64(s.Memory) / float64(s.MemoryLimit); v != c.mem.Value {
-			c.mem.SetValue(v)
-		}
-		c.mem.Show()
+		c.mem.set(float64(s.Memory) / float64(s.MemoryLimit))
+		c.mem.box.Show()
 	} else {
-		c.mem.Hide()
+		c.mem.box.Hide()
 	}
 	var b strings.Builder
-	for i, p := range s.Procs {
-		if i == maxLiveProcs {
-			fmt.Fprintf(&b, "… and %d more", len(s.Procs)-maxLiveProcs)
+	shown, brief := 0, 0
+	for _, p := range s.Procs {
+		if p.Age < minProcAge {
+			brief++
+			continue
+		}
+		if shown == maxLiveProcs {
+			fmt.Fprintf(&b, "… and more\n")
 			break
 		}
+		if shown == 0 {
+			fmt.Fprintf(&b, "%7s  %9s  %s\n", "PID", "RESIDENT", "COMMAND")
+		}
+		shown++
 		fmt.Fprintf(&b, "%7d  %9s  %s\n", p.PID, launcher.Bytes(p.RSS), p.Cmd)
 	}
 	procs := strings.TrimRight(b.String(), "\n")
-	if procs == "" {
+	if procs == "" && brief == 0 {
 		procs = "(no app process: only the container's init)"
+	} else if procs == "" {
+		procs = "(only short-lived processes)"
 	}
 	if procs != c.lastProcs {
 		c.lastProcs = procs
@@ -225,9 +250,54 @@ func (c *liveCard) update(s *launcher.Stats) {
 	}
 }
 
+// cpuText is CPU use in whole percent: tenths would change the text,
+// and so redraw the window, every second for an idle app.
 func cpuText(pct float64) string {
 	if pct < 0 {
 		return "…"
 	}
-	return fmt.Sprintf("%.1f%%", pct)
+	return fmt.Sprintf("%.0f%%", pct)
+}
+
+// upText is an uptime to the minute, for the same reason.
+func upText(d time.Duration) string {
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	return strings.TrimSuffix(launcher.Uptime(d.Truncate(time.Minute)), "00s")
+}
+
+// meter is a thin bar showing a share (memory against its limit); it
+// redraws only when the share moves by a visible step.
+type meter struct {
+	box        *fyne.Container
+	back, fill *canvas.Rectangle
+	value      float64
+}
+
+func newMeter() *meter {
+	m := &meter{back: canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground)), fill: canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))}
+	m.back.CornerRadius, m.fill.CornerRadius = 3, 3
+	m.box = container.New(m, m.back, m.fill)
+	return m
+}
+
+// set shows share v (0–1).
+func (m *meter) set(v float64) {
+	v = min(max(v, 0), 1)
+	if math.Abs(v-m.value) < 0.005 {
+		return
+	}
+	m.value = v
+	m.box.Refresh()
+}
+
+// MinSize is a thin bar.
+func (m *meter) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(40, 6) }
+
+// Layout fills the share of the width, in the theme's colours.
+func (m *meter) Layout(_ []fyne.CanvasObject, size fyne.Size) {
+	m.back.FillColor, m.fill.FillColor = theme.Color(theme.ColorNameInputBackground), theme.Color(theme.ColorNamePrimary)
+	m.back.Resize(size)
+	m.fill.Resize(fyne.NewSize(max(float32(m.value)*size.Width, 6), size.Height))
 }

@@ -169,22 +169,42 @@ func setThemePref(a fyne.App, v string) {
 func applyThemePref(a fyne.App) {
 	switch a.Preferences().String(themePref) {
 	case "light":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight})
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight, true})
 	case "dark":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark})
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark, true})
 	default:
-		a.Settings().SetTheme(theme.DefaultTheme())
+		a.Settings().SetTheme(variantTheme{Theme: theme.DefaultTheme()})
 	}
 }
 
-// variantTheme is Fyne's theme held to one variant, whatever the
-// desktop prefers.
+// variantTheme is Fyne's theme, held to one variant when fixed (else the
+// desktop's), with warning and error colours dark enough on the light
+// background to read as text (Fyne's orange and red there are below the
+// 4.5:1 contrast body text needs): the risk lines and problems use them.
 type variantTheme struct {
 	fyne.Theme
 	variant fyne.ThemeVariant
+	fixed   bool
 }
 
+// Readable warning and error colours on the light background.
+var (
+	lightWarning = color.NRGBA{R: 0xa3, G: 0x4a, B: 0x00, A: 0xff}
+	lightError   = color.NRGBA{R: 0xc0, G: 0x1f, B: 0x1f, A: 0xff}
+)
+
 // Color returns the colour of the held variant.
-func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
-	return t.Theme.Color(n, t.variant)
+func (t variantTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.fixed {
+		v = t.variant
+	}
+	if v == theme.VariantLight {
+		switch n {
+		case theme.ColorNameWarning:
+			return lightWarning
+		case theme.ColorNameError:
+			return lightError
+		}
+	}
+	return t.Theme.Color(n, v)
 }

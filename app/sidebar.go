@@ -32,11 +32,12 @@ func (u *UI) newSidebar() fyne.CanvasObject {
 			u.selectItem(u.items[id])
 		}
 	}
-	newBtn := widget.NewButtonWithIcon("New profile…", theme.ContentAddIcon(), u.showWizard)
+	newBtn := newKeyButton("New profile…", theme.ContentAddIcon(), u.showWizard, nil)
 	newBtn.Importance = widget.HighImportance
-	check := widget.NewButtonWithIcon("Host check", theme.InfoIcon(), u.showHostCheck)
+	live := newKeyButton("Running sandboxes", theme.MediaPlayIcon(), u.showLive, nil)
+	check := newKeyButton("Host check", theme.InfoIcon(), u.showHostCheck, nil)
 	title := widget.NewLabelWithStyle("Profiles", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewBorder(title, container.NewVBox(newBtn, check), nil, nil, u.list)
+	return container.NewBorder(title, container.NewVBox(newBtn, live, check), nil, nil, u.list)
 }
 
 // newRow is the template of a sidebar row: icon, name, description and
@@ -61,25 +62,24 @@ func (u *UI) fillRow(it *item, o fyne.CanvasObject) {
 	icon := b.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*widget.Icon)
 	name, desc, state := texts.Objects[0].(*widget.Label), texts.Objects[1].(*widget.Label), texts.Objects[2].(*widget.Label)
 	p := it.draft
-	icon.SetResource(u.iconFor(it))
+	setIcon(icon, u.iconFor(it))
 	n := it.name
 	if it.dirty() {
 		n = "● " + n // unsaved changes
 	}
-	name.SetText(n)
+	setText(name, n)
 	switch {
 	case it.loadErr != nil:
-		desc.SetText("cannot load: fix the file")
-		desc.Importance = widget.DangerImportance
+		setText(desc, "cannot load: fix the file")
+		setImportance(desc, widget.DangerImportance)
 	case p.Description != "":
-		desc.SetText(p.Description)
-		desc.Importance = widget.MediumImportance
+		setText(desc, p.Description)
+		setImportance(desc, widget.MediumImportance)
 	default:
-		desc.SetText(strings.Join(p.Command, " "))
-		desc.Importance = widget.MediumImportance
+		setText(desc, strings.Join(p.Command, " "))
+		setImportance(desc, widget.MediumImportance)
 	}
-	desc.Refresh()
-	state.SetText(rowState(it))
+	setText(state, rowState(it))
 }
 
 // rowState is the sidebar's third line: container state, launches, the
@@ -269,9 +269,9 @@ func (u *UI) refreshItem(it *item) {
 func (u *UI) showWelcome() {
 	msg := widget.NewLabel(fmt.Sprintf("There are no profiles in %s yet.\n\nA profile says which program to run in a container and what it may reach on your computer. Start from a preset (Chrome, Steam, xeyes…) or from scratch.", u.dir))
 	msg.Wrapping = fyne.TextWrapWord
-	newBtn := widget.NewButtonWithIcon("New profile…", theme.ContentAddIcon(), u.showWizard)
+	newBtn := newKeyButton("New profile…", theme.ContentAddIcon(), u.showWizard, nil)
 	newBtn.Importance = widget.HighImportance
-	check := widget.NewButtonWithIcon("Check this computer", theme.InfoIcon(), u.showHostCheck)
+	check := newKeyButton("Check this computer", theme.InfoIcon(), u.showHostCheck, nil)
 	u.show(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Welcome to lxcage", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		msg, container.NewHBox(newBtn, check))))

@@ -52,6 +52,8 @@ type Proc struct {
 	Name, Cmd string
 	// RSS is its resident memory in bytes.
 	RSS int64
+	// Age is how long it has run.
+	Age time.Duration
 }
 
 // StatsReader reads running containers' resource use. The zero value
@@ -109,13 +111,14 @@ func (r *StatsReader) Read(name string, initPID int) (*Stats, error) {
 		return nil, fmt.Errorf("stats of %s: %w", name, err)
 	}
 	s := &Stats{Name: name, InitPID: initPID, CPU: -1}
-	if up, err := readUptime(proc); err == nil {
-		s.Uptime = max(0, up-time.Duration(start)*time.Second/clockTicks)
+	up, _ := readUptime(proc)
+	if up > 0 {
+		s.Uptime = max(0, up-ticks(start))
 	}
 	s.CPUTime = cg.cpuTime()
 	s.Memory, s.MemoryLimit = cg.memory()
 	s.Pids, s.PidsLimit = cg.pids()
-	s.Procs = r.procs(cg.procDirs(), initPID)
+	s.Procs = r.procs(cg.procDirs(), initPID, up)
 	s.CPU = r.cpuPercent(initPID, start, s.CPUTime)
 	return s, nil
 }
@@ -338,8 +341,8 @@ func (cg *cgroupDirs) procDirs() []string {
 }
 
 // procs lists the app's processes in dirs: those of the app's uid,
-// other than init.
-func (r *StatsReader) procs(dirs []string, initPID int) []Proc {
+// other than init. up is the time since boot (for their age).
+func (r *StatsReader) procs(dirs []string, initPID int, up time.Duration) []Proc {
 	uid := r.UID
 	if uid == 0 {
 		uid = os.Getuid()
@@ -359,6 +362,9 @@ func (r *StatsReader) procs(dirs []string, initPID int) []Proc {
 			}
 			seen[pid] = true
 			if p, ok := readProc(proc, pid, uid); ok {
+				if st, err := procStart(proc, pid); err == nil && up > 0 {
+					p.Age = max(0, up-ticks(st))
+				}
 				out = append(out, p)
 			}
 		}
@@ -410,6 +416,9 @@ func Printable(s string, n int) string {
 	}
 	return b.String()
 }
+
+// ticks converts clock ticks to a duration.
+func ticks(n uint64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
 
 // procStart is a process's start time in clock ticks after boot.
 func procStart(proc string, pid int) (uint64, error) {

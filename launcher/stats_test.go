@@ -102,6 +102,9 @@ func TestStatsV1(t *testing.T) {
 		if p.RSS != 250*int64(os.Getpagesize()) {
 			t.Errorf("rss of %d: %d", p.PID, p.RSS)
 		}
+		if p.PID == 120 && p.Age != 1000500*time.Millisecond-510*time.Second {
+			t.Errorf("age of %d: %v", p.PID, p.Age)
+		}
 		for _, c := range p.Name + p.Cmd {
 			if c < ' ' {
 				t.Errorf("control character in %q / %q", p.Name, p.Cmd)
