@@ -83,7 +83,8 @@ until xdpyinfo >/dev/null 2>&1; do
 	sleep 0.1
 done
 
-LXCAGE_BIN="$LXCAGE" "$EDITOR" -P "$WORK/lxc" chrome >"$WORK/editor.log" 2>&1 &
+# The dark theme, whatever the desktop prefers: the same picture each time.
+FYNE_THEME=dark LXCAGE_BIN="$LXCAGE" "$EDITOR" -P "$WORK/lxc" chrome >"$WORK/editor.log" 2>&1 &
 EDITOR_PID=$!
 wid=
 i=0
@@ -93,8 +94,11 @@ while [ -z "$wid" ]; do
 	sleep 0.1
 	wid=$(xdotool search --onlyvisible --name '^lxcage editor: chrome$' 2>/dev/null | head -n1) || true
 done
-# The Access section is the editor's reason to exist: open it (Ctrl+2),
+# The Access section is the editor's reason to exist: open it (Ctrl+2;
+# twice, in case the first came before the window took the keyboard),
 # and give the first container-state refresh time to land.
+xdotool windowfocus --sync "$wid" key --clearmodifiers ctrl+2
+sleep 1
 xdotool windowfocus --sync "$wid" key --clearmodifiers ctrl+2
 sleep 2
 xwd -silent -id "$wid" | convert xwd:- png:"$PNG"

@@ -55,7 +55,13 @@ func TestEditorScreenshots(t *testing.T) {
 			need(t, false, c.docs+" (hack/test.sh copies it next to the test binary)")
 		}
 		if d := differing(c.fresh, readPNG(t, c.docs)); d > 0.01 {
-			t.Errorf("%s is out of date (%.1f%% of its pixels differ from the editor now): run make screenshot", filepath.Base(c.docs), 100*d)
+			// Keep the fresh picture for a look.
+			keep := filepath.Join(os.TempDir(), "lxcage-fresh-"+filepath.Base(c.docs))
+			if f, err := os.Create(keep); err == nil {
+				png.Encode(f, c.fresh)
+				f.Close()
+			}
+			t.Errorf("%s is out of date (%.1f%% of its pixels differ from the editor now, see %s): run make screenshot", filepath.Base(c.docs), 100*d, keep)
 		}
 	}
 }
