@@ -98,7 +98,7 @@ func Explain(name string, err error, facts Facts) Failure {
 			f.Fix = `Remove its menu entry (lxcage desktop remove ` + name + `), or make the profile again.`
 		}
 	case errors.As(err, &pe):
-		f.Cause, f.Fix = explainProblem(err, pe, cause, howto)
+		f.Cause, f.Fix = explainProblem(err, pe, howto)
 	case facts.NoCgroups:
 		f.Cause, f.Fix = explainCgroups(facts.JoinCgroups)
 	case errors.As(err, &se):
@@ -123,27 +123,40 @@ func Explain(name string, err error, facts Facts) Failure {
 }
 
 // explainProblem tells a problem of the profile (or of the host's facts,
-// when it names no key) and where to fix it.
-func explainProblem(err error, pe *profiles.Error, cause, howto string) (string, string) {
-	c := shortCause(cause)
+// when it names no key) and where to fix it. The file is named by its
+// base name in the cause and from the home ("~/…") in the fix: a
+// notification has no room for long paths.
+func explainProblem(err error, pe *profiles.Error, howto string) (string, string) {
+	short := *pe
+	short.File = filepath.Base(pe.File)
+	c := shortCause(short.Cause())
 	var all profiles.Problems
 	if errors.As(err, &all) && len(all) > 1 {
-		c = shortCause(pe.Cause()) + fmt.Sprintf(" (and %d more)", len(all)-1)
+		c += fmt.Sprintf(" (and %d more)", len(all)-1)
 		howto = pe.Fix
 	}
 	if pe.Key == "" && pe.Line == 0 {
 		// Not a key of the profile: a fact of the host, fixed there.
 		return c, upperFirst(strings.Join(strings.Fields(firstLine(howto)), " "))
 	}
-	where := "Edit " + pe.File + " (or open it in lxcage-editor)"
+	file := tildeHome(pe.File)
 	if howto == "" {
-		return c, where + "."
+		return c, "Edit " + file + " (or open it in lxcage-editor)."
 	}
-	fx := where + ": " + strings.TrimRight(firstLine(howto), ".")
-	if !strings.HasSuffix(fx, "?") {
-		fx += "."
+	// The fix first: a long path is what a cut may take.
+	return c, upperFirst(strings.TrimRight(firstLine(howto), ".")) + " Edit " + file + " (or open it in lxcage-editor)."
+}
+
+// tildeHome writes a path under the home as "~/…".
+func tildeHome(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || home == "/" {
+		return p
 	}
-	return c, fx
+	if rel, ok := strings.CutPrefix(p, strings.TrimSuffix(home, "/")+"/"); ok {
+		return "~/" + rel
+	}
+	return p
 }
 
 // explainCgroups tells a session without a cgroup of the user's what to
@@ -284,7 +297,8 @@ func shortCause(s string) string {
 	if utf8.RuneCountInString(s) > maxCause {
 		cut := -1
 		for i := strings.Index(s, ": "); i >= 0 && utf8.RuneCountInString(s[:i]) <= maxCause; {
-			if utf8.RuneCountInString(s[:i]) >= 30 {
+			// What is kept must read as a sentence, not end in a path.
+			if utf8.RuneCountInString(s[:i]) >= 30 && strings.Contains(s[:i], " ") {
 				cut = i
 			}
 			j := strings.Index(s[i+2:], ": ")

@@ -140,6 +140,8 @@ func TestSetupNotice(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
 	subuid := &profiles.Error{File: "eyes.toml", Msg: "user bob has no subordinate id range in /etc/subuid", Fix: "as root run: usermod --add-subuids 100000-165535 bob  (any free range of 65536 ids works)"}
 	// What the launcher said with sound on and no sound server.
 	sound := fmt.Errorf("launch x: %w", fix.Wrap(fix.New(`pulseaudio = true, but the container cannot get a sound server socket: loading a socket module failed (running "pactl load-module module-native-protocol-unix socket=/run/user/1001/lxcage/0a1b2c3d/x/run/pulse/native" failed: exit status 1
@@ -165,7 +167,9 @@ Connection failure: Connection refused) and linking /run/user/1001/pulse/native 
 		{"start without log", &launcher.StartError{Name: "x", Err: errors.New("init exited right after start")}, Facts{},
 			"Its container did not start: init exited right after start", `Run "lxcage check"`, "", ""},
 		{"profile problem", profiles.Problems{{File: "/p/x.toml", Line: 2, Msg: "unknown key [acess]", Fix: "did you mean [access]?"}, {File: "/p/x.toml", Key: "b", Msg: "bad"}}, Facts{},
-			"/p/x.toml:2: unknown key [acess] (and 1 more)", "Edit /p/x.toml (or open it in lxcage-editor): did you mean [access]?", "", ""},
+			"x.toml:2: unknown key [acess] (and 1 more)", "Did you mean [access]? Edit /p/x.toml (or open it in lxcage-editor).", "", ""},
+		{"profile problem, deep in the home", &profiles.Error{File: home + "/a/very/long/path/to/the/test/directory/of/a/test/that/runs/somewhere/config/lxcage/profiles/broken.toml", Line: 2, Msg: "unknown key [acess]", Fix: "did you mean [access]?"}, Facts{},
+			"broken.toml:2: unknown key [acess]", "Did you mean [access]? Edit ~/a/very/long/path/", "", ""},
 		{"no profile, from a script", noProfile, Facts{}, "There is no profile x.", "lxcage list", "", "desktop remove"},
 		{"no profile, menu entry left", noProfile, Facts{MenuEntry: true}, "There is no profile x.", "lxcage desktop remove x", "", ""},
 		{"sound", sound, Facts{}, "pulseaudio = true, but the container cannot get a sound server socket", "Start PulseAudio or pipewire-pulse", "", "pactl load-module"},
