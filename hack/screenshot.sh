@@ -22,8 +22,10 @@ WORK=/tmp/lxcage-screenshot
 
 if [ "$(id -u)" = 0 ]; then
 	eval "$(hack/setup-host.sh)"
-	OUT=$(mktemp -d /tmp/lxcage-shot.XXXXXX)
-	chmod 755 "$OUT"
+	# A fixed place: the config shown names the lxcage binary.
+	OUT=/tmp/lxcage-screenshot-bin
+	rm -rf "$OUT"
+	mkdir -m 755 "$OUT"
 	CGO_ENABLED=0 "$GO" build -o "$OUT/lxcage" ./cmd/lxcage
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
 	cp hack/screenshot.sh "$OUT/screenshot.sh"
