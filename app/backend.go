@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/lxcage/lxcage/desktop"
 	"github.com/lxcage/lxcage/hostcheck"
@@ -54,9 +55,10 @@ type Runner interface {
 // compiles (on the Fyne goroutine) have one of their own, and the
 // background work (status, host check) shares the other under mu.
 type local struct {
-	compiler *launcher.Launcher
+	compiler *factsCache
 	mu       sync.Mutex
-	launcher *launcher.Launcher
+	launcher *factsCache
+	opts     launcher.Options
 	desktop  desktop.Env
 	// menuErr is why menu entries cannot be made here; the rest of the
 	// editor works without them.
@@ -69,15 +71,20 @@ type local struct {
 // builds too. bin is the lxcage binary the editor runs; menu entries run
 // the same one.
 func NewBackend(lxcpath, bin string) (Backend, error) {
-	l, err := launcher.New(launcher.Options{LXCPath: lxcpath, Self: bin})
+	opts := launcher.Options{LXCPath: lxcpath, Self: bin}
+	l, err := launcher.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	c, err := launcher.New(launcher.Options{LXCPath: lxcpath, Self: bin})
+	c, err := launcher.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	b := &local{launcher: l, compiler: c}
+	s, err := launcher.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &local{launcher: &factsCache{opts: opts, l: s}, compiler: &factsCache{opts: opts, l: c}, opts: opts}
 	b.desktop, err = desktop.NewEnv(l)
 	if err != nil {
 		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
@@ -88,7 +95,7 @@ func NewBackend(lxcpath, bin string) (Backend, error) {
 // Compile compiles through the launcher, which knows the cgroup layout:
 // the same Compile, with the same facts of this computer, as a launch.
 func (b *local) Compile(p *profiles.Profile) (string, error) {
-	plan, err := b.compiler.Compile(p)
+	plan, err := b.compiler.get().Compile(p)
 	if err != nil {
 		return "", err
 	}
@@ -99,18 +106,22 @@ func (b *local) Compile(p *profiles.Profile) (string, error) {
 func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.launcher.Status(ctx, name, p)
+	return b.launcher.get().Status(ctx, name, p)
 }
 
 // CheckHost runs the host check for this host.
 func (b *local) CheckHost(ctx context.Context) []hostcheck.Check {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	h, err := b.launcher.Host(profiles.AllNeeds)
+	// Fresh facts: the user may have just fixed what the last check
+	// said.
+	l, err := launcher.New(b.opts)
 	if err != nil {
 		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
 	}
-	return hostcheck.Run(ctx, b.launcher.Runner(), h)
+	h, err := l.Host(profiles.AllNeeds)
+	if err != nil {
+		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
+	}
+	return hostcheck.Run(ctx, l.Runner(), h)
 }
 
 // InstallMenu is desktop.Install.
@@ -141,6 +152,37 @@ func (b *local) MenuInstalled(name string) bool {
 // Stats reads the container's cgroup.
 func (b *local) Stats(name string, initPID int) (*launcher.Stats, error) {
 	return b.stats.Read(name, initPID)
+}
+
+// factsTTL is how long the editor keeps a computer's facts (the user
+// database, subordinate ids, device nodes, the host's /etc…) before it
+// gathers them again: it compiles on every keystroke and asks for each
+// container's state every two seconds, and gathering the facts each time
+// was most of its idle CPU. What is at a shared folder's path is looked
+// at on every compile all the same.
+const factsTTL = 30 * time.Second
+
+// factsCache is a launcher with every host fact gathered, renewed after
+// factsTTL. Its user serializes calls.
+type factsCache struct {
+	opts launcher.Options
+	l    *launcher.Launcher
+	at   time.Time
+}
+
+// get returns the launcher, its facts renewed when older than factsTTL
+// (where gathering all of them fails, each call gathers what it needs,
+// as a launch does).
+func (c *factsCache) get() *launcher.Launcher {
+	if time.Since(c.at) < factsTTL {
+		return c.l
+	}
+	if l, err := launcher.New(c.opts); err == nil {
+		l.Host(profiles.AllNeeds) // kept in l when it works
+		c.l = l
+	}
+	c.at = time.Now()
+	return c.l
 }
 
 // cacheDir is $XDG_CACHE_HOME/lxcage (or ~/.cache/lxcage).
