@@ -756,7 +756,7 @@ func TestWizardTextDoesNotOverlap(t *testing.T) {
 func TestMinimumWidth(t *testing.T) {
 	h := setup(t, "web=chrome", "eyes=xeyes", "games=steam")
 	u := h.open()
-	const most = 760
+	const most = 700
 	for i := range u.ed.tabs.Items {
 		u.ed.tabs.SelectIndex(i)
 		if m := u.win.Content().MinSize(); m.Width > most {
