@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lxcage/lxcage/desktop"
@@ -84,7 +85,7 @@ func NewBackend(lxcpath, bin string) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &local{launcher: &factsCache{opts: opts, l: s}, compiler: &factsCache{opts: opts, l: c}, opts: opts}
+	b := &local{launcher: newFactsCache(opts, s), compiler: newFactsCache(opts, c), opts: opts}
 	b.desktop, err = desktop.NewEnv(l)
 	if err != nil {
 		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
@@ -162,26 +163,41 @@ func (b *local) Stats(name string, initPID int) (*launcher.Stats, error) {
 // at on every compile all the same.
 const factsTTL = 30 * time.Second
 
-// factsCache is a launcher with every host fact gathered, renewed after
-// factsTTL. Its user serializes calls.
+// factsCache is a launcher with every host fact gathered, renewed in
+// the background after factsTTL (gathering them all takes tens of
+// milliseconds: never on a keystroke, nor while the window first shows).
+// Its user serializes calls to get.
 type factsCache struct {
-	opts launcher.Options
-	l    *launcher.Launcher
-	at   time.Time
+	opts     launcher.Options
+	l        *launcher.Launcher
+	at       time.Time
+	next     atomic.Pointer[launcher.Launcher]
+	renewing atomic.Bool
 }
 
-// get returns the launcher, its facts renewed when older than factsTTL
-// (where gathering all of them fails, each call gathers what it needs,
-// as a launch does).
+// newFactsCache starts with l, which gathers what each call needs (as a
+// launch does) until the first renewal, a few seconds after start.
+func newFactsCache(opts launcher.Options, l *launcher.Launcher) *factsCache {
+	return &factsCache{opts: opts, l: l, at: time.Now().Add(3*time.Second - factsTTL)}
+}
+
+// get returns the launcher with the newest facts, and has them renewed
+// when they are older than factsTTL.
 func (c *factsCache) get() *launcher.Launcher {
-	if time.Since(c.at) < factsTTL {
-		return c.l
+	if n := c.next.Swap(nil); n != nil {
+		c.l, c.at = n, time.Now()
 	}
-	if l, err := launcher.New(c.opts); err == nil {
-		l.Host(profiles.AllNeeds) // kept in l when it works
-		c.l = l
+	if time.Since(c.at) >= factsTTL && c.renewing.CompareAndSwap(false, true) {
+		go func() {
+			defer c.renewing.Store(false)
+			if l, err := launcher.New(c.opts); err == nil {
+				if _, err := l.Host(profiles.AllNeeds); err == nil { // kept in l
+					c.next.Store(l)
+				}
+			}
+		}()
+		c.at = time.Now() // not again until the next period
 	}
-	c.at = time.Now()
 	return c.l
 }
 
