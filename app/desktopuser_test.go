@@ -427,7 +427,7 @@ func TestKeyboardOnly(t *testing.T) {
 		t.Fatalf("Enter in the name did not create; message %q", findLabelContaining(c.Overlays().Top(), "").Text)
 	}
 	p, err := profiles.LoadName(h.dir, "tool")
-	if err != nil || strings.Join(p.Command, " ") != "xterm" || p.Access.X11 != profiles.X11Untrusted {
+	if err != nil || strings.Join(p.Command, " ") != "xterm" || p.Access.X11 != x11True() || x11True() == profiles.X11Off {
 		t.Fatalf("made by keyboard: %+v %v", p, err)
 	}
 
@@ -534,7 +534,7 @@ func TestNewProfileLeastPrivilege(t *testing.T) {
 	h := setup(t)
 	u := h.open()
 	w := u.newWizard()
-	if w.preset.Selected != emptyPreset || w.x11.Selected != string(profiles.X11Untrusted) || w.sound.Checked || w.gpu.Checked || w.network.Selected != profiles.NetworkOff {
+	if w.preset.Selected != emptyPreset || w.x11.Selected != x11Switch.Get(&profiles.Access{X11: x11True()}) || w.sound.Checked || w.gpu.Checked || w.network.Selected != profiles.NetworkOff {
 		t.Errorf("new profile starts with preset %q, x11 %q, sound %v, gpu %v, network %q",
 			w.preset.Selected, w.x11.Selected, w.sound.Checked, w.gpu.Checked, w.network.Selected)
 	}
@@ -545,7 +545,7 @@ func TestNewProfileLeastPrivilege(t *testing.T) {
 	w.command.SetText("xterm")
 	w.create()
 	p, err := profiles.LoadName(h.dir, "tool")
-	if err != nil || p.Access.X11 != profiles.X11Untrusted || p.Access.PulseAudio || p.Access.GPU || p.Access.Network != profiles.NetworkOff {
+	if err != nil || p.Access.X11 != x11True() || p.Access.PulseAudio || p.Access.GPU || p.Access.Network != profiles.NetworkOff {
 		t.Fatalf("empty profile: %+v %v", p, err)
 	}
 

@@ -117,8 +117,16 @@ func (w *wizard) checkName(s string) error {
 // (x11 = true) and nothing else, as `lxcage new NAME` writes it.
 func emptyProfile(name string) *profiles.Profile {
 	p := &profiles.Profile{Name: name}
-	x11Switch.Set(&p.Access, string(profiles.X11Untrusted))
+	p.Access.X11 = x11True()
 	return p
+}
+
+// x11True is the X11 mode `x11 = true` stands for: the safe default,
+// whatever it is called.
+func x11True() profiles.X11Mode {
+	var m profiles.X11Mode
+	m.UnmarshalTOML(true)
+	return m
 }
 
 // choosePreset fills the fields from a preset.

@@ -119,12 +119,11 @@ func TestNewWithoutPreset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var off profiles.Access
-		off.X11 = profiles.X11Untrusted
-		if strings.Join(p.Command, " ") != strings.Join(cmd, " ") || p.Access.X11 != profiles.X11Untrusted || len(p.Shares) > 0 {
+		var windows profiles.X11Mode // what x11 = true means
+		windows.UnmarshalTOML(true)
+		if strings.Join(p.Command, " ") != strings.Join(cmd, " ") || p.Access.X11 != windows || windows == profiles.X11Off || len(p.Shares) > 0 {
 			t.Errorf("%s: %+v", name, p)
 		}
-		p.Access.X11 = profiles.X11Untrusted
 		if p.Access.Network != profiles.NetworkOff || p.Access.PulseAudio || p.Access.GPU || p.Access.DBus != profiles.DBusNone {
 			t.Errorf("%s reaches more than its windows: %+v", name, p.Access)
 		}
