@@ -3,6 +3,7 @@ GO      ?= go
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(DESTDIR)$(PREFIX)/bin
+SHAREDIR := $(DESTDIR)$(PREFIX)/share
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
@@ -10,7 +11,18 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 all: build
 
-build: bin/lxcage bin/lxcage-editor
+build: bin/lxcage bin/lxcage-editor bin/lxcage.1 bin/completions
+
+# The man page and the shell completions, made by lxcage from its own
+# command table (the one --help prints).
+bin/lxcage.1: bin/lxcage
+	bin/lxcage _man >$@
+
+bin/completions: bin/lxcage
+	mkdir -p $@
+	bin/lxcage completion bash >$@/lxcage
+	bin/lxcage completion zsh >$@/_lxcage
+	bin/lxcage completion fish >$@/lxcage.fish
 
 # The CLI and launcher: no cgo, no GUI toolkit, starts fast.
 bin/lxcage: FORCE
@@ -56,10 +68,16 @@ install: build
 	install -d $(BINDIR)
 	install -m 0755 bin/lxcage $(BINDIR)/lxcage
 	install -m 0755 bin/lxcage-editor $(BINDIR)/lxcage-editor
+	install -D -m 0644 bin/lxcage.1 $(SHAREDIR)/man/man1/lxcage.1
+	install -D -m 0644 bin/completions/lxcage $(SHAREDIR)/bash-completion/completions/lxcage
+	install -D -m 0644 bin/completions/_lxcage $(SHAREDIR)/zsh/site-functions/_lxcage
+	install -D -m 0644 bin/completions/lxcage.fish $(SHAREDIR)/fish/vendor_completions.d/lxcage.fish
 
 uninstall:
 	rm -f $(BINDIR)/lxcage
 	rm -f $(BINDIR)/lxcage-editor
+	rm -f $(SHAREDIR)/man/man1/lxcage.1 $(SHAREDIR)/bash-completion/completions/lxcage
+	rm -f $(SHAREDIR)/zsh/site-functions/_lxcage $(SHAREDIR)/fish/vendor_completions.d/lxcage.fish
 
 clean:
 	rm -rf bin

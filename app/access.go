@@ -15,12 +15,11 @@ import (
 // showRisk puts r under its switch, in the warning colour when the
 // access is on and the risk high.
 func showRisk(l *widget.Label, r profiles.Risk, on bool) {
-	l.SetText(r.Text)
-	l.Importance = widget.MediumImportance
+	imp := widget.MediumImportance
 	if on && r.High {
-		l.Importance = widget.WarningImportance
+		imp = widget.WarningImportance
 	}
-	l.Refresh()
+	setHint(l, r.Text, imp)
 }
 
 // accessSection: what the app reaches on the host, each switch with the

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lxcage/lxcage/launcher"
@@ -26,7 +26,10 @@ func (u *UI) draftChanged(it *item) {
 }
 
 // save validates the whole draft and writes it atomically. On problems
-// nothing is written: the window says why and marks the fields.
+// nothing is written: the window says why and marks the fields. A file
+// changed on disk since the draft's version is never overwritten without
+// asking; a profile that would not start on this computer is saved only
+// when the user says so.
 func (u *UI) save(it *item) error {
 	if it == nil || it.draft == nil || it.loadErr != nil {
 		return errNoSelection
@@ -35,6 +38,37 @@ func (u *UI) save(it *item) error {
 		u.refuse(it, ps)
 		return ps
 	}
+	if !u.checkDisk(it, func() { u.save(it) }) {
+		return errConflict
+	}
+	if ps := u.runProblems(it.draft); len(ps) > 0 {
+		u.askSaveAnyway(it, ps)
+		return ps
+	}
+	return u.write(it)
+}
+
+// askSaveAnyway shows what a launch would refuse on this computer and
+// offers to save all the same (the folder may be made later, the profile
+// may be for another computer).
+func (u *UI) askSaveAnyway(it *item, ps profiles.Problems) {
+	if u.ed != nil && u.ed.it == it {
+		u.ed.markProblems(ps)
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString("• " + problemText(p) + "\n")
+	}
+	msg := widget.NewLabel(it.name + " would not start on this computer as it is:\n" + strings.TrimSpace(b.String()))
+	msg.Wrapping = fyne.TextWrapWord
+	u.ask("Save "+it.name+" anyway?", container.NewVScroll(msg), fyne.NewSize(560, 280), nil,
+		askButton{label: "Save anyway", action: func() { u.write(it) }},
+		askButton{label: "Keep editing", importance: widget.HighImportance})
+	u.say("Not saved yet: %s would not start here; see the list above the form", it.name)
+}
+
+// write writes the draft (checked by save).
+func (u *UI) write(it *item) error {
 	p := stripDefaults(it.draft)
 	p.Name = it.name
 	path, err := profiles.Save(u.dir, p, saveHeader, true)
@@ -54,7 +88,7 @@ func (u *UI) save(it *item) error {
 	}
 	// The form stays bound to the draft; only the reference copy moves.
 	it.saved = saved
-	it.mtime = fileMtime(path)
+	it.stamp, it.conflict = fileStamp(path), nil
 	u.say("Saved %s", path)
 	u.draftChanged(it)
 	return nil
@@ -84,22 +118,15 @@ func (u *UI) fail(title string, err error) {
 func (u *UI) errorDialog(title, text string) {
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(title, "Close", container.NewVScroll(msg), u.win)
-	d.Resize(fyne.NewSize(560, 300))
-	d.Show()
+	u.ask(title, container.NewVScroll(msg), fyne.NewSize(560, 300), nil, askButton{label: "Close", importance: widget.HighImportance})
 }
 
-// confirm asks a yes/no question with a named yes button.
+// confirm asks a yes/no question with a named yes button (Enter), or
+// Cancel (Esc).
 func (u *UI) confirm(title, message, yes string, then func()) {
 	msg := widget.NewLabel(message)
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(title, yes, "Cancel", msg, func(ok bool) {
-		if ok {
-			then()
-		}
-	}, u.win)
-	d.Resize(fyne.NewSize(480, 200))
-	d.Show()
+	u.ask(title, msg, fyne.NewSize(480, 200), nil, cancelButton(), askButton{label: yes, importance: widget.HighImportance, action: then})
 }
 
 func firstLine(s string) string {
@@ -227,6 +254,7 @@ func (u *UI) run(it *item, busy string, steps [][]string, then func(error)) {
 	if it == u.cur {
 		u.pv.tabs.Select(u.pv.logTab) // show the output as it comes
 	}
+	saved := it.saved
 	u.async(func() {
 		out := u.logSink(it)
 		var err error
@@ -241,9 +269,15 @@ func (u *UI) run(it *item, busy string, steps [][]string, then func(error)) {
 			}
 			out(fmt.Sprintf("done in %v", took))
 		}
+		// The state as the command left it, now: a Stop shows "stopped"
+		// at once, not at the next status refresh.
+		st, stErr := u.opts.Backend.Status(context.Background(), it.name, saved)
 		fyne.Do(func() {
 			if busy != "" {
 				it.busy = ""
+			}
+			if stErr == nil {
+				it.status, it.statusErr = st, nil
 			}
 			if err != nil && busy != "" {
 				u.say("%s %s failed: %v", busy, it.name, firstLine(err.Error()))
@@ -344,15 +378,34 @@ func (u *UI) refreshStatus(ctx context.Context) {
 		st, err := u.opts.Backend.Status(ctx, q.it.name, q.p)
 		menu := u.opts.Backend.MenuInstalled(q.it.name)
 		fyne.Do(func() {
-			q.it.status, q.it.statusErr, q.it.menu = st, err, menu
-			u.refreshItem(q.it)
+			it := q.it
+			same := reflect.DeepEqual(st, it.status) && menu == it.menu && errText(err) == errText(it.statusErr)
+			it.status, it.statusErr, it.menu = st, err, menu
+			if !same {
+				u.refreshItem(it) // redraw only what changed
+			}
 		})
 	}
+	// The computer changes too (a shared folder made in a terminal, the
+	// display): look at what the launch would refuse again.
+	fyne.Do(func() {
+		if u.ed != nil && u.ed.it == u.cur && !u.onPage {
+			u.ed.updateBanner()
+			u.pv.update(u, u.cur)
+		}
+	})
+}
+
+// errText is an error's text, "" for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // rescan picks up profiles added, removed or changed on disk by someone
-// else (`lxcage new` in a terminal). Drafts with unsaved changes are
-// kept.
+// else (`lxcage new` in a terminal) where the file watcher missed them.
 func (u *UI) rescan() {
 	names, err := profiles.List(u.dir)
 	if err != nil {
@@ -363,23 +416,26 @@ func (u *UI) rescan() {
 		same = names[i] == u.items[i].name
 	}
 	if !same {
-		cur := u.cur
-		u.loadAll()
-		if cur != nil && u.find(cur.name) == cur {
-			if i := u.indexOf(cur); i >= 0 {
-				u.list.Select(i)
-			}
-		} else {
-			u.selectFirst("")
-		}
+		u.relist()
 	}
 	for _, it := range u.items {
-		if m := fileMtime(profiles.Path(u.dir, it.name)); m != it.mtime && !it.dirty() && it.busy == "" {
-			u.loadItem(it)
-			if it == u.cur {
-				u.selectItem(it)
-			}
-			u.refreshItem(it)
+		if fileStamp(profiles.Path(u.dir, it.name)) != it.stamp {
+			u.fileChanged(it.name)
 		}
+	}
+}
+
+// relist reloads the list of profiles, keeping the selection and the
+// drafts (a profile whose file went while it had unsaved changes stays
+// listed until the user chooses).
+func (u *UI) relist() {
+	cur := u.cur
+	u.loadAll()
+	if cur != nil && u.find(cur.name) == cur {
+		if i := u.indexOf(cur); i >= 0 && !u.onPage {
+			u.list.Select(i)
+		}
+	} else if !u.onPage {
+		u.selectFirst("")
 	}
 }

@@ -67,6 +67,10 @@ type UI struct {
 	pv      *preview
 	message *widget.Label // the status line at the bottom
 	menus   *menus
+	live    *live // the running sandboxes page, once shown
+	watch   *watcher
+	// compiles are the last compile results (see compile).
+	compiles []compileResult
 
 	kick  chan struct{} // asks the status loop for an early refresh
 	icons map[string]fyne.Resource
@@ -136,6 +140,9 @@ func (u *UI) showPage(o fyne.CanvasObject) {
 	if len(u.right.Objects) == 1 && u.right.Objects[0] == o {
 		return
 	}
+	if u.live != nil && o != u.live.content {
+		u.live.stopReading()
+	}
 	u.right.Objects = []fyne.CanvasObject{o}
 	u.right.Refresh()
 }
@@ -189,7 +196,15 @@ func Run(lxcpath, selectName string) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a.Lifecycle().SetOnStarted(func() { go u.statusLoop(ctx) })
+	a.Lifecycle().SetOnStarted(func() {
+		go u.statusLoop(ctx)
+		// Changes to profile files made elsewhere, at once (the status
+		// loop's rescan is the fallback).
+		if w, err := watchDir(u.dir, func(name string) { fyne.Do(func() { u.fileChanged(name) }) }); err == nil {
+			u.watch = w
+		}
+	})
+	defer func() { u.watch.Close() }()
 	u.win.SetCloseIntercept(u.confirmQuit)
 	u.win.ShowAndRun()
 	return nil

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lxcage/lxcage/desktop"
 	"github.com/lxcage/lxcage/hostcheck"
@@ -31,6 +34,9 @@ type Backend interface {
 	RemoveMenu(name string) error
 	// MenuInstalled reports whether profile name has a menu entry.
 	MenuInstalled(name string) bool
+	// Stats reads what the running container name (init initPID) uses
+	// now; CPU use is since the previous call for the same container.
+	Stats(name string, initPID int) (*launcher.Stats, error)
 }
 
 // Runner runs the lxcage command-line tool. Launch, stop, create and
@@ -45,13 +51,20 @@ type Runner interface {
 }
 
 // local is the Backend of a running editor: a launcher for the user's
-// LXC path and the desktop environment for menu entries.
+// LXC path and the desktop environment for menu entries. A launcher
+// caches host facts and is not safe for concurrent use: the form's
+// compiles (on the Fyne goroutine) have one of their own, and the
+// background work (status, host check) shares the other under mu.
 type local struct {
-	launcher *launcher.Launcher
+	compiler *factsCache
+	mu       sync.Mutex
+	launcher *factsCache
+	opts     launcher.Options
 	desktop  desktop.Env
 	// menuErr is why menu entries cannot be made here; the rest of the
 	// editor works without them.
 	menuErr error
+	stats   launcher.StatsReader
 }
 
 // NewBackend builds the Backend for containers under lxcpath ("" means
@@ -59,11 +72,20 @@ type local struct {
 // builds too. bin is the lxcage binary the editor runs; menu entries run
 // the same one.
 func NewBackend(lxcpath, bin string) (Backend, error) {
-	l, err := launcher.New(launcher.Options{LXCPath: lxcpath, Self: bin})
+	opts := launcher.Options{LXCPath: lxcpath, Self: bin}
+	l, err := launcher.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	b := &local{launcher: l}
+	c, err := launcher.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := launcher.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &local{launcher: newFactsCache(opts, s), compiler: newFactsCache(opts, c), opts: opts}
 	b.desktop, err = desktop.NewEnv(l)
 	if err != nil {
 		b.menuErr = fmt.Errorf("menu entries cannot be made: %w", err)
@@ -71,9 +93,10 @@ func NewBackend(lxcpath, bin string) (Backend, error) {
 	return b, nil
 }
 
-// Compile compiles through the launcher, which knows the cgroup layout.
+// Compile compiles through the launcher, which knows the cgroup layout:
+// the same Compile, with the same facts of this computer, as a launch.
 func (b *local) Compile(p *profiles.Profile) (string, error) {
-	plan, err := b.launcher.Compile(p)
+	plan, err := b.compiler.get().Compile(p)
 	if err != nil {
 		return "", err
 	}
@@ -82,16 +105,24 @@ func (b *local) Compile(p *profiles.Profile) (string, error) {
 
 // Status is the launcher's: lxc-info plus lxcage's own launch records.
 func (b *local) Status(ctx context.Context, name string, p *profiles.Profile) (*launcher.Status, error) {
-	return b.launcher.Status(ctx, name, p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.launcher.get().Status(ctx, name, p)
 }
 
 // CheckHost runs the host check for this host.
 func (b *local) CheckHost(ctx context.Context) []hostcheck.Check {
-	h, err := b.launcher.Host(profiles.AllNeeds)
+	// Fresh facts: the user may have just fixed what the last check
+	// said.
+	l, err := launcher.New(b.opts)
 	if err != nil {
 		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
 	}
-	return hostcheck.Run(ctx, b.launcher.Runner(), h)
+	h, err := l.Host(profiles.AllNeeds)
+	if err != nil {
+		return []hostcheck.Check{{Name: "host facts", Required: true, Detail: err.Error()}}
+	}
+	return hostcheck.Run(ctx, l.Runner(), h)
 }
 
 // InstallMenu is desktop.Install.
@@ -99,6 +130,8 @@ func (b *local) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(
 	if b.menuErr != nil {
 		return b.menuErr
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	env := b.desktop
 	env.Warn = warn
 	return desktop.Install(ctx, env, p)
@@ -115,6 +148,57 @@ func (b *local) RemoveMenu(name string) error {
 // MenuInstalled is desktop.IsInstalled.
 func (b *local) MenuInstalled(name string) bool {
 	return b.menuErr == nil && desktop.IsInstalled(b.desktop, name)
+}
+
+// Stats reads the container's cgroup.
+func (b *local) Stats(name string, initPID int) (*launcher.Stats, error) {
+	return b.stats.Read(name, initPID)
+}
+
+// factsTTL is how long the editor keeps a computer's facts (the user
+// database, subordinate ids, device nodes, the host's /etc…) before it
+// gathers them again: it compiles on every keystroke and asks for each
+// container's state every two seconds, and gathering the facts each time
+// was most of its idle CPU. What is at a shared folder's path is looked
+// at on every compile all the same.
+const factsTTL = 30 * time.Second
+
+// factsCache is a launcher with every host fact gathered, renewed in
+// the background after factsTTL (gathering them all takes tens of
+// milliseconds: never on a keystroke, nor while the window first shows).
+// Its user serializes calls to get.
+type factsCache struct {
+	opts     launcher.Options
+	l        *launcher.Launcher
+	at       time.Time
+	next     atomic.Pointer[launcher.Launcher]
+	renewing atomic.Bool
+}
+
+// newFactsCache starts with l, which gathers what each call needs (as a
+// launch does) until the first renewal, a few seconds after start.
+func newFactsCache(opts launcher.Options, l *launcher.Launcher) *factsCache {
+	return &factsCache{opts: opts, l: l, at: time.Now().Add(3*time.Second - factsTTL)}
+}
+
+// get returns the launcher with the newest facts, and has them renewed
+// when they are older than factsTTL.
+func (c *factsCache) get() *launcher.Launcher {
+	if n := c.next.Swap(nil); n != nil {
+		c.l, c.at = n, time.Now()
+	}
+	if time.Since(c.at) >= factsTTL && c.renewing.CompareAndSwap(false, true) {
+		go func() {
+			defer c.renewing.Store(false)
+			if l, err := launcher.New(c.opts); err == nil {
+				if _, err := l.Host(profiles.AllNeeds); err == nil { // kept in l
+					c.next.Store(l)
+				}
+			}
+		}()
+		c.at = time.Now() // not again until the next period
+	}
+	return c.l
 }
 
 // cacheDir is $XDG_CACHE_HOME/lxcage (or ~/.cache/lxcage).

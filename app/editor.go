@@ -27,18 +27,22 @@ type editor struct {
 	entries map[string]*widget.Entry
 	// choices and checks are the form's other widgets by key (tests and
 	// keyboard focus find them there).
-	choices map[string]*widget.Select
-	checks  map[string]*widget.Check
-	tabs    *container.AppTabs
-	content fyne.CanvasObject
-	banner  *widget.Label
+	choices  map[string]*widget.Select
+	checks   map[string]*widget.Check
+	tabs     *container.AppTabs
+	sections []fyne.CanvasObject // each tab's content, attached when first shown
+	content  fyne.CanvasObject
+	banner   *widget.Label
+	conflict *conflictBar
+	// marked are the entries showOnFields put a problem on.
+	marked map[*widget.Entry]bool
 
 	icon             *widget.Icon
 	title, state     *widget.Label
-	launch, stop     *widget.Button
-	build, menuEntry *widget.Button
-	save, revert     *widget.Button
-	reset, remove    *widget.Button
+	launch, stop     *keyButton
+	build, menuEntry *keyButton
+	save, revert     *keyButton
+	reset, remove    *keyButton
 	progress         *widget.ProgressBarInfinite
 
 	// imgStash keeps the image fields of types not chosen now, so that
@@ -48,29 +52,55 @@ type editor struct {
 	env      []*envVar
 }
 
+// formMinHeight keeps a few fields of the form in view at the window's
+// smallest.
+const formMinHeight = 280
+
 // Section tabs, in order; sectionOf maps a key to one.
 var sections = []string{"General", "Access", "Files", "Image", "Limits", "Menu & log"}
 
 func newEditor(u *UI, it *item) *editor {
 	ed := &editor{u: u, it: it, entries: map[string]*widget.Entry{},
 		choices: map[string]*widget.Select{}, checks: map[string]*widget.Check{}, imgStash: it.draft.Image}
-	ed.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(sections[0], theme.DocumentIcon(), scroll(ed.generalSection())),
-		container.NewTabItemWithIcon(sections[1], theme.VisibilityIcon(), scroll(ed.accessSection())),
-		container.NewTabItemWithIcon(sections[2], theme.FolderIcon(), scroll(ed.filesSection())),
-		container.NewTabItemWithIcon(sections[3], theme.StorageIcon(), scroll(ed.imageSection())),
-		container.NewTabItemWithIcon(sections[4], theme.WarningIcon(), scroll(ed.limitsSection())),
-		container.NewTabItemWithIcon(sections[5], theme.MenuIcon(), scroll(ed.menuSection())),
-	)
+	// Every section's widgets exist from the start (Save marks their
+	// problems); a section joins the window only when its tab is first
+	// shown: laying out the wrapped hints of six sections is most of what
+	// opening a profile costs.
+	ed.sections = []fyne.CanvasObject{ed.generalSection(), ed.accessSection(), ed.filesSection(),
+		ed.imageSection(), ed.limitsSection(), ed.menuSection()}
+	icons := []fyne.Resource{theme.DocumentIcon(), theme.VisibilityIcon(), theme.FolderIcon(), theme.StorageIcon(), theme.WarningIcon(), theme.MenuIcon()}
+	ed.tabs = container.NewAppTabs()
+	for i, name := range sections {
+		ed.tabs.Append(container.NewTabItemWithIcon(name, icons[i], container.NewStack()))
+	}
+	ed.tabs.OnSelected = func(*container.TabItem) { ed.attach(ed.tabs.SelectedIndex()) }
+	ed.attach(0)
 	ed.banner = widget.NewLabel("")
 	ed.banner.Wrapping = fyne.TextWrapWord
 	ed.banner.Importance = widget.DangerImportance
+	ed.conflict = ed.newConflictBar()
 	ed.content = container.NewBorder(
-		container.NewVBox(ed.header(), ed.banner),
-		ed.footer(), nil, nil, ed.tabs)
+		container.NewVBox(ed.header(), ed.conflict.box, ed.banner),
+		ed.footer(), nil, nil, container.New(atLeast{formMinHeight}, ed.tabs))
 	ed.updateHeader()
 	ed.updateBanner()
 	return ed
+}
+
+// attach puts section i into its tab, the first time it is shown.
+func (ed *editor) attach(i int) {
+	box := ed.tabs.Items[i].Content.(*fyne.Container)
+	if len(box.Objects) == 0 {
+		box.Objects = []fyne.CanvasObject{scroll(ed.sections[i])}
+		box.Refresh()
+	}
+}
+
+// section shows section i and returns its content.
+func (ed *editor) section(i int) fyne.CanvasObject {
+	ed.tabs.SelectIndex(i)
+	ed.attach(i)
+	return ed.tabs.Items[i].Content
 }
 
 func scroll(o fyne.CanvasObject) fyne.CanvasObject {
@@ -98,28 +128,35 @@ func (ed *editor) header() fyne.CanvasObject {
 	ed.title = widget.NewLabelWithStyle(ed.it.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ed.state = widget.NewLabel("")
 	ed.state.Truncation = fyne.TextTruncateEllipsis
-	ed.launch = widget.NewButtonWithIcon("Launch", theme.MediaPlayIcon(), func() { u.launch(ed.it) })
+	ed.launch = newKeyButton("Launch", theme.MediaPlayIcon(), func() { u.launch(ed.it) }, nil)
 	ed.launch.Importance = widget.HighImportance
-	ed.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() { u.stop(ed.it) })
-	ed.build = widget.NewButtonWithIcon("Create container", theme.StorageIcon(), func() { u.build(ed.it) })
-	ed.menuEntry = widget.NewButtonWithIcon("Add to menu", theme.MenuIcon(), func() { u.toggleMenu(ed.it) })
+	ed.stop = newKeyButton("Stop", theme.MediaStopIcon(), func() { u.stop(ed.it) }, nil)
+	ed.build = newKeyButton("Create container", theme.StorageIcon(), func() { u.build(ed.it) }, nil)
+	ed.menuEntry = newKeyButton("Add to menu", theme.MenuIcon(), func() { u.toggleMenu(ed.it) }, nil)
 	ed.progress = widget.NewProgressBarInfinite()
 	ed.progress.Hide()
 	top := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSquareSize(48), ed.icon), nil,
 		container.NewVBox(ed.title, ed.state))
-	return container.NewVBox(top, container.NewHBox(ed.launch, ed.stop, ed.build, ed.menuEntry), ed.progress)
+	return container.NewVBox(top, newFlow(ed.reflow, ed.launch, ed.stop, ed.build, ed.menuEntry), ed.progress)
 }
 
 // footer holds the actions on the profile file.
 func (ed *editor) footer() fyne.CanvasObject {
 	u := ed.u
-	ed.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { u.save(ed.it) })
+	ed.save = newKeyButton("Save", theme.DocumentSaveIcon(), func() { u.save(ed.it) }, nil)
 	ed.save.Importance = widget.HighImportance
-	ed.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), func() { u.revert(ed.it) })
-	ed.reset = widget.NewButtonWithIcon("Reset to preset…", theme.ViewRefreshIcon(), func() { u.showReset(ed.it) })
-	ed.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { u.showDelete(ed.it) })
+	ed.revert = newKeyButton("Revert", theme.ContentUndoIcon(), func() { u.revert(ed.it) }, nil)
+	ed.reset = newKeyButton("Reset to preset…", theme.ViewRefreshIcon(), func() { u.showReset(ed.it) }, nil)
+	ed.remove = newKeyButton("Delete…", theme.DeleteIcon(), func() { u.showDelete(ed.it) }, nil)
 	ed.remove.Importance = widget.DangerImportance
-	return container.NewHBox(ed.save, ed.revert, ed.reset, layoutSpacer(), ed.remove)
+	return container.NewBorder(nil, nil, nil, container.NewVBox(ed.remove), newFlow(ed.reflow, ed.save, ed.revert, ed.reset))
+}
+
+// reflow lays the form out again after a row of buttons wrapped.
+func (ed *editor) reflow() {
+	if ed.content != nil {
+		ed.content.Refresh()
+	}
 }
 
 // updateHeader shows the item's state and enables what can be done now.
@@ -129,32 +166,35 @@ func (ed *editor) updateHeader() {
 	if it.dirty() {
 		name += " ● unsaved"
 	}
-	ed.title.SetText(name)
-	ed.state.SetText(ed.stateLine())
-	ed.icon.SetResource(ed.u.iconFor(it))
+	setText(ed.title, name)
+	setText(ed.state, ed.stateLine())
+	setIcon(ed.icon, ed.u.iconFor(it))
+	ed.conflict.update(it)
 	running := it.status != nil && it.status.State == launcher.Running
 	exists := it.status != nil && it.status.State != launcher.NotCreated
 	building := it.busy == "create" || it.busy == "destroy" || it.busy == "rebuild" || it.busy == "delete"
 	setEnabled(ed.launch, !building)
 	setEnabled(ed.stop, running && it.busy == "")
-	ed.build.SetText("Create container")
+	build := "Create container"
 	if exists {
-		ed.build.SetText("Rebuild container")
+		build = "Rebuild container"
 	}
+	setButtonText(ed.build, build)
 	setEnabled(ed.build, it.busy == "" && it.status != nil)
-	ed.menuEntry.SetText("Add to menu")
+	entry := "Add to menu"
 	if it.menu {
-		ed.menuEntry.SetText("Remove from menu")
+		entry = "Remove from menu"
 	}
+	setButtonText(ed.menuEntry, entry)
 	setEnabled(ed.menuEntry, it.busy == "")
 	dirty := it.dirty()
 	setEnabled(ed.save, dirty)
 	setEnabled(ed.revert, dirty)
 	setEnabled(ed.remove, it.busy == "")
-	if it.busy != "" {
+	if it.busy != "" && !ed.progress.Visible() {
 		ed.progress.Show()
 		ed.progress.Start()
-	} else {
+	} else if it.busy == "" && ed.progress.Visible() {
 		ed.progress.Stop()
 		ed.progress.Hide()
 	}
@@ -183,16 +223,24 @@ func (ed *editor) stateLine() string {
 }
 
 // updateBanner lists the draft's problems above the form as they appear
-// and go, so that problems no single field owns (a download image
-// without a release) are seen before Save.
+// and go: those that stop Save, else those a launch would refuse here,
+// so that problems no single field owns (a download image without a
+// release, no display) are seen before Save. The fields with problems
+// show theirs under them.
 func (ed *editor) updateBanner() {
-	ps := ed.it.problems()
+	save, run := ed.u.checkAll(ed.it)
+	ps, intro := save, ""
+	if len(ps) == 0 {
+		ps, intro = run, "It would not start on this computer: "
+	}
+	ed.showOnFields(ps)
 	if len(ps) == 0 {
 		ed.banner.SetText("")
 		ed.banner.Hide()
 		return
 	}
 	var b strings.Builder
+	b.WriteString(intro)
 	for i, p := range ps {
 		if i == 3 {
 			fmt.Fprintf(&b, "… and %d more", len(ps)-3)
@@ -203,8 +251,30 @@ func (ed *editor) updateBanner() {
 		}
 		b.WriteString(problemText(p))
 	}
-	ed.banner.SetText(b.String())
+	if ed.banner.Text != b.String() {
+		ed.banner.SetText(b.String())
+	}
 	ed.banner.Show()
+}
+
+// showOnFields puts problems on the entries they are about (an entry
+// validates itself only when typed in), and takes them off those that
+// no longer have one. It touches only those entries: it runs on every
+// keystroke.
+func (ed *editor) showOnFields(ps profiles.Problems) {
+	marked := map[*widget.Entry]bool{}
+	for key, e := range ed.entries {
+		if mine := ps.For(key); len(mine) > 0 && e.Validator != nil {
+			e.SetValidationError(fieldError(mine))
+			marked[e] = true
+		}
+	}
+	for e := range ed.marked {
+		if !marked[e] {
+			e.SetValidationError(nil)
+		}
+	}
+	ed.marked = marked
 }
 
 // problemText is one problem without the file name (the header shows
@@ -252,7 +322,7 @@ func (ed *editor) bind(e *widget.Entry, key string, apply func(p *profiles.Profi
 		if err := apply(c, s); err != nil {
 			return err
 		}
-		return problemsAt(c, key)
+		return ed.u.fieldProblems(c, key)
 	}
 	e.OnChanged = func(s string) {
 		if err := apply(ed.it.draft, s); err != nil {
@@ -275,15 +345,17 @@ func (ed *editor) text(key, placeholder string, get func(*profiles.Profile) *str
 }
 
 // list is a multi-line entry for a list field, one item per line. Lists
-// are never split on spaces: an argument may hold one.
-func (ed *editor) list(key, placeholder string, rows int, get func(*profiles.Profile) *[]string) *widget.Entry {
-	e := widget.NewMultiLineEntry()
+// are never split on spaces: an argument may hold one. Tab leaves it for
+// the next field (see multiEntry).
+func (ed *editor) list(key, placeholder string, rows int, get func(*profiles.Profile) *[]string) *multiEntry {
+	me := newMultiEntry(nil)
+	e := &me.Entry
 	// Room for every item and one more, within reason.
 	e.SetMinRowsVisible(min(max(rows, len(*get(ed.it.draft))+1), 8))
 	e.SetText(joinLines(*get(ed.it.draft)))
 	e.SetPlaceHolder(placeholder)
 	ed.bind(e, key, func(p *profiles.Profile, s string) error { *get(p) = lines(s); return nil })
-	return e
+	return me
 }
 
 // number is an entry for an integer field; empty means unset (0).
@@ -357,15 +429,6 @@ func (ed *editor) forget(prefix string) {
 			delete(ed.it.viewErrs, k)
 		}
 	}
-}
-
-// hint is a small explanatory line under a widget.
-func hint(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	l.Importance = widget.LowImportance
-	l.SizeName = theme.SizeNameCaptionText
-	return l
 }
 
 func setEnabled(w fyne.Disableable, on bool) {

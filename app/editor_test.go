@@ -221,7 +221,7 @@ func TestImageTypeSwitchKeepsFields(t *testing.T) {
 func TestSharesAddRemove(t *testing.T) {
 	h := setup(t, "eyes=xeyes")
 	u := h.open()
-	add := findButton(u.ed.tabs.Items[2].Content, "Add folder")
+	add := findButton(u.ed.section(2), "Add folder")
 	test.Tap(add)
 	test.Tap(add)
 	retype(u.ed.entries["share[0].host"], "~/Music")
@@ -230,7 +230,7 @@ func TestSharesAddRemove(t *testing.T) {
 	if err := u.ed.entries["share[1].host"].Validate(); err == nil {
 		t.Errorf("relative share path accepted")
 	}
-	test.Tap(findButton(u.ed.tabs.Items[2].Content, "Remove")) // the first row's
+	test.Tap(findButton(u.ed.section(2), "Remove")) // the first row's
 	if got := u.cur.draft.Shares; len(got) != 1 || got[0].Host != "relative/path" {
 		t.Fatalf("after remove: %+v", got)
 	}
@@ -256,7 +256,7 @@ func TestNewFromPreset(t *testing.T) {
 		t.Fatalf("a profile is selected in an empty directory")
 	}
 	w := u.newWizard()
-	w.preset.SetSelected("xeyes")
+	w.preset.SetSelected(w.presets.of["xeyes"])
 	if w.name.Text != "xeyes" {
 		t.Errorf("name not filled from the preset: %q", w.name.Text)
 	}
@@ -271,7 +271,7 @@ func TestNewFromPreset(t *testing.T) {
 	}
 
 	w = u.newWizard()
-	w.preset.SetSelected("chrome")
+	w.preset.SetSelected(w.presets.of["chrome"])
 	retype(w.name, "web")
 	w.image.SetSelected(profiles.ImageHost)
 	w.network.SetSelected(profiles.NetworkBridge)
@@ -514,7 +514,7 @@ func TestThemeSwitch(t *testing.T) {
 		t.Errorf("dark theme not applied: %#v", u.app.Settings().Theme())
 	}
 	setThemePref(u.app, "")
-	if _, ok := u.app.Settings().Theme().(variantTheme); ok {
+	if th, ok := u.app.Settings().Theme().(variantTheme); !ok || th.fixed {
 		t.Errorf("system theme not restored")
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,15 +24,22 @@ import (
 // reports container states from a map, and writes menu entries with the
 // real desktop package into the test's XDG_DATA_HOME.
 type fakeBackend struct {
-	host    *profiles.Host
+	host *profiles.Host
+	// kind says what is at a host path (default: a directory).
+	kind    func(string) profiles.PathKind
 	desktop desktop.Env
 	mu      sync.Mutex
 	states  map[string]launcher.State
 	checks  []hostcheck.Check
+	stats   map[string]*launcher.Stats
 }
 
 func (b *fakeBackend) Compile(p *profiles.Profile) (string, error) {
-	plan, err := profiles.Compile(p, b.host, func(string) profiles.PathKind { return profiles.PathDir })
+	kind := b.kind
+	if kind == nil {
+		kind = func(string) profiles.PathKind { return profiles.PathDir }
+	}
+	plan, err := profiles.Compile(p, b.host, kind)
 	if err != nil {
 		return "", err
 	}
@@ -45,6 +53,9 @@ func (b *fakeBackend) Status(_ context.Context, name string, _ *profiles.Profile
 	if st, ok := b.states[name]; ok {
 		s.State = st
 	}
+	if s.State == launcher.Running {
+		s.InitPID = 4000 + len(name)
+	}
 	return s, nil
 }
 
@@ -55,6 +66,16 @@ func (b *fakeBackend) setState(name string, s launcher.State) {
 }
 
 func (b *fakeBackend) CheckHost(context.Context) []hostcheck.Check { return b.checks }
+
+func (b *fakeBackend) Stats(name string, initPID int) (*launcher.Stats, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.stats[name]; ok {
+		c := *s
+		return &c, nil
+	}
+	return nil, errors.New(name + " is not running")
+}
 
 func (b *fakeBackend) InstallMenu(ctx context.Context, p *profiles.Profile, warn func(string)) error {
 	env := b.desktop
@@ -169,6 +190,7 @@ func (h *harness) open() *UI {
 	h.backend = &fakeBackend{
 		host:   testHost(),
 		states: map[string]launcher.State{},
+		stats:  map[string]*launcher.Stats{},
 		desktop: desktop.Env{
 			DataHome:   os.Getenv("XDG_DATA_HOME"),
 			ConfigHome: os.Getenv("XDG_CONFIG_HOME"),
@@ -200,7 +222,10 @@ func (h *harness) file(name string) string {
 }
 
 // retype replaces an entry's text the way a user does: select all, type.
-func retype(e *widget.Entry, s string) {
+func retype(e interface {
+	fyne.Focusable
+	SetText(string)
+}, s string) {
 	e.SetText("")
 	test.Type(e, s)
 }
@@ -216,6 +241,10 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 		}
 		if b, ok := o.(*widget.Button); ok && b.Text == text {
 			found = b
+			return
+		}
+		if b, ok := o.(*keyButton); ok && b.Text == text {
+			found = &b.Button
 			return
 		}
 		if c, ok := o.(*fyne.Container); ok {

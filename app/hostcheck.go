@@ -27,13 +27,7 @@ func (u *UI) showHostCheck() {
 	h := &hostCheck{u: u, summary: widget.NewLabel("Checking…"), rows: container.NewVBox()}
 	h.summary.Wrapping = fyne.TextWrapWord
 	h.again = widget.NewButtonWithIcon("Check again", theme.ViewRefreshIcon(), h.run)
-	back := widget.NewButtonWithIcon("Back to profiles", theme.NavigateBackIcon(), func() {
-		if u.cur != nil {
-			u.selectItem(u.cur)
-		} else {
-			u.selectFirst("")
-		}
-	})
+	back := newKeyButton("Back to profiles", theme.NavigateBackIcon(), u.backToProfiles, nil)
 	top := container.NewVBox(
 		heading("Is this computer ready for lxcage?"),
 		h.summary,
@@ -46,6 +40,15 @@ func (u *UI) showHostCheck() {
 	u.showPage(h.content)
 	u.win.SetTitle(Title + ": host check")
 	h.run()
+}
+
+// backToProfiles leaves a page for the selected profile.
+func (u *UI) backToProfiles() {
+	if u.cur != nil {
+		u.selectItem(u.cur)
+	} else {
+		u.selectFirst("")
+	}
 }
 
 // run runs the checks off the Fyne goroutine (they start programs).

@@ -84,9 +84,9 @@ func (ed *editor) shareRow(i int, r *rows) fyne.CanvasObject {
 	sens := ed.check(key+".allow_sensitive", "Allow sensitive folder", func(p *profiles.Profile) *bool { return &sh(p).AllowSensitive }, nil)
 	remove := ed.removeButton("Remove", r, func(p *profiles.Profile) { p.Shares = slices.Delete(p.Shares, i, i+1) })
 	return widget.NewForm(
-		formItem("Folder", container.NewBorder(nil, nil, nil, browse, host), ""),
+		formItem("Folder", container.NewBorder(nil, nil, nil, browse, host), "", host),
 		formItem("Inside", inside, "Where the app sees it; empty = the same place under its home."),
-		formItem("", container.NewHBox(ro, opt, sens, layoutSpacer(), remove),
+		formItem("", container.NewBorder(nil, nil, nil, remove, newFlow(ed.reflow, ro, opt, sens)),
 			"Optional: start even when the folder is missing. Sensitive: your home itself, ~/.ssh, ~/.config…"),
 	)
 }
@@ -187,7 +187,7 @@ func (ed *editor) envProblem(i int, name, value, key string) error {
 	}
 	c := clone(ed.it.draft)
 	c.Env = m
-	return problemsAt(c, "env."+key)
+	return ed.u.fieldProblems(c, "env."+key)
 }
 
 // syncEnv writes the table into the draft.

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -15,27 +14,27 @@ import (
 )
 
 // showDelete asks before deleting a profile, offering to take its
-// container and menu entry with it.
+// container and menu entry with it. Cancel is the default: Enter does
+// not delete.
 func (u *UI) showDelete(it *item) {
 	if it == nil {
 		return
 	}
 	exists := it.status != nil && it.status.State != launcher.NotCreated
-	destroy := widget.NewCheck("Also destroy its container (apps in it are stopped)", nil)
+	keys := &dialogKeys{}
+	destroy := newKeyCheck("Also destroy its container (apps in it are stopped)", nil, keys)
 	destroy.SetChecked(exists)
 	setEnabled(destroy, exists)
-	menu := widget.NewCheck("Also remove its menu entry", nil)
+	menu := newKeyCheck("Also remove its menu entry", nil, keys)
 	menu.SetChecked(it.menu)
 	setEnabled(menu, it.menu)
 	msg := widget.NewLabel(fmt.Sprintf("The file %s is deleted. This cannot be undone.", profiles.Path(u.dir, it.name)))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Delete "+it.name+"?", "Delete", "Cancel", container.NewVBox(msg, destroy, menu), func(ok bool) {
-		if ok {
+	u.ask("Delete "+it.name+"?", container.NewVBox(msg, destroy, menu), fyne.NewSize(520, 240), keys,
+		askButton{label: "Delete", importance: widget.DangerImportance, action: func() {
 			u.deleteProfile(it, destroy.Checked, menu.Checked)
-		}
-	}, u.win)
-	d.Resize(fyne.NewSize(520, 240))
-	d.Show()
+		}},
+		askButton{label: "Cancel", isDefault: true})
 }
 
 // deleteProfile runs `lxcage delete`, the one delete of the CLI and the
@@ -67,19 +66,43 @@ func (u *UI) showReset(it *item) {
 	if it == nil || it.loadErr != nil {
 		return
 	}
-	sel := widget.NewSelect(assets.Presets(), nil)
-	sel.SetSelected(guessPreset(it.draft))
+	labels := presetLabels()
+	keys := &dialogKeys{}
+	sel := newKeySelect(labels.list, nil, keys)
+	sel.SetSelected(labels.of[guessPreset(it.draft)])
 	msg := widget.NewLabel(fmt.Sprintf("Every setting of %s is replaced with the preset's. Nothing is written until you Save; Revert brings the saved file back.", it.name))
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Reset "+it.name+" to a preset", "Reset", "Cancel", container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Preset", sel))), func(ok bool) {
-		if ok && sel.Selected != "" {
-			if err := u.resetTo(it, sel.Selected); err != nil {
-				u.fail("Not reset", err)
+	u.ask("Reset "+it.name+" to a preset", container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Preset", sel))), fyne.NewSize(560, 240), keys,
+		cancelButton(),
+		askButton{label: "Reset", importance: widget.HighImportance, action: func() {
+			if p := labels.preset[sel.Selected]; p != "" {
+				if err := u.resetTo(it, p); err != nil {
+					u.fail("Not reset", err)
+				}
 			}
+		}})
+}
+
+// presetChoices are the presets as a select shows them: name and
+// description, mapped both ways.
+type presetChoices struct {
+	list   []string
+	of     map[string]string // preset → label
+	preset map[string]string // label → preset
+}
+
+// presetLabels lists the presets as "name — description".
+func presetLabels() presetChoices {
+	c := presetChoices{of: map[string]string{}, preset: map[string]string{}}
+	for _, n := range assets.Presets() {
+		label := n
+		if p, err := parsePreset(n, n); err == nil && p.Description != "" {
+			label = n + " — " + p.Description
 		}
-	}, u.win)
-	d.Resize(fyne.NewSize(520, 240))
-	d.Show()
+		c.list = append(c.list, label)
+		c.of[n], c.preset[label] = label, n
+	}
+	return c
 }
 
 // resetTo replaces it's draft with preset.

@@ -15,6 +15,12 @@ type menus struct {
 	main                         *fyne.MainMenu
 	save, revert, launch, stop   *fyne.MenuItem
 	build, menuEntry, reset, del *fyne.MenuItem
+	// themes are View → Theme's items by preference value; the chosen
+	// one is checked.
+	themes map[string]*fyne.MenuItem
+	// refreshes counts how often the menu bar was redrawn: each redraw
+	// closes a menu the user has open, so it happens only on a change.
+	refreshes int
 }
 
 func ctrl(k fyne.KeyName) fyne.Shortcut {
@@ -68,39 +74,85 @@ func (u *UI) newMenus() *menus {
 			}
 		}))
 	}
+	m.themes = map[string]*fyne.MenuItem{}
+	themeMenu := fyne.NewMenu("")
+	for _, t := range []struct{ label, pref string }{{"Follow the system", ""}, {"Light", "light"}, {"Dark", "dark"}} {
+		pref := t.pref
+		i := fyne.NewMenuItem(t.label, func() { u.setTheme(pref) })
+		m.themes[pref] = i
+		themeMenu.Items = append(themeMenu.Items, i)
+	}
 	theme := fyne.NewMenuItem("Theme", nil)
-	theme.ChildMenu = fyne.NewMenu("",
-		fyne.NewMenuItem("Follow the system", func() { setThemePref(u.app, "") }),
-		fyne.NewMenuItem("Light", func() { setThemePref(u.app, "light") }),
-		fyne.NewMenuItem("Dark", func() { setThemePref(u.app, "dark") }),
-	)
-	view.Items = append(view.Items, fyne.NewMenuItemSeparator(), theme)
+	theme.ChildMenu = themeMenu
+	view.Items = append(view.Items, fyne.NewMenuItemSeparator(), entry("Running sandboxes", fyne.KeyT, u.showLive), fyne.NewMenuItemSeparator(), theme)
 	m.main = fyne.NewMainMenu(file, profile, view)
+	m.markTheme(u.app.Preferences().String(themePref))
 	return m
 }
 
-// update enables the items that apply to the selected profile.
-func (m *menus) update(u *UI) {
+// markTheme checks the chosen theme's item.
+func (m *menus) markTheme(pref string) {
+	for p, i := range m.themes {
+		i.Checked = p == pref
+	}
+}
+
+// menuState is what update sets on an item.
+type menuState struct {
+	label    string
+	disabled bool
+}
+
+// update enables the items that apply to the selected profile. The menu
+// bar is redrawn only when an item changed: the status refresh calls this
+// every few seconds, and a redraw closes a menu the user has open.
+func (m *menus) update(u *UI) bool {
 	it := u.cur
 	none := it == nil
 	broken := none || it.loadErr != nil
-	for _, i := range []*fyne.MenuItem{m.launch, m.stop, m.build, m.menuEntry, m.del} {
-		i.Disabled = none
+	next := map[*fyne.MenuItem]menuState{}
+	for _, i := range []*fyne.MenuItem{m.launch, m.stop, m.build, m.menuEntry, m.del, m.reset, m.save, m.revert} {
+		next[i] = menuState{i.Label, none}
 	}
-	m.reset.Disabled = broken
-	m.save.Disabled = broken || !it.dirty()
-	m.revert.Disabled = m.save.Disabled
+	next[m.reset] = menuState{m.reset.Label, broken}
+	next[m.save] = menuState{m.save.Label, broken || !it.dirty()}
+	next[m.revert] = menuState{m.revert.Label, broken || !it.dirty()}
 	if !none {
-		m.build.Label = "Create container"
+		build := "Create container"
 		if it.status != nil && it.status.State != launcher.NotCreated {
-			m.build.Label = "Rebuild container"
+			build = "Rebuild container"
 		}
-		m.menuEntry.Label = "Add to menu"
+		next[m.build] = menuState{build, false}
+		entry := "Add to menu"
 		if it.menu {
-			m.menuEntry.Label = "Remove from menu"
+			entry = "Remove from menu"
+		}
+		next[m.menuEntry] = menuState{entry, false}
+	}
+	changed := false
+	for i, st := range next {
+		if i.Label != st.label || i.Disabled != st.disabled {
+			i.Label, i.Disabled = st.label, st.disabled
+			changed = true
 		}
 	}
+	if changed {
+		m.refresh()
+	}
+	return changed
+}
+
+// refresh redraws the menu bar.
+func (m *menus) refresh() {
+	m.refreshes++
 	m.main.Refresh()
+}
+
+// setTheme switches the theme, remembers it and marks it in the menu.
+func (u *UI) setTheme(pref string) {
+	setThemePref(u.app, pref)
+	u.menus.markTheme(pref)
+	u.menus.refresh()
 }
 
 // themePref is the preference key of the chosen theme variant.
@@ -117,22 +169,42 @@ func setThemePref(a fyne.App, v string) {
 func applyThemePref(a fyne.App) {
 	switch a.Preferences().String(themePref) {
 	case "light":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight})
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight, true})
 	case "dark":
-		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark})
+		a.Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark, true})
 	default:
-		a.Settings().SetTheme(theme.DefaultTheme())
+		a.Settings().SetTheme(variantTheme{Theme: theme.DefaultTheme()})
 	}
 }
 
-// variantTheme is Fyne's theme held to one variant, whatever the
-// desktop prefers.
+// variantTheme is Fyne's theme, held to one variant when fixed (else the
+// desktop's), with warning and error colours dark enough on the light
+// background to read as text (Fyne's orange and red there are below the
+// 4.5:1 contrast body text needs): the risk lines and problems use them.
 type variantTheme struct {
 	fyne.Theme
 	variant fyne.ThemeVariant
+	fixed   bool
 }
 
+// Readable warning and error colours on the light background.
+var (
+	lightWarning = color.NRGBA{R: 0xa3, G: 0x4a, B: 0x00, A: 0xff}
+	lightError   = color.NRGBA{R: 0xc0, G: 0x1f, B: 0x1f, A: 0xff}
+)
+
 // Color returns the colour of the held variant.
-func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
-	return t.Theme.Color(n, t.variant)
+func (t variantTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.fixed {
+		v = t.variant
+	}
+	if v == theme.VariantLight {
+		switch n {
+		case theme.ColorNameWarning:
+			return lightWarning
+		case theme.ColorNameError:
+			return lightError
+		}
+	}
+	return t.Theme.Color(n, v)
 }

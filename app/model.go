@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -14,9 +15,8 @@ import (
 // saveHeader is written at the top of every profile the editor saves. The
 // file is re-encoded from the form, so comments a user wrote by hand are
 // not kept; the header says so where the user will look for them.
-const saveHeader = `lxcage profile, saved by lxcage-editor.
-Comments are not kept when the editor saves; the format is in DESIGN.md
-and "lxcage help".`
+const saveHeader = `lxcage profile, saved by lxcage-editor, which shows what each key lets
+the app reach. Comments written by hand are not kept when it saves.`
 
 // item is one profile in the sidebar: what is on disk, the copy the form
 // edits, and what the container is doing. Only the Fyne goroutine touches
@@ -38,9 +38,14 @@ type item struct {
 	// statusErr is why the last status query failed.
 	statusErr error
 	menu      bool
-	// mtime is the file's modification time when last read or written,
-	// to notice edits made outside the editor.
-	mtime int64
+	// stamp is the version of the file (fileStamp) the draft is based
+	// on: last read, written, or accepted by "Keep my changes". A file
+	// whose stamp differs was changed by someone else.
+	stamp string
+	// conflict is a version on disk, changed by someone else while the
+	// draft had unsaved changes, that the user has not yet chosen
+	// between (reload, or keep the draft); nil when there is none.
+	conflict *diskVersion
 	// busy names the lxcage command running for this profile ("" = none);
 	// launches are not counted, they may run side by side.
 	busy string
@@ -99,27 +104,32 @@ func encode(p *profiles.Profile) ([]byte, error) {
 
 // stripDefaults returns a copy of p with every field that holds its
 // default value unset. Loading fills defaults in (Profile.Defaults);
-// writing them back would pin today's defaults into the user's file.
+// writing them back would pin today's defaults into the user's file, so
+// the file says only what the user chose. Any field Defaults fills is
+// found by comparison, so a new default needs no code here.
 func stripDefaults(p *profiles.Profile) *profiles.Profile {
 	q := clone(p)
 	var d profiles.Profile
 	d.Defaults()
-	unset := func(v *string, def string) {
-		if *v == def {
-			*v = ""
-		}
-	}
-	unset(&q.User, d.User)
-	unset(&q.Mode, d.Mode)
-	unset(&q.Image.Type, d.Image.Type)
-	unset(&q.Access.Network, d.Access.Network)
-	unset(&q.Access.DBus, d.Access.DBus)
-	unset(&q.Security.Seccomp, d.Security.Seccomp)
-	unset(&q.Log.Level, d.Log.Level)
+	unsetDefaults(reflect.ValueOf(q).Elem(), reflect.ValueOf(&d).Elem())
 	if len(q.Env) == 0 {
 		q.Env = nil
 	}
 	return q
+}
+
+// unsetDefaults zeroes the fields of v that equal a non-zero default in d.
+func unsetDefaults(v, d reflect.Value) {
+	for i := 0; i < v.NumField(); i++ {
+		f, df := v.Field(i), d.Field(i)
+		switch {
+		case !f.CanSet():
+		case f.Kind() == reflect.Struct:
+			unsetDefaults(f, df)
+		case !df.IsZero() && reflect.DeepEqual(f.Interface(), df.Interface()):
+			f.SetZero()
+		}
+	}
 }
 
 // clone is a deep copy of a profile: the form edits the copy, and the
@@ -161,19 +171,6 @@ func fieldError(ps profiles.Problems) error {
 		msgs = append(msgs, m)
 	}
 	return errors.New(strings.Join(msgs, "\n"))
-}
-
-// problemsAt validates p and keeps the problems at key (and below it).
-func problemsAt(p *profiles.Profile, key string) error {
-	err := profiles.Validate(p)
-	if err == nil {
-		return nil
-	}
-	var ps profiles.Problems
-	if !errors.As(err, &ps) {
-		return err
-	}
-	return fieldError(ps.For(key))
 }
 
 // lines splits a multi-line entry into list items, one per line. Blank

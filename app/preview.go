@@ -23,8 +23,10 @@ type preview struct {
 
 func newPreview() *preview {
 	pv := &preview{config: mono(), toml: mono(), log: mono()}
+	// A command's output wraps: its long lines are messages, not code.
+	pv.log.Wrapping = fyne.TextWrapWord
 	pv.configScroll = container.NewScroll(pv.config)
-	pv.logScroll = container.NewScroll(pv.log)
+	pv.logScroll = container.NewVScroll(pv.log)
 	pv.configTab = container.NewTabItemWithIcon("LXC config", theme.ComputerIcon(), pv.configScroll)
 	pv.tomlTab = container.NewTabItemWithIcon("TOML", theme.FileTextIcon(), container.NewScroll(pv.toml))
 	pv.logTab = container.NewTabItemWithIcon("Log", theme.ListIcon(), pv.logScroll)
@@ -50,28 +52,31 @@ func (pv *preview) show(u *UI, it *item) {
 // update recompiles the draft: this runs on every edit, and Compile is
 // pure and takes well under a millisecond.
 func (pv *preview) update(u *UI, it *item) {
-	text, ok := compiled(u, it)
+	text, ok := configText(u, it)
 	// A config keeps its long lines (scroll sideways); a message wraps.
 	pv.config.Wrapping = fyne.TextWrapOff
 	if !ok {
 		pv.config.Wrapping = fyne.TextWrapWord
 	}
-	pv.config.SetText(text)
-	if it.loadErr != nil {
-		pv.toml.SetText(string(it.raw))
-		return
+	if pv.config.Text != text {
+		pv.config.SetText(text)
 	}
-	b, err := encode(it.draft)
-	if err != nil {
-		pv.toml.SetText("# " + err.Error())
-		return
+	toml := string(it.raw)
+	if it.loadErr == nil {
+		b, err := encode(it.draft)
+		toml = string(b)
+		if err != nil {
+			toml = "# " + err.Error()
+		}
 	}
-	pv.toml.SetText(string(b))
+	if pv.toml.Text != toml {
+		pv.toml.SetText(toml)
+	}
 }
 
-// compiled is the config pane's text: the config (ok), or why there is
+// configText is the config pane's text: the config (ok), or why there is
 // none.
-func compiled(u *UI, it *item) (text string, ok bool) {
+func configText(u *UI, it *item) (text string, ok bool) {
 	if it.loadErr != nil {
 		return commentLines("The profile file does not load:\n" + it.loadErr.Error()), false
 	}
@@ -83,7 +88,7 @@ func compiled(u *UI, it *item) (text string, ok bool) {
 		}
 		return commentLines(b.String()), false
 	}
-	c, err := u.opts.Backend.Compile(it.draft)
+	c, err := u.compile(it.draft)
 	if err != nil {
 		return commentLines("Cannot compile on this computer:\n" + err.Error()), false
 	}

@@ -5,25 +5,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/lxcage/lxcage/profiles"
 )
-
-func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
-
-// heading is a section title inside a tab.
-func heading(text string) *widget.Label {
-	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-}
-
-// item is a form row with a hint under the widget.
-func formItem(label string, w fyne.CanvasObject, hintText string) *widget.FormItem {
-	fi := widget.NewFormItem(label, w)
-	fi.HintText = hintText
-	return fi
-}
 
 // generalSection: what runs, as whom, how the container boots.
 func (ed *editor) generalSection() fyne.CanvasObject {
@@ -182,8 +167,8 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 	sc := widget.NewSelectEntry([]string{"default", "none"})
 	sc.SetText(ed.it.draft.Security.Seccomp)
 	ed.bind(&sc.Entry, "security.seccomp", func(p *profiles.Profile, s string) error { p.Security.Seccomp = s; return nil })
-	userns := ed.check("security.userns", "Allow user namespaces inside", func(p *profiles.Profile) *bool { return &p.Security.UserNS }, nil)
-	nested := ed.check("security.nested_sandbox", "Nested sandbox (bwrap, Flatpak, Steam)", func(p *profiles.Profile) *bool { return &p.Security.NestedSandbox }, nil)
+	userns := ed.check("security.userns", "User namespaces inside", func(p *profiles.Profile) *bool { return &p.Security.UserNS }, nil)
+	nested := ed.check("security.nested_sandbox", "Nested sandbox", func(p *profiles.Profile) *bool { return &p.Security.NestedSandbox }, nil)
 	nnp := ed.noNewPrivsCheck()
 	return container.NewVBox(
 		heading("Limits"),
@@ -199,8 +184,8 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 			formItem("AppArmor", aa, `"generated", "unconfined" (no AppArmor confinement) or a profile name.`),
 			formItem("Seccomp", sc, `"default" blocks dangerous system calls; "none" turns that off; or the path of a policy.`),
 			formItem("", userns, "Chromium's own sandbox needs it; it widens the kernel's attack surface."),
-			formItem("", nested, "User namespaces and mounts inside them, for sandboxes the app builds itself; widens it more."),
-			formItem("", nnp, "On by default. Off lets sudo and other setuid programs work inside a system container."),
+			formItem("", nested, "For sandboxes the app builds itself (bwrap, Flatpak, Steam): user namespaces and mounts inside them; widens it more."),
+			formItem("", nnp, "no_new_privs, on by default: setuid programs cannot gain privileges. Off lets sudo work inside a system container."),
 		),
 	)
 }
@@ -208,7 +193,7 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 // noNewPrivsCheck is the check box of security.no_new_privs: unset
 // means on, and the key is written only while the user has it off.
 func (ed *editor) noNewPrivsCheck() *widget.Check {
-	c := widget.NewCheck("Setuid programs cannot gain privileges (no_new_privs)", nil)
+	c := widget.NewCheck("Block setuid privileges", nil)
 	ed.checks["security.no_new_privs"] = c
 	nnp := ed.it.draft.Security.NoNewPrivs
 	c.SetChecked(nnp == nil || *nnp)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -31,11 +32,12 @@ func (u *UI) newSidebar() fyne.CanvasObject {
 			u.selectItem(u.items[id])
 		}
 	}
-	newBtn := widget.NewButtonWithIcon("New profile…", theme.ContentAddIcon(), u.showWizard)
+	newBtn := newKeyButton("New profile…", theme.ContentAddIcon(), u.showWizard, nil)
 	newBtn.Importance = widget.HighImportance
-	check := widget.NewButtonWithIcon("Host check", theme.InfoIcon(), u.showHostCheck)
+	live := newKeyButton("Running sandboxes", theme.MediaPlayIcon(), u.showLive, nil)
+	check := newKeyButton("Host check", theme.InfoIcon(), u.showHostCheck, nil)
 	title := widget.NewLabelWithStyle("Profiles", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewBorder(title, container.NewVBox(newBtn, check), nil, nil, u.list)
+	return container.NewBorder(title, container.NewVBox(newBtn, live, check), nil, nil, u.list)
 }
 
 // newRow is the template of a sidebar row: icon, name, description and
@@ -60,25 +62,24 @@ func (u *UI) fillRow(it *item, o fyne.CanvasObject) {
 	icon := b.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*widget.Icon)
 	name, desc, state := texts.Objects[0].(*widget.Label), texts.Objects[1].(*widget.Label), texts.Objects[2].(*widget.Label)
 	p := it.draft
-	icon.SetResource(u.iconFor(it))
+	setIcon(icon, u.iconFor(it))
 	n := it.name
 	if it.dirty() {
 		n = "● " + n // unsaved changes
 	}
-	name.SetText(n)
+	setText(name, n)
 	switch {
 	case it.loadErr != nil:
-		desc.SetText("cannot load: fix the file")
-		desc.Importance = widget.DangerImportance
+		setText(desc, "cannot load: fix the file")
+		setImportance(desc, widget.DangerImportance)
 	case p.Description != "":
-		desc.SetText(p.Description)
-		desc.Importance = widget.MediumImportance
+		setText(desc, p.Description)
+		setImportance(desc, widget.MediumImportance)
 	default:
-		desc.SetText(strings.Join(p.Command, " "))
-		desc.Importance = widget.MediumImportance
+		setText(desc, strings.Join(p.Command, " "))
+		setImportance(desc, widget.MediumImportance)
 	}
-	desc.Refresh()
-	state.SetText(rowState(it))
+	setText(state, rowState(it))
 }
 
 // rowState is the sidebar's third line: container state, launches, the
@@ -93,6 +94,9 @@ func rowState(it *item) string {
 	}
 	if it.busy != "" {
 		parts = append(parts, it.busy+"…")
+	}
+	if it.conflict != nil {
+		parts = append(parts, "changed on disk")
 	}
 	return strings.Join(parts, " · ")
 }
@@ -140,15 +144,28 @@ func (u *UI) loadAll() {
 	for _, it := range u.items {
 		old[it.name] = it
 	}
-	u.items = u.items[:0]
+	var items []*item
 	for _, n := range names {
 		it, ok := old[n]
 		if !ok {
 			it = newItem(n)
 			u.loadItem(it)
 		}
-		u.items = append(u.items, it)
+		delete(old, n)
+		items = append(items, it)
 	}
+	// A file removed by someone else while its draft had unsaved changes:
+	// kept until the user chooses (Keep my changes saves it again).
+	for _, it := range old {
+		if it.dirty() {
+			if it.conflict == nil || !it.conflict.gone {
+				it.conflict = &diskVersion{gone: true}
+			}
+			items = append(items, it)
+		}
+	}
+	slices.SortFunc(items, func(a, b *item) int { return strings.Compare(a.name, b.name) })
+	u.items = items
 	u.list.Refresh()
 }
 
@@ -161,7 +178,8 @@ func (u *UI) loadItem(it *item) {
 	} else {
 		it.setSaved(p)
 	}
-	it.mtime = fileMtime(profiles.Path(u.dir, it.name))
+	it.stamp = fileStamp(profiles.Path(u.dir, it.name))
+	it.conflict = nil
 }
 
 // indexOf is it's row in the sidebar, or -1.
@@ -247,21 +265,13 @@ func (u *UI) refreshItem(it *item) {
 	}
 }
 
-func fileMtime(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.ModTime().UnixNano()
-}
-
 // showWelcome fills the center when there are no profiles.
 func (u *UI) showWelcome() {
 	msg := widget.NewLabel(fmt.Sprintf("There are no profiles in %s yet.\n\nA profile says which program to run in a container and what it may reach on your computer. Start from a preset (Chrome, Steam, xeyes…) or from scratch.", u.dir))
 	msg.Wrapping = fyne.TextWrapWord
-	newBtn := widget.NewButtonWithIcon("New profile…", theme.ContentAddIcon(), u.showWizard)
+	newBtn := newKeyButton("New profile…", theme.ContentAddIcon(), u.showWizard, nil)
 	newBtn.Importance = widget.HighImportance
-	check := widget.NewButtonWithIcon("Check this computer", theme.InfoIcon(), u.showHostCheck)
+	check := newKeyButton("Check this computer", theme.InfoIcon(), u.showHostCheck, nil)
 	u.show(container.NewPadded(container.NewVBox(
 		widget.NewLabelWithStyle("Welcome to lxcage", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		msg, container.NewHBox(newBtn, check))))

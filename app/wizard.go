@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,25 +15,31 @@ import (
 	"github.com/lxcage/lxcage/profiles"
 )
 
-// emptyPreset is the wizard's "from scratch" choice.
-const emptyPreset = "(empty profile)"
+// emptyPreset is the wizard's "from scratch" choice, and its default: the
+// app gets its own windows and nothing else until the user adds more.
+const emptyPreset = "(empty profile: its own windows, nothing else)"
 
 // wizard is the new-profile dialog: a name, a preset to start from, the
 // image, and what the app may reach. Choosing a preset fills the rest in.
+// Every hint follows the choice above it; Enter creates, Esc cancels.
 type wizard struct {
 	u       *UI
 	d       *dialog.CustomDialog
-	name    *widget.Entry
-	preset  *widget.Select
-	command *widget.Entry
-	image   *widget.Select
-	dist    *widget.Entry
-	release *widget.Entry
-	x11     *widget.Select
-	sound   *widget.Check
-	gpu     *widget.Check
-	network *widget.Select
+	keys    *dialogKeys
+	name    *keyEntry
+	preset  *keySelect
+	presets presetChoices
+	command *multiEntry
+	image   *keySelect
+	dist    *keyEntry
+	release *keyEntry
+	x11     *keySelect
+	sound   *keyCheck
+	gpu     *keyCheck
+	network *keySelect
 	errMsg  *widget.Label
+	// hints under the choices, following them.
+	presetHint, imageHint, x11Hint, soundHint, gpuHint, networkHint *widget.Label
 	// named is true once the user typed a name, so that choosing a
 	// preset no longer renames the profile.
 	named bool
@@ -41,55 +48,56 @@ type wizard struct {
 // showWizard opens the new-profile dialog.
 func (u *UI) showWizard() {
 	w := u.newWizard()
-	w.d.Show()
+	u.showDialog(w.d, w.keys)
 	u.win.Canvas().Focus(w.name)
 }
 
 func (u *UI) newWizard() *wizard {
-	w := &wizard{u: u}
-	w.name = widget.NewEntry()
+	w := &wizard{u: u, keys: &dialogKeys{}, presets: presetLabels()}
+	w.name = newKeyEntry(w.keys)
 	w.name.SetPlaceHolder("e.g. chrome")
 	w.name.Validator = w.checkName
 	w.name.OnChanged = func(string) { w.named = true }
-	w.command = widget.NewMultiLineEntry()
+	w.command = newMultiEntry(w.keys)
 	w.command.SetMinRowsVisible(2)
 	w.command.SetPlaceHolder("program\nargument")
-	w.image = widget.NewSelect([]string{profiles.ImageHost, profiles.ImageDownload}, func(v string) { w.showImage(v) })
-	w.dist, w.release = widget.NewEntry(), widget.NewEntry()
+	w.image = newKeySelect([]string{profiles.ImageHost, profiles.ImageDownload}, w.showImage, w.keys)
+	w.dist, w.release = newKeyEntry(w.keys), newKeyEntry(w.keys)
 	w.dist.SetPlaceHolder("ubuntu")
 	w.release.SetPlaceHolder("noble")
-	w.x11 = widget.NewSelect(x11Switch.Values, nil)
-	w.sound = widget.NewCheck("Sound (PulseAudio; can also record the microphone)", nil)
-	w.gpu = widget.NewCheck("GPU acceleration", nil)
-	w.network = widget.NewSelect(accessSwitchNamed("network").Values, nil)
-	w.errMsg = widget.NewLabel("")
-	w.errMsg.Wrapping = fyne.TextWrapWord
+	x11 := x11Switch
+	w.x11 = newKeySelect(x11.Values, func(v string) { showRisk(w.x11Hint, x11.Risks[v], true) }, w.keys)
+	pulse, gpu, network := accessSwitchNamed("pulseaudio"), accessSwitchNamed("gpu"), accessSwitchNamed("network")
+	w.sound = newKeyCheck("Sound (PulseAudio)", func(on bool) { showRisk(w.soundHint, pulse.Risks["true"], on) }, w.keys)
+	w.gpu = newKeyCheck("GPU acceleration", func(on bool) { showRisk(w.gpuHint, gpu.Risks["true"], on) }, w.keys)
+	w.network = newKeySelect(network.Values, func(v string) { showRisk(w.networkHint, network.Risks[v], true) }, w.keys)
+	w.presetHint, w.imageHint, w.x11Hint = hint(""), hint(""), hint("")
+	w.soundHint, w.gpuHint, w.networkHint = hint(""), hint(""), hint("")
+	w.errMsg = hint("")
 	w.errMsg.Importance = widget.DangerImportance
-	w.errMsg.Hide()
-	w.preset = widget.NewSelect(append([]string{emptyPreset}, assets.Presets()...), w.choosePreset)
+	w.preset = newKeySelect(append([]string{emptyPreset}, w.presets.list...), w.choosePreset, w.keys)
 
 	form := widget.NewForm(
 		formItem("Name", w.name, "Lower-case letters, digits and dashes; names the file and the container."),
-		formItem("Start from", w.preset, "A preset fills in everything below; change what you like."),
+		widget.NewFormItem("Start from", container.NewVBox(w.preset, w.presetHint)),
 		formItem("Command", w.command, "Program and arguments, one per line."),
-		formItem("Image", w.image, "host: your own /usr, read-only (fast, nothing to download)."),
+		widget.NewFormItem("Image", container.NewVBox(w.image, w.imageHint)),
 		formItem("Distribution", w.dist, ""),
 		formItem("Release", w.release, ""),
-		formItem("Windows (X11)", w.x11, "untrusted: its own windows only; trusted: can read all windows and keys."),
-		formItem("", container.NewVBox(w.sound, w.gpu), ""),
-		formItem("Network", w.network, "off: none; host: yours as is; bridge: its own address behind NAT."),
+		widget.NewFormItem("Windows (X11)", container.NewVBox(w.x11, w.x11Hint)),
+		widget.NewFormItem("", container.NewVBox(w.sound, indent(w.soundHint), w.gpu, indent(w.gpuHint))),
+		widget.NewFormItem("Network", container.NewVBox(w.network, w.networkHint)),
 	)
-	create := widget.NewButton("Create", w.create)
+	create := newKeyButton("Create", nil, w.create, w.keys)
 	create.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", func() { w.d.Hide() })
-	content := container.NewBorder(nil, container.NewVBox(w.errMsg, container.NewHBox(layoutSpacer(), cancel, create)), nil, nil, form)
+	cancel := newKeyButton("Cancel", nil, func() { w.d.Hide() }, w.keys)
+	w.name.OnSubmitted = func(string) { w.create() }
+	w.keys.esc, w.keys.enter = func() { w.d.Hide() }, w.create
+	content := container.NewBorder(nil, container.NewVBox(w.errMsg, container.NewHBox(layoutSpacer(), cancel, create)), nil, nil,
+		container.NewVScroll(form))
 	w.d = dialog.NewCustomWithoutButtons("New profile", content, u.win)
-	w.d.Resize(fyne.NewSize(640, 620))
-	if ps := assets.Presets(); len(ps) > 0 {
-		w.preset.SetSelected(ps[0])
-	} else {
-		w.preset.SetSelected(emptyPreset)
-	}
+	w.d.Resize(fyne.NewSize(640, 640))
+	w.preset.SetSelected(emptyPreset)
 	w.named = false
 	return w
 }
@@ -105,57 +113,110 @@ func (w *wizard) checkName(s string) error {
 	return nil
 }
 
+// emptyProfile is what "(empty profile)" starts from: its own windows
+// (x11 = true) and nothing else, as `lxcage new NAME` writes it.
+func emptyProfile(name string) *profiles.Profile {
+	p := &profiles.Profile{Name: name}
+	p.Access.X11 = x11True()
+	return p
+}
+
+// x11True is the X11 mode `x11 = true` stands for: the safe default,
+// whatever it is called.
+func x11True() profiles.X11Mode {
+	var m profiles.X11Mode
+	m.UnmarshalTOML(true)
+	return m
+}
+
 // choosePreset fills the fields from a preset.
-func (w *wizard) choosePreset(name string) {
-	p := &profiles.Profile{}
-	if name != emptyPreset {
-		q, err := parsePreset("new", name)
+func (w *wizard) choosePreset(label string) {
+	preset := w.presets.preset[label]
+	p := emptyProfile("new")
+	w.presetHint.Importance = widget.MediumImportance
+	if preset == "" {
+		setHint(w.presetHint, "Change what you like below; add folders, limits and the rest in the editor after.", widget.MediumImportance)
+	} else {
+		q, err := parsePreset("new", preset)
 		if err != nil {
 			w.showError(err)
 			return
 		}
 		p = q
 		if !w.named {
-			w.name.SetText(name)
+			w.name.SetText(preset)
 			w.named = false
 		}
+		setHint(w.presetHint, "Reaches: "+reaches(p)+".", widget.MediumImportance)
 	}
 	p.Defaults()
 	w.command.SetText(joinLines(p.Command))
-	w.image.SetSelected(p.Image.Type)
+	w.image.Options = []string{profiles.ImageHost, profiles.ImageDownload}
 	if p.Image.Type != profiles.ImageHost && p.Image.Type != profiles.ImageDownload {
 		// The wizard offers the two common types; others stay as the
 		// preset has them and are edited in the form.
-		w.image.Options = append(w.image.Options[:2:2], p.Image.Type)
-		w.image.SetSelected(p.Image.Type)
+		w.image.Options = append(w.image.Options, p.Image.Type)
 	}
+	w.image.SetSelected(p.Image.Type)
 	w.dist.SetText(p.Image.Dist)
 	w.release.SetText(p.Image.Release)
 	w.x11.SetSelected(x11Switch.Get(&p.Access))
 	w.sound.SetChecked(p.Access.PulseAudio)
 	w.gpu.SetChecked(p.Access.GPU)
 	w.network.SetSelected(p.Access.Network)
+	showRisk(w.soundHint, accessSwitchNamed("pulseaudio").Risks["true"], w.sound.Checked)
+	showRisk(w.gpuHint, accessSwitchNamed("gpu").Risks["true"], w.gpu.Checked)
 }
 
-// showImage shows the download fields only for download images.
+// reaches lists the access a profile turns on, in the editor's words.
+func reaches(p *profiles.Profile) string {
+	var on []string
+	for _, s := range profiles.AccessSwitches {
+		if !s.On(&p.Access) {
+			continue
+		}
+		v := s.Label
+		if s.Kind == profiles.SwitchChoice {
+			v += " " + s.Get(&p.Access)
+		}
+		on = append(on, v)
+	}
+	if len(on) == 0 {
+		return "nothing on your computer"
+	}
+	return strings.Join(on, ", ")
+}
+
+// showImage shows the download fields only for download images, and what
+// the type means.
 func (w *wizard) showImage(typ string) {
 	setEnabled(w.dist, typ == profiles.ImageDownload)
 	setEnabled(w.release, typ == profiles.ImageDownload)
+	t, _ := profiles.ImageTypeNamed(typ)
+	setHint(w.imageHint, t.Doc, widget.MediumImportance)
 }
 
 // profile builds the new profile from the dialog, starting from the
-// preset so that what the wizard does not ask about is the preset's.
+// preset so that what the wizard does not ask about is the preset's. A
+// preset made to run another program is another app: it keeps nothing
+// of the preset's name, description or menu entry.
 func (w *wizard) profile() (*profiles.Profile, error) {
-	p := &profiles.Profile{}
-	if w.preset.Selected != emptyPreset {
-		q, err := parsePreset(w.name.Text, w.preset.Selected)
+	name := w.name.Text
+	p := emptyProfile(name)
+	preset := w.presets.preset[w.preset.Selected]
+	if preset != "" {
+		q, err := parsePreset(name, preset)
 		if err != nil {
 			return nil, err
 		}
 		p = q
 	}
-	p.Name = w.name.Text
-	p.Command = lines(w.command.Text)
+	command := lines(w.command.Text)
+	if preset != "" && (len(command) == 0 || len(p.Command) == 0 || command[0] != p.Command[0]) {
+		p.Description = name
+		p.Desktop = profiles.Desktop{}
+	}
+	p.Name, p.Command = name, command
 	if w.image.Selected != p.Image.Type {
 		p.Image = profiles.Image{Type: w.image.Selected}
 	}
@@ -199,34 +260,32 @@ func (w *wizard) create() {
 }
 
 func (w *wizard) write(p *profiles.Profile) (string, error) {
-	if w.preset.Selected != emptyPreset {
-		orig, err := parsePreset(p.Name, w.preset.Selected)
+	if preset := w.presets.preset[w.preset.Selected]; preset != "" {
+		orig, err := parsePreset(p.Name, preset)
 		if err != nil {
 			return "", err
 		}
 		a, errA := encode(orig)
 		b, errB := encode(p)
 		if errA == nil && errB == nil && string(a) == string(b) {
-			data, _ := assets.Preset(w.preset.Selected)
+			data, _ := assets.Preset(preset)
 			return profiles.WriteFile(w.u.dir, p.Name, data, false)
 		}
 	}
 	return profiles.Save(w.u.dir, stripDefaults(p), saveHeader, false)
 }
 
+// showError shows why the profile was not created, under the form,
+// wrapped.
 func (w *wizard) showError(err error) {
+	msg := err.Error()
 	var ps profiles.Problems
 	if errors.As(err, &ps) {
-		msg := ""
-		for i, p := range ps {
-			if i > 0 {
-				msg += "\n"
-			}
-			msg += problemText(p)
+		var l []string
+		for _, p := range ps {
+			l = append(l, problemText(p))
 		}
-		w.errMsg.SetText(msg)
-	} else {
-		w.errMsg.SetText(err.Error())
+		msg = strings.Join(l, "\n")
 	}
-	w.errMsg.Show()
+	setHint(w.errMsg, msg, widget.DangerImportance)
 }

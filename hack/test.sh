@@ -66,6 +66,9 @@ if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
 fi
 "$GO" test -c -tags integration -o "$OUT/integration.test" ./tests/integration/
+# The editor's screenshot test runs hack/screenshot.sh and compares with
+# the docs' pictures; the test user may not read the checkout.
+cp hack/screenshot.sh docs/screenshot.png docs/screenshot-narrow.png "$OUT/"
 chmod -R a+rX "$OUT"
 
 # as_test_user CGROUP USER CMD…: run CMD as USER, first placing the shell
@@ -91,6 +94,8 @@ as_test_user() {
 		XDG_RUNTIME_DIR="$rt" DISPLAY="$LXCAGE_TEST_DISPLAY" XAUTHORITY="$LXCAGE_TEST_HOME/.Xauthority" \
 		DBUS_SESSION_BUS_ADDRESS="unix:path=$LXCAGE_TEST_RUNTIME/bus" \
 		CI="${CI:-}" LXCAGE_BIN="$OUT/lxcage" LXCAGE_EDITOR_BIN="$OUT/lxcage-editor" \
+		LXCAGE_SCREENSHOT_SCRIPT="$OUT/screenshot.sh" LXCAGE_DOCS_SCREENSHOT="$OUT/screenshot.png" \
+		LXCAGE_DOCS_SCREENSHOT_NARROW="$OUT/screenshot-narrow.png" \
 		LXCAGE_TEST_FULLFS="$LXCAGE_TEST_FULLFS" LXCAGE_TEST_SUBMOUNT="$LXCAGE_TEST_SUBMOUNT" \
 		LXCAGE_TEST_INET_ADDR="${LXCAGE_TEST_INET_ADDR:-}" LXCAGE_TEST_INET_NAME="${LXCAGE_TEST_INET_NAME:-}" \
 		LXCAGE_TEST_INET_MARKER="${LXCAGE_TEST_INET_MARKER:-}" LXCAGE_TEST_BRIDGE="${LXCAGE_TEST_BRIDGE:-}" "$@"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -28,33 +30,42 @@ then runs the profile's command with ARGS appended, as you, with only the
 profile's environment. When the app's last process exits (and no other launch
 of the profile runs), the container is stopped — if lxcage started it.
 The exit status is the app's (128+N when it died of signal N).
-SIGINT, SIGTERM and SIGHUP are passed on to the app.`,
-			run: cmdLaunch},
-		{name: "stop", args: "NAME", short: "stop a profile's container now (apps in it are killed)", run: cmdStop},
-		{name: "status", args: "[NAME]", short: "container state, init PID, and the launches holding it", run: cmdStatus},
-		{name: "list", short: "profiles with their container state", run: cmdList},
-		{name: "compile", args: "NAME", short: "print the LXC config a profile compiles to", run: cmdCompile},
-		{name: "create", args: "NAME", short: "build a profile's container (image, then [setup]) with progress", run: cmdCreate,
+SIGINT, SIGTERM and SIGHUP are passed on to the app. When the container is
+stopped under the app (lxcage stop, the editor's Stop), the launch says so
+and exits with 137.`,
+			run: cmdLaunch, complete: "profile"},
+		{name: "stop", args: "NAME", short: "stop a profile's container now (apps in it are killed)", run: cmdStop, complete: "profile"},
+		{name: "status", args: "[NAME…]", short: "container state, init PID, and the launches holding it", run: cmdStatus, complete: "profiles"},
+		{name: "list", short: "profiles with their container state", run: cmdList,
+			flags: func(fs *flag.FlagSet) { fs.Bool("names", false, "print only the profile names, one per line") }},
+		{name: "compile", args: "NAME", short: "print the LXC config a profile compiles to", run: cmdCompile, complete: "profile"},
+		{name: "create", args: "NAME", short: "build a profile's container (image, then [setup]) with progress", run: cmdCreate, complete: "profile",
 			long: `Builds the container under a temporary name and renames it into place only
 when complete; a failed or interrupted create (Ctrl-C) removes what it made.
 A failed setup step is reported with its command, exit status and last lines.`,
 			flags: func(fs *flag.FlagSet) {
 				fs.Bool("force-cache", false, "download images: use LXC's cache only (offline)")
 			}},
-		{name: "upgrade", args: "NAME", short: "update the distribution inside a stopped container (apt-get dist-upgrade …)", run: cmdUpgrade},
-		{name: "rebuild", args: "NAME", short: "build the container afresh from the profile (data in [[share]] stays)", run: cmdRebuild,
+		{name: "upgrade", args: "NAME", short: "update the distribution inside a stopped container (apt-get dist-upgrade …)", run: cmdUpgrade, complete: "profile"},
+		{name: "rebuild", args: "NAME", short: "build the container afresh from the profile (data in [[share]] stays)", run: cmdRebuild, complete: "profile",
 			flags: func(fs *flag.FlagSet) {
 				fs.Bool("force-cache", false, "download images: use LXC's cache only (offline)")
 			}},
-		{name: "destroy", args: "NAME", short: "remove a profile's (stopped) container", run: cmdDestroy},
-		{name: "new", args: "NAME --preset PRESET", short: "write a profile from a preset (see lxcage presets)", run: cmdNew,
+		{name: "destroy", args: "NAME", short: "remove a profile's (stopped) container", run: cmdDestroy, complete: "profile"},
+		{name: "new", args: "NAME [--preset PRESET]", short: "write a profile: from a preset, or an empty one that may only open windows", run: cmdNew,
+			long: `Without --preset the profile runs --command (default: NAME) with x11 = true
+(its own windows only, through lxcage's X11 filter) and nothing else: no
+sound, GPU, network or shared folders. Add what the app needs with
+lxcage-editor or in the file.`,
 			flags: func(fs *flag.FlagSet) {
-				fs.String("preset", "", "preset to start from (required)")
+				fs.String("preset", "", "preset to start from (see lxcage presets)")
+				fs.String("command", "", "without --preset: the program and its arguments, split on spaces (default: NAME)")
 				fs.Bool("force", false, "replace an existing profile")
 			}},
-		{name: "presets", short: "list the built-in presets", run: cmdPresets},
+		{name: "presets", short: "list the built-in presets", run: cmdPresets,
+			flags: func(fs *flag.FlagSet) { fs.Bool("names", false, "print only the preset names, one per line") }},
 		{name: "check", short: "is this host ready to run lxcage containers? (each failure with its fix)", run: cmdCheck},
-		{name: "import", args: "OLD.conf [NAME]", short: "turn an LXC 1.0-style container config into a profile", run: cmdImport,
+		{name: "import", args: "OLD.conf [NAME]", short: "turn an LXC 1.0-style container config into a profile", run: cmdImport, complete: "file",
 			long: `Reads an old-style LXC config (lxc.id_map, lxc.aa_profile, lxc.network.*,
 lxc.mount.entry for the X socket and devices, lxc.cgroup.*, lxc.logfile …)
 and writes the profile NAME (default: the config's directory name).`,
@@ -107,10 +118,32 @@ func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	if code == 128+int(syscall.SIGKILL) {
+		e.explainKill(l, name)
+	}
 	if code != 0 {
 		return exitError(code)
 	}
 	return nil
+}
+
+// explainKill says why an app died of SIGKILL, which the app cannot say
+// itself: its container was stopped under it, or (the container still
+// running) most likely its memory limit.
+func (e *env) explainKill(l *launcher.Launcher, name string) {
+	s, err := l.StatusPlan(context.WithoutCancel(e.ctx), name, nil)
+	if err != nil {
+		return
+	}
+	if s.State != launcher.Running {
+		fmt.Fprintf(e.stderr, "lxcage launch %s: the app was killed: its container was stopped (lxcage stop %s, or Stop in lxcage-editor)\n", name, name)
+		return
+	}
+	why := "killed (SIGKILL) by something outside it"
+	if p, err := e.loadProfile(name); err == nil && p.Limits.Memory != "" {
+		why = fmt.Sprintf("killed (SIGKILL), most likely for going over its memory limit ([limits] memory = %q)", p.Limits.Memory)
+	}
+	fmt.Fprintf(e.stderr, "lxcage launch %s: the app was %s\n", name, why)
 }
 
 func cmdStop(e *env, _ *flag.FlagSet, args []string) error {
@@ -136,11 +169,16 @@ func cmdStatus(e *env, _ *flag.FlagSet, args []string) error {
 			return err
 		}
 	}
+	var unknown []string
 	for _, n := range names {
 		if err := profiles.CheckName(n); err != nil {
 			return err
 		}
 		p, perr := e.loadProfile(n)
+		if errors.Is(perr, profiles.ErrNoProfile) && len(args) > 0 && !l.LXC.Exists(n) {
+			unknown = append(unknown, n)
+			continue
+		}
 		if perr != nil && !errors.Is(perr, profiles.ErrNoProfile) {
 			fmt.Fprintf(e.stderr, "lxcage status: %v\n", perr)
 		}
@@ -152,6 +190,9 @@ func cmdStatus(e *env, _ *flag.FlagSet, args []string) error {
 			return err
 		}
 		printStatus(e, s)
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("there is no profile or container %s (lxcage list shows them)", strings.Join(unknown, ", "))
 	}
 	return nil
 }
@@ -204,19 +245,26 @@ func allNames(e *env, l *launcher.Launcher) ([]string, error) {
 	return names, nil
 }
 
-func cmdList(e *env, _ *flag.FlagSet, args []string) error {
+func cmdList(e *env, fs *flag.FlagSet, args []string) error {
 	if len(args) > 0 {
 		return usageError{"list takes no arguments"}
-	}
-	l, err := e.setup()
-	if err != nil {
-		return err
 	}
 	dir, err := e.profileDir()
 	if err != nil {
 		return err
 	}
 	names, err := profiles.List(dir)
+	if err != nil {
+		return err
+	}
+	if flagBool(fs, "names") {
+		// For shell completion: fast, and nothing but names.
+		for _, n := range names {
+			fmt.Fprintln(e.stdout, n)
+		}
+		return nil
+	}
+	l, err := e.setup()
 	if err != nil {
 		return err
 	}
@@ -336,13 +384,22 @@ func cmdNew(e *env, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	preset := fs.Lookup("preset").Value.String()
+	command := strings.Fields(fs.Lookup("command").Value.String())
 	force := flagBool(fs, "force")
-	if preset == "" {
-		return usageError{"--preset is required; presets: " + strings.Join(assets.Presets(), ", ")}
-	}
-	data, ok := assets.Preset(preset)
-	if !ok {
-		return fmt.Errorf("no preset %q; presets: %s", preset, strings.Join(assets.Presets(), ", "))
+	var data []byte
+	switch {
+	case preset != "" && len(command) > 0:
+		return usageError{"give --preset or --command, not both (edit the preset's command in the file)"}
+	case preset != "":
+		var ok bool
+		if data, ok = assets.Preset(preset); !ok {
+			return fmt.Errorf("no preset %q; presets: %s", preset, strings.Join(assets.Presets(), ", "))
+		}
+	default:
+		if len(command) == 0 {
+			command = []string{name}
+		}
+		data = emptyProfile(name, command)
 	}
 	dir, err := e.profileDir()
 	if err != nil {
@@ -352,13 +409,39 @@ func cmdNew(e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s (from preset %s)\nrun it with: lxcage launch %s\n", path, preset, name)
+	if preset != "" {
+		fmt.Fprintf(e.stdout, "wrote %s (from preset %s)\nrun it with: lxcage launch %s\n", path, preset, name)
+	} else {
+		fmt.Fprintf(e.stdout, "wrote %s: runs %s with its own windows only, nothing else\nrun it with: lxcage launch %s (add what it needs with lxcage-editor %s)\n", path, strings.Join(command, " "), name, name)
+	}
 	return nil
 }
 
-func cmdPresets(e *env, _ *flag.FlagSet, args []string) error {
+// emptyProfile is the text of a new profile without a preset: the
+// command and its own windows, nothing else (the editor's "(empty
+// profile)" too).
+func emptyProfile(name string, command []string) []byte {
+	quoted := make([]string, len(command))
+	for i, a := range command {
+		quoted[i] = strconv.Quote(a)
+	}
+	return []byte(fmt.Sprintf(`# lxcage profile %s, written by "lxcage new". "lxcage-editor %[1]s" edits it
+# and shows what each key lets the app reach.
+command = [%s]
+
+[access]
+x11 = true  # its own windows only
+`, name, strings.Join(quoted, ", ")))
+}
+
+func cmdPresets(e *env, fs *flag.FlagSet, args []string) error {
+	names := flagBool(fs, "names")
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, n := range assets.Presets() {
+		if names {
+			fmt.Fprintln(e.stdout, n)
+			continue
+		}
 		data, _ := assets.Preset(n)
 		desc := ""
 		if p, err := profiles.Parse(n, n+".toml", data); err == nil {

@@ -27,7 +27,7 @@ lxcage desktop import NAME     fill the profile's [desktop] table from the app's
 Entries go to $XDG_DATA_HOME/applications (default ~/.local/share/applications),
 icons to $XDG_DATA_HOME/icons/hicolor. Clicking an entry runs "lxcage launch NAME"
 with the URLs or files given to it; if that fails, a notification says why.`,
-			run: cmdDesktop,
+			run: cmdDesktop, subs: []string{"install", "remove", "list", "import"}, complete: "profiles",
 			flags: func(fs *flag.FlagSet) {
 				fs.Bool("all", false, "install: every profile; remove: every entry lxcage made")
 				fs.Bool("default", false, "install: also make the entry the default handler of its mime types (xdg-mime)")
@@ -40,7 +40,7 @@ with the URLs or files given to it; if that fails, a notification says why.`,
 registrations. The container stays unless --destroy is given (it may hold
 the app's data); lxcage destroy NAME removes it later. A running container
 is never destroyed unless --stop says to stop it first.`,
-			run: cmdDelete,
+			run: cmdDelete, complete: "profile",
 			flags: func(fs *flag.FlagSet) {
 				fs.Bool("destroy", false, "also destroy the profile's container")
 				fs.Bool("stop", false, "stop a running container first (apps in it are killed); without it, a running container stops the delete")

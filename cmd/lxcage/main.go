@@ -22,7 +22,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// command is one subcommand of the CLI.
+// command is one subcommand of the CLI. The table of commands is the
+// one source of --help, the man page and the shell completions.
 type command struct {
 	name, args, short string
 	long              string
@@ -32,6 +33,12 @@ type command struct {
 	// passArgs hands every argument to run unparsed (a mediator's own
 	// flags).
 	passArgs bool
+	// complete says what the shell completes as arguments: profile
+	// names for the first argument ("profile"), for every argument
+	// ("profiles"), files ("file"), or the words in subs (then
+	// profiles).
+	complete string
+	subs     []string
 }
 
 // exitError carries an exit status without a message (the app's own).
@@ -57,6 +64,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	global := flag.NewFlagSet("lxcage", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	e.globalFlags(global)
+	showVersion := global.Bool("version", false, "")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout)
@@ -66,26 +74,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "lxcage", version)
+		return 0
+	}
 	rest := global.Args()
 	if len(rest) == 0 {
 		usage(stderr)
 		return 2
 	}
 	name := rest[0]
-	switch name {
-	case "help", "-h", "--help":
-		if len(rest) > 1 {
-			if c := find(rest[1]); c != nil {
-				c.usage(stdout)
-				return 0
-			}
-		}
-		usage(stdout)
-		return 0
-	case "version", "--version":
-		fmt.Fprintln(stdout, "lxcage", version)
-		return 0
-	}
 	c := find(name)
 	if c == nil {
 		fmt.Fprintf(stderr, "lxcage: unknown command %q%s\n", name, suggestCommand(name))
@@ -173,38 +171,103 @@ func find(name string) *command {
 	return nil
 }
 
+// suggestCommand names the command a mistyped one most likely meant: one
+// it is a prefix of (or that is its prefix), else one a typo or two away.
 func suggestCommand(name string) string {
-	for _, c := range commands {
-		if !c.hidden && (strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name)) {
+	best, dist := "", 3
+	for _, c := range visible() {
+		if strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name) {
 			return "; did you mean " + c.name + "?"
 		}
+		if d := typos(name, c.name); d < dist {
+			best, dist = c.name, d
+		}
 	}
-	return ""
+	if best == "" {
+		return ""
+	}
+	return "; did you mean " + best + "?"
+}
+
+// typos is the edit distance of a and b (insertions, deletions,
+// substitutions).
+func typos(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// about is what lxcage is, the first line of --help and of the man page.
+const about = "lxcage runs desktop apps in unprivileged LXC containers."
+
+// option is one global option, for --help and the man page.
+type option struct{ names, arg, doc string }
+
+// globalOptions are accepted before and after every command.
+var globalOptions = []option{
+	{"-P, --lxcpath", "DIR", "where containers live (default: LXC's, ~/.local/share/lxc)"},
+	{"-o, --logfile", "FILE", "LXC log file, overrides the profile's [log] file"},
+	{"-l, --logpriority", "LEVEL", "LXC log level (TRACE DEBUG INFO NOTICE WARN ERROR …)"},
+	{"--notify", "", "also report errors as desktop notifications"},
+	{"--version", "", "print lxcage's version"},
+	{"-h, --help", "", "print this help (lxcage help COMMAND: a command's)"},
+}
+
+// exitStatuses are what lxcage's exit status means, for --help and the
+// man page.
+var exitStatuses = []struct {
+	code, short, doc string
+}{
+	{"0", "success", "success"},
+	{"1", "failure", "the command failed; the message on stderr says why and how to fix it"},
+	{"2", "wrong command line", "the command line is wrong: an unknown command, option or profile name form, a missing argument"},
+	{"N", "launch: the app's own", "launch: the app's own exit status (126 and 127: its command could not be run; 128+N: it died of signal N)"},
+}
+
+// visible is the command table as users see it, sorted by name.
+func visible() []*command {
+	var out []*command
+	for _, c := range commands {
+		if !c.hidden {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `lxcage runs desktop apps in unprivileged LXC containers.
-
-Usage: lxcage [-P LXCPATH] [-o LOGFILE] [-l LEVEL] COMMAND [ARGS]
-
-Commands:
-`)
-	sorted := append([]*command(nil), commands...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
-	for _, c := range sorted {
-		if !c.hidden {
-			fmt.Fprintf(w, "  %-28s %s\n", c.name+" "+c.args, c.short)
-		}
+	fmt.Fprintf(w, "%s\n\nUsage: lxcage [-P LXCPATH] [-o LOGFILE] [-l LEVEL] COMMAND [ARGS]\n\nCommands:\n", about)
+	for _, c := range visible() {
+		fmt.Fprintf(w, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.short)
 	}
+	fmt.Fprint(w, "\nGlobal options (also accepted after the command):\n")
+	for _, o := range globalOptions {
+		fmt.Fprintf(w, "  %-23s %s\n", strings.TrimSpace(o.names+" "+o.arg), o.doc)
+	}
+	var codes []string
+	for _, s := range exitStatuses {
+		codes = append(codes, s.code+" "+s.short)
+	}
+	fmt.Fprintf(w, "\nExit status: %s.", strings.Join(codes, ", "))
 	fmt.Fprint(w, `
-Global options (also accepted after the command):
-  -P, --lxcpath DIR       where containers live (default: LXC's, ~/.local/share/lxc)
-  -o, --logfile FILE      LXC log file, overrides the profile's [log] file
-  -l, --logpriority LEVEL LXC log level (TRACE DEBUG INFO NOTICE WARN ERROR …)
-      --notify            also report errors as desktop notifications
 
 Profiles live in $XDG_CONFIG_HOME/lxcage/profiles/NAME.toml.
-Run "lxcage help COMMAND" for a command's details.
+Run "lxcage help COMMAND" for a command's details, "man lxcage" for all.
 `)
 }
 
@@ -305,7 +368,12 @@ func (e *env) setup() (*launcher.Launcher, error) {
 // as a desktop notification when nobody may be reading stderr (a launch
 // from a menu).
 func (e *env) warn(msg string) {
-	fmt.Fprintf(e.stderr, "lxcage %s: warning: %s\n", e.cmd, msg)
+	line := fmt.Sprintf("lxcage %s: warning: %s", e.cmd, msg)
+	if e.bar != nil {
+		e.bar.Line(line) // below the progress line, which then moves on
+	} else {
+		fmt.Fprintln(e.stderr, line)
+	}
 	if name := e.launchName(); name != "" && e.notifying() {
 		e.notifier().Send(context.Background(), desktop.Message{
 			Summary: e.title(name) + ": " + firstClause(msg), Body: msg, Icon: e.iconURI(),

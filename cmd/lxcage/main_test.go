@@ -61,9 +61,6 @@ func TestUsageAndHelp(t *testing.T) {
 			t.Errorf("%s --help: %d %s", c.name, code, o)
 		}
 	}
-	if _, e, code := runCLI(t, "new", "eyes"); code != 2 || !strings.Contains(e, "--preset is required") {
-		t.Errorf("new without preset: %d %s", code, e)
-	}
 }
 
 func TestNewPresetsAndCompileFlow(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lxcage/lxcage/desktop"
 	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // setupNoticeDelay is how long a first launch builds its container before
@@ -63,12 +64,28 @@ func (e *env) launchName() string {
 // after appending it to the log the notification names.
 func (e *env) notifyError(cmd string, err error) {
 	name := e.launchName()
+	f := desktop.Explain(name, err, e.facts(name))
 	if name == "" {
-		e.send(desktop.Message{Summary: "lxcage " + cmd + " failed", Body: err.Error(), Urgency: desktop.UrgencyCritical}, "")
+		e.send(desktop.Message{Summary: "lxcage " + cmd + " failed", Body: f.Cause + "\nFix: " + f.Fix, Urgency: desktop.UrgencyCritical}, "")
 		return
 	}
-	f := desktop.Explain(name, err)
-	e.sendFailure(f, err.Error())
+	e.sendFailure(f)
+}
+
+// facts are what the notification of a failed launch of name offers a
+// fix by: the menu entry, and the cgroups this session could join.
+func (e *env) facts(name string) desktop.Facts {
+	var f desktop.Facts
+	if name != "" {
+		if env, err := e.menuEnv(); err == nil {
+			f.MenuEntry = desktop.IsInstalled(env, name)
+		}
+	}
+	if cg, err := sandbox.ReadCgroups(); err == nil && !cg.Delegated() {
+		f.NoCgroups = true
+		f.JoinCgroups = desktop.JoinableCgroups(cg, os.Getuid())
+	}
+	return f
 }
 
 // notifyExit tells the user that a launch's command could not be run
@@ -86,16 +103,17 @@ func (e *env) notifyExit(code int) {
 	if !ok {
 		return
 	}
-	e.sendFailure(f, fmt.Sprintf("exit status %d: %s", code, f.Cause))
+	e.sendFailure(f)
 }
 
-// sendFailure logs a launch failure and sends it as a notification.
-func (e *env) sendFailure(f desktop.Failure, detail string) {
+// sendFailure logs a launch failure with its details and sends it as a
+// notification that names the log.
+func (e *env) sendFailure(f desktop.Failure) {
 	f.Title = e.title(f.Name)
 	if f.LogFile == "" {
 		f.LogFile = e.launchLog(f.Name)
 	}
-	e.logLine(f.LogFile, fmt.Sprintf("lxcage launch %s: %s", f.Name, detail))
+	e.logLine(f.LogFile, fmt.Sprintf("lxcage launch %s: %s", f.Name, f.Details))
 	e.send(f.Message(""), f.LogFile)
 }
 

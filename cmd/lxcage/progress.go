@@ -13,24 +13,32 @@ import (
 )
 
 // progressBar shows a create's progress: on a terminal one line redrawn
-// in place with a bar for step N of M, elsewhere plain lines.
+// in place with a bar for step N of M, elsewhere plain lines. The line
+// always ends with a newline (a redraw moves up to it first): what the
+// app prints next starts on a line of its own.
 type progressBar struct {
 	mu    sync.Mutex
 	w     io.Writer
 	tty   bool
 	drawn bool
 	step  string // "(N/M) name" of the current step
+	// width is the terminal's: a longer line would wrap, and the redraw
+	// would move up into the middle of it.
+	width int
 }
 
 var stepRE = regexp.MustCompile(`^\((\d+)/(\d+)\) (.*)$`)
 
 func newProgressBar(w io.Writer) *progressBar {
-	tty := false
+	tty, width := false, 80
 	if f, ok := w.(*os.File); ok {
 		_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 		tty = err == nil
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 10 {
+			width = int(ws.Col)
+		}
 	}
-	return &progressBar{w: w, tty: tty}
+	return &progressBar{w: w, tty: tty, width: width}
 }
 
 // Message shows one progress message: "(N/M) step" moves the bar; other
@@ -59,19 +67,28 @@ func (p *progressBar) Message(msg string) {
 		done := width * (n - 1) / total
 		line = fmt.Sprintf("[%s%s] %d/%d %s", strings.Repeat("#", done), strings.Repeat("-", width-done), n, total, text)
 	}
-	if len(line) > 100 {
-		line = line[:99] + "…"
+	if r := []rune(line); len(r) >= p.width {
+		line = string(r[:p.width-2]) + "…"
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s", line)
+	if p.drawn {
+		fmt.Fprint(p.w, "\033[A\r\033[K") // up to the last progress line, clear it
+	}
+	fmt.Fprintf(p.w, "%s\n", line)
 	p.drawn = true
 }
 
-// Done ends the progress line.
+// Line prints a line of its own below the progress (a warning); the
+// next progress message starts a new line under it.
+func (p *progressBar) Line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, s)
+	p.drawn = false
+}
+
+// Done ends the progress: the next output stays below its line.
 func (p *progressBar) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprintln(p.w)
-		p.drawn = false
-	}
+	p.drawn = false
 }

@@ -325,7 +325,7 @@ func TestDesktopNotifications(t *testing.T) {
 		r := e.run("launch", "missing", "--", "https://example.com")
 		log := filepath.Join(e.cache, "lxcage", "missing.log")
 		expect(t, 127, r, "Missing App (sandboxed) could not start",
-			`"no-such-program-here" was not found`, "\nFix: ", "\nLog: "+log)
+			`"no-such-program-here" was not found`, "\nFix: ", "\nDetails: "+log)
 		b, _ := os.ReadFile(log)
 		if !strings.Contains(string(b), "lxcage launch missing: exit status 127") {
 			t.Errorf("log %s:\n%s", log, b)
@@ -342,13 +342,24 @@ func TestDesktopNotifications(t *testing.T) {
 		e.profile("badsec", "command = [\"true\"]\n[security]\nseccomp = "+tomlString(policy)+"\n")
 		r := e.run("launch", "badsec")
 		expect(t, 1, r, "Badsec (sandboxed) could not start",
-			"Its container did not start", "LXC: seccomp", `Fix: Run "lxcage check"`, "\nLog: "+filepath.Join(e.cache, "lxcage", "badsec.log"))
+			"Its container did not start: seccomp", `Fix: Run "lxcage check"`, "\nDetails: "+filepath.Join(e.cache, "lxcage", "badsec.log"))
 	})
 
 	t.Run("broken profile", func(t *testing.T) {
 		e.profile("broken", "command = [\"true\"]\n[acess]\nx11 = true\n")
 		r := e.run("launch", "broken")
-		expect(t, 1, r, "Broken (sandboxed) could not start", "broken.toml:2", "unknown key [acess]", "Log: ")
+		expect(t, 1, r, "Broken (sandboxed) could not start", "broken.toml:2", "unknown key [acess]", "Details: ")
+	})
+
+	t.Run("no such profile, from a script", func(t *testing.T) {
+		r := e.run("launch", "nosuch")
+		n, ok := srv.Next(10 * time.Second)
+		if r.code == 0 || !ok || !strings.HasPrefix(n.Body, "There is no profile nosuch") || !strings.Contains(n.Body, "lxcage list") {
+			t.Fatalf("status %d, notification %+v", r.code, n)
+		}
+		if strings.Contains(n.Body, "desktop remove") {
+			t.Errorf("suggests removing a menu entry that does not exist:\n%s", n.Body)
+		}
 	})
 
 	t.Run("success sends nothing", func(t *testing.T) {

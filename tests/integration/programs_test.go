@@ -56,10 +56,12 @@ var testPrograms = map[string]string{
 	// Host programs the host-image tests run.
 	"chromium": "chromium", "firefox-esr": "firefox-esr", "ssh-agent": "openssh-client", "bwrap": "bubblewrap",
 	"setfacl": "acl", "getfacl": "acl", "pgrep": "procps",
+	// The CLI's completion and man page tests.
+	"zsh": "zsh", "fish": "fish", "groff": "groff-base",
 	// The X11 proxy's container tests.
 	"xclip": "xclip", "glxinfo": "mesa-utils", "glxgears": "mesa-utils",
 	// The base system.
-	"sh": progBase, "true": progBase, "test": progBase, "sleep": progBase, "tar": progBase, "timeout": progBase,
+	"sh": progBase, "bash": progBase, "true": progBase, "test": progBase, "sleep": progBase, "tar": progBase, "timeout": progBase,
 	"unshare": progBase, "nsenter": progBase, "flock": progBase, "env": progBase, "id": progBase, "cat": progBase,
 	"go": progExternal,
 }
