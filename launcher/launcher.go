@@ -46,7 +46,7 @@ type Options struct {
 	// Progress, when set, hears about slow steps ("creating …").
 	Progress func(msg string)
 	// Warn, when set, hears about what a launch went on without.
-	Warn func(msg string)
+	Warn func(w profiles.Warning)
 }
 
 // Launcher runs apps for one user on one LXC path.
@@ -69,7 +69,7 @@ type Launcher struct {
 	host        *profiles.Host
 	hostAll     bool
 	defaultPath bool
-	warn        func(string)
+	warn        func(profiles.Warning)
 	// inScope is true once lxc-start runs in a delegated systemd scope.
 	inScope bool
 }

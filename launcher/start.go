@@ -158,7 +158,7 @@ func (l *Launcher) startServices(ctx context.Context, list []services.Service, p
 		if err != nil {
 			if what, ok := services.CanGoWithout(s); ok {
 				cause, howto := fix.Split(err)
-				l.warnf("running without %s: %s (%s)", what, cause, orText(howto, "see lxcage check"))
+				l.warnOf(profiles.Warning{Without: what, Cause: cause, Fix: orText(howto, "see lxcage check")})
 				continue
 			}
 			all.Run(ctx, l.runner)
@@ -174,7 +174,7 @@ func (l *Launcher) startServices(ctx context.Context, list []services.Service, p
 // else the app runs without it (its bind is optional), with a warning.
 func (l *Launcher) checkResources(plan *profiles.Plan) error {
 	for _, w := range plan.Warnings {
-		l.warnf("%s", w)
+		l.warnOf(w)
 	}
 	for _, r := range plan.Resources {
 		if _, err := os.Stat(r.Path); err == nil {
@@ -183,15 +183,16 @@ func (l *Launcher) checkResources(plan *profiles.Plan) error {
 		if r.Required {
 			return fix.New(fmt.Sprintf("%s = true is required, but %s does not exist", r.Switch, r.Path), r.Fix)
 		}
-		l.warnf("running without %s: %s does not exist (%s; or list %q in [access] require to refuse to start instead)", r.What, r.Path, r.Fix, r.Switch)
+		l.warnOf(profiles.Warning{Without: r.What, Cause: r.Path + " does not exist",
+			Fix: fmt.Sprintf("%s; or list %q in [access] require to refuse to start instead", r.Fix, r.Switch)})
 	}
 	return nil
 }
 
-// warnf tells the user what a launch goes on without.
-func (l *Launcher) warnf(format string, args ...any) {
+// warnOf tells the user what a launch goes on without.
+func (l *Launcher) warnOf(w profiles.Warning) {
 	if l.warn != nil {
-		l.warn(fmt.Sprintf(format, args...))
+		l.warn(w)
 	}
 }
 

@@ -128,12 +128,16 @@ func TestAttachChildParsesChildren(t *testing.T) {
 	cmd := exec.Command("sh", "-c", "sleep 5 & wait")
 	cmd.Start()
 	defer cmd.Process.Kill()
+	// The shell forks before the child execs sleep: until then the
+	// child's name is the shell's, so wait for the name too.
 	var child int
-	for i := 0; i < 100 && child == 0; i++ {
-		child = attachChild(cmd.Process.Pid)
+	var b []byte
+	for i := 0; i < 200 && string(b) != "sleep\n"; i++ {
 		time.Sleep(10 * time.Millisecond)
+		if child = attachChild(cmd.Process.Pid); child != 0 {
+			b, _ = os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm")
+		}
 	}
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(child) + "/comm")
 	if child == 0 || string(b) != "sleep\n" {
 		t.Errorf("child %d (%q)", child, b)
 	}

@@ -465,7 +465,7 @@ func (c *compiler) without(key, what, why, fix string) error {
 	if c.required(key) {
 		return &Error{File: c.file, Key: "access." + key, Msg: why, Fix: fix}
 	}
-	c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("running without %s: %s (%s; or list %q in [access] require to refuse to start instead)", what, why, fix, key))
+	c.plan.Warnings = append(c.plan.Warnings, Warning{Without: what, Cause: why, Fix: fmt.Sprintf("%s; or list %q in [access] require to refuse to start instead", fix, key)})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ type Plan struct {
 	// launch: a missing one stops the launch when required, else the app
 	// runs without it (Warnings say what a compile already left out).
 	Resources []Resource
-	Warnings  []string
+	Warnings  []Warning
 	// Attach says how to run the app inside.
 	Attach Attach
 	// StateDir is the launcher-owned directory of this container's
@@ -176,4 +177,19 @@ func (p *Plan) RootfsLayers() []string {
 		return []string{p.Rootfs, p.RootfsLower}
 	}
 	return []string{p.Rootfs}
+}
+
+// Warning says what a launch goes on without, why, and how to get it
+// back: kept apart so that a terminal prints one line and a notification
+// shows the cause and the fix on lines of their own.
+type Warning struct {
+	// Without names what is left out: "sound", "Wayland".
+	Without string
+	// Cause says why in a few words; Fix what gives it back.
+	Cause, Fix string
+}
+
+// String is the warning in one line.
+func (w Warning) String() string {
+	return fmt.Sprintf("running without %s: %s (%s)", w.Without, w.Cause, w.Fix)
 }

@@ -355,7 +355,7 @@ func (e *env) setup() (*launcher.Launcher, error) {
 			e.progress().Message(msg)
 			e.setupProgress(msg)
 		},
-		Warn: func(msg string) { e.warn(msg) },
+		Warn: e.warn,
 	})
 	if err != nil {
 		return nil, err
@@ -366,9 +366,9 @@ func (e *env) setup() (*launcher.Launcher, error) {
 
 // warn tells the user what a command went on without: on stderr, and
 // as a desktop notification when nobody may be reading stderr (a launch
-// from a menu).
-func (e *env) warn(msg string) {
-	line := fmt.Sprintf("lxcage %s: warning: %s", e.cmd, msg)
+// from a menu), with the cause and the fix on lines of their own.
+func (e *env) warn(w profiles.Warning) {
+	line := fmt.Sprintf("lxcage %s: warning: %s", e.cmd, w)
 	if e.bar != nil {
 		e.bar.Line(line) // below the progress line, which then moves on
 	} else {
@@ -376,18 +376,10 @@ func (e *env) warn(msg string) {
 	}
 	if name := e.launchName(); name != "" && e.notifying() {
 		e.notifier().Send(context.Background(), desktop.Message{
-			Summary: e.title(name) + ": " + firstClause(msg), Body: msg, Icon: e.iconURI(),
+			Summary: e.title(name) + ": running without " + w.Without, Body: w.Cause + "\n" + w.Fix, Icon: e.iconURI(),
 			DesktopEntry: desktop.Prefix + name, Urgency: desktop.UrgencyNormal,
 		})
 	}
-}
-
-// firstClause is a message up to its first colon: "running without sound".
-func firstClause(msg string) string {
-	if i := strings.IndexByte(msg, ':'); i > 0 {
-		return msg[:i]
-	}
-	return msg
 }
 
 // progress is the progress display on stderr.

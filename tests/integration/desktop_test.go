@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -371,6 +372,25 @@ func TestDesktopNotifications(t *testing.T) {
 		}
 		if n, ok := srv.Next(time.Second); ok {
 			t.Errorf("a working launch sent %+v", n)
+		}
+	})
+
+	t.Run("running without sound warns", func(t *testing.T) {
+		nosound := *e
+		nosound.t = t
+		nosound.extra = append(slices.Clone(e.extra), "PULSE_SERVER=unix:"+filepath.Join(t.TempDir(), "nosuch"))
+		e.profile("quiet", "command = [\"true\"]\n[access]\npulseaudio = true\n[desktop]\nname = \"Quiet (sandboxed)\"\n")
+		r := nosound.run("launch", "quiet")
+		if r.code != 0 || !strings.Contains(r.stderr, "warning: running without sound") {
+			t.Fatalf("status %d, stderr:\n%s", r.code, r.stderr)
+		}
+		n, ok := srv.Next(10 * time.Second)
+		if !ok {
+			t.Fatal("no notification of the warning")
+		}
+		lines := strings.Split(n.Body, "\n")
+		if n.Summary != "Quiet (sandboxed): running without sound" || len(lines) != 2 || strings.Contains(lines[0], "running without") {
+			t.Errorf("warning notification: summary %q, body:\n%s", n.Summary, n.Body)
 		}
 	})
 
