@@ -49,22 +49,32 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 	if err := l.prepareStart(ctx, plan); err != nil {
 		return 0, err
 	}
-	undo, err := l.startServices(ctx, plan.Services, services.BeforeStart, 0)
+	trace("container config refreshed")
+	// The services that can get ready while the container starts (a
+	// daemon's socket directory is what LXC binds) are only begun here.
+	before, err := l.beginServices(ctx, plan.Services, services.BeforeStart, 0, true)
 	if err != nil {
 		return 0, err
 	}
 	m, err := l.startContainer(ctx, plan, st)
 	if err != nil {
-		undo.Run(ctx, l.runner)
+		before.all().Run(ctx, l.runner)
 		if errors.Is(err, errStartedElsewhere) {
 			return l.LXC.InitPID(ctx, plan.Name)
 		}
 		return 0, err
 	}
 	after, err := l.startServices(ctx, plan.Services, services.AfterStart, m.InitPID)
+	if err != nil {
+		l.stopLocked(ctx, st, plan.Name)
+		before.all().Run(ctx, l.runner)
+		return 0, err
+	}
+	undo, err := l.finishServices(ctx, before)
 	m.Undo = append(undo, after...)
 	if err != nil {
 		l.stopLocked(ctx, st, plan.Name)
+		after.Run(ctx, l.runner)
 		return 0, err
 	}
 	attach := plan.Attach
@@ -142,31 +152,6 @@ func (l *Launcher) startContainer(ctx context.Context, plan *profiles.Plan, st *
 		m.MonitorPID, m.MonitorStart = monitorPID, mstart
 	}
 	return m, nil
-}
-
-// startServices starts the plan's services of one phase, in order. A
-// service the app can run without that fails is left out with a warning;
-// any other failure undoes those started and names the service.
-func (l *Launcher) startServices(ctx context.Context, list []services.Service, phase services.Phase, initPID int) (services.Undo, error) {
-	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID, Debug: l.LXC.LogLevel == "DEBUG" || l.LXC.LogLevel == "TRACE"}
-	var all services.Undo
-	for _, s := range list {
-		if s.Phase() != phase {
-			continue
-		}
-		undo, err := s.Start(ctx, env)
-		if err != nil {
-			if what, ok := services.CanGoWithout(s); ok {
-				cause, howto := fix.Split(err)
-				l.warnOf(profiles.Warning{Without: what, Cause: cause, Fix: orText(howto, "see lxcage check")})
-				continue
-			}
-			all.Run(ctx, l.runner)
-			return nil, serviceError(s.Name(), err)
-		}
-		all = append(all, undo...)
-	}
-	return all, nil
 }
 
 // checkResources looks for the host paths the plan's access switches

@@ -338,9 +338,9 @@ func compileX11(c *compiler) error {
 		c.resource("x11", "windows", c.h.XSocket, "start your X server, or check DISPLAY")
 		c.plan.Resources[len(c.plan.Resources)-1].Required = true
 		c.use(&x11.Proxy{
-			// Short: a socket path must fit in 107 bytes, and the proxy
-			// binds SOCKET.PID before renaming it.
-			Socket:  path.Join(path.Dir(c.plan.StateDir), "x11-"+shortHash(c.plan.StateDir)),
+			// Short: a socket path (DIR/X0) must fit in 107 bytes, and
+			// the proxy binds SOCKET.PID before renaming it.
+			Dir:     path.Join(path.Dir(c.plan.StateDir), "x11-"+shortHash(c.plan.StateDir)),
 			Display: 0, Upstream: c.h.Display, Xauthority: c.h.XAuthority,
 			Clipboard: orDefault(c.p.Access.Clipboard, ClipboardOnInput), GPU: c.p.Access.GPU,
 			Log: path.Join(c.h.CacheDir, "lxcage", c.p.Name+"-x11.log"),

@@ -47,6 +47,40 @@ type Service interface {
 	Start(ctx context.Context, env Env) (Undo, error)
 }
 
+// Background is a BeforeStart service that can finish starting while
+// the container starts. Begin makes what its grants name (a directory
+// to bind, in which its socket will appear), starts it and returns at
+// once; Pending then waits until it serves. Its Start is Begin and the
+// wait in one.
+type Background interface {
+	Begin(ctx context.Context, env Env) (Undo, Pending, error)
+}
+
+// Pending waits until a service begun in the background serves, or
+// says why it will not; the Undo its Begin returned ends it either way.
+type Pending func(ctx context.Context) error
+
+// BackgroundOf is s as a Background service, if it is one (also when
+// wrapped by Optional).
+func BackgroundOf(s Service) (Background, bool) {
+	b, ok := Inner(s).(Background)
+	return b, ok
+}
+
+// StartNow is Start of a Background service: Begin, then wait; on error
+// it undoes what Begin started.
+func StartNow(ctx context.Context, b Background, env Env) (Undo, error) {
+	undo, wait, err := b.Begin(ctx, env)
+	if err == nil {
+		err = wait(ctx)
+	}
+	if err != nil {
+		undo.Run(ctx, env.Runner)
+		return nil, err
+	}
+	return undo, nil
+}
+
 // Env is what every service is started with, beyond its own settings.
 type Env struct {
 	// Runner runs every external program.

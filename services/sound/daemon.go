@@ -186,34 +186,44 @@ func rootLinks() []string {
 	return args
 }
 
-// Start implements services.Service: it checks that the user's server
-// answers (else an error wrapping ErrNoServer), makes Dir with the
-// client config, and starts the daemon; it is ready when its socket
-// answers and its output and input exist.
+// Start implements services.Service: Begin, and wait until it serves.
 func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, error) {
+	return services.StartNow(ctx, s, env)
+}
+
+// Begin implements services.Background: it checks that the user's server
+// answers (else an error wrapping ErrNoServer), makes Dir with the
+// client config and the socket's directory, and starts the daemon; the
+// wait is until its socket answers and its output and input exist.
+func (s *Service) Begin(ctx context.Context, env services.Env) (services.Undo, services.Pending, error) {
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := probe(s.Server); err != nil {
-		return nil, fix.Wrap(fmt.Errorf("%w at %s: %v", ErrNoServer, s.Server, err), "",
+		return nil, nil, fix.Wrap(fmt.Errorf("%w at %s: %v", ErrNoServer, s.Server, err), "",
 			"start PulseAudio or PipeWire's pulse server (pactl info shows it), or turn pulseaudio off in the profile")
 	}
 	if _, err := exec.LookPath(s.daemon()); err != nil {
-		return nil, fix.Wrap(fmt.Errorf("%w: %v", ErrNoDaemon, err), "",
+		return nil, nil, fix.Wrap(fmt.Errorf("%w: %v", ErrNoDaemon, err), "",
 			"install the pulseaudio package (on a PipeWire desktop then run `systemctl --user mask pulseaudio.service pulseaudio.socket`, so that it does not replace PipeWire's pulse server as yours), or turn pulseaudio off in the profile")
 	}
 	undo, err := s.prepare()
 	if err != nil {
 		undo.Run(ctx, env.Runner)
-		return nil, fmt.Errorf("sound: %w", err)
+		return nil, nil, fmt.Errorf("sound: %w", err)
 	}
-	procs, err := s.startDaemon(ctx, env)
+	procs, wait, err := s.startDaemon(ctx, env)
 	if err != nil {
 		err = fmt.Errorf("sound: %w%s", err, s.logTail())
 		undo.Run(ctx, env.Runner)
-		return nil, err
+		return nil, nil, err
 	}
-	return append(undo, procs...), nil
+	return append(undo, procs...), func(ctx context.Context) error {
+		if err := wait(ctx); err != nil {
+			return fmt.Errorf("sound: %w%s", err, s.logTail())
+		}
+		return nil
+	}, nil
 }
 
 // prepare makes Dir and the client config, and clears what an earlier
@@ -254,46 +264,43 @@ func (s *Service) prepare() (services.Undo, error) {
 }
 
 // startDaemon starts the daemon (in bwrap when confined) and returns the
-// step that ends it.
-func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.Undo, error) {
+// step that ends it and the wait until it serves.
+func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.Undo, services.Pending, error) {
 	l := s.layout()
 	argv, denv := s.daemonArgs(l), s.daemonEnv(l)
 	r := cmdRunner{Runner: env.Runner, env: denv}
 	if s.Bwrap == "" {
 		env.Runner = r
-		p, err := services.StartProcess(ctx, env, s.Name(), argv, filepath.Join(s.Dir, logName), s.ready())
+		p, err := services.BeginProcess(ctx, env, s.Name(), argv, filepath.Join(s.Dir, logName))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return services.Undo{{Kill: &p}}, nil
+		return services.Undo{{Kill: &p.Proc}}, func(ctx context.Context) error { return p.Wait(ctx, s.ready()) }, nil
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer pr.Close()
 	pids := make(chan int, 1)
 	go readChildPID(pr, pids)
 	r.env, r.extra = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, []*os.File{pw}
 	env.Runner = r
-	p, err := services.StartProcess(ctx, env, s.Name(), s.bwrapArgs(argv, denv), filepath.Join(s.Dir, logName), s.ready())
+	p, err := services.BeginProcess(ctx, env, s.Name(), s.bwrapArgs(argv, denv), filepath.Join(s.Dir, logName))
 	pw.Close()
-	daemon, perr := waitChildPID(pids)
 	if err != nil {
-		// StartProcess killed bwrap; the daemon, its child, lives on.
-		if perr == nil {
-			daemon.Stop()
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	if perr != nil {
-		p.Stop()
-		return nil, perr
+	daemon, err := waitChildPID(pids)
+	if err != nil {
+		p.Proc.Stop()
+		return nil, nil, err
 	}
 	// Only the daemon: bwrap exits when it does, after reaping it (a
 	// SIGTERM of ours could end bwrap first and leave the daemon a zombie
-	// for whoever reaps orphans).
-	return services.Undo{{Kill: &daemon}}, nil
+	// for whoever reaps orphans). A wait that fails kills bwrap; the
+	// daemon, its child, is then ended by this step.
+	return services.Undo{{Kill: &daemon}}, func(ctx context.Context) error { return p.Wait(ctx, s.ready()) }, nil
 }
 
 // ready is the daemon's ready check: its socket answers, and its output

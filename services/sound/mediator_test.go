@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -107,8 +108,14 @@ func startMediator(t testing.TB, u *soundtest.UserServer, m mode, mic bool) *med
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The app's socket, as the container finds it in the directory the
+	// grant binds.
+	b := s.Grant().Binds[0]
+	if !b.Dir || b.Inside != path.Dir(s.InsideSocket()) {
+		t.Fatalf("the grant's first bind is not the socket's directory: %+v", b)
+	}
 	md := &mediator{svc: s, undo: undo, user: u.Client(run.Exec{}),
-		app: soundtest.Client{Exec: soundtest.Host(run.Exec{}), Server: "unix:" + s.Grant().Binds[0].Host}}
+		app: soundtest.Client{Exec: soundtest.Host(run.Exec{}), Server: "unix:" + filepath.Join(b.Host, path.Base(s.InsideSocket()))}}
 	t.Cleanup(func() { md.stop() })
 	return md
 }

@@ -127,8 +127,8 @@ type Service struct {
 // Name implements services.Service.
 func (s *Service) Name() string { return "sound server" }
 
-// Phase implements services.Service: the socket must exist when LXC
-// binds it.
+// Phase implements services.Service: the socket's directory must exist
+// when LXC binds it.
 func (s *Service) Phase() services.Phase { return services.BeforeStart }
 
 // hostSocket is the daemon's socket on the host.
@@ -137,16 +137,19 @@ func (s *Service) hostSocket() string { return filepath.Join(s.Dir, sockDir, soc
 // InsideSocket is where the container finds the daemon's socket.
 func (s *Service) InsideSocket() string { return path.Join(s.RuntimeDir, "pulse", socketName) }
 
-// InsideConf is where the container finds its client config.
-func (s *Service) InsideConf() string { return path.Join(s.RuntimeDir, "pulse", confName) }
+// InsideConf is where the container finds its client config: next to
+// the socket's directory, not in it (that one is bound whole).
+func (s *Service) InsideConf() string { return path.Join(s.RuntimeDir, "pulse-"+confName) }
 
-// Grant implements services.Service: the socket and the client config,
-// each bound as a file, read-only (connecting to a socket needs no
-// writable mount), and the variables that name them.
+// Grant implements services.Service: the daemon's socket directory, in
+// which it makes nothing but its socket, and the client config, both
+// read-only (connecting to a socket needs no writable mount), and the
+// variables that name them. The directory, not the socket, is bound so
+// that the container can start while the daemon does.
 func (s *Service) Grant() services.Grant {
 	return services.Grant{
 		Binds: []services.Bind{
-			{Host: s.hostSocket(), Inside: s.InsideSocket(), ReadOnly: true},
+			{Host: filepath.Join(s.Dir, sockDir), Inside: path.Dir(s.InsideSocket()), Dir: true, ReadOnly: true},
 			{Host: filepath.Join(s.Dir, confName), Inside: s.InsideConf(), ReadOnly: true},
 		},
 		Env: map[string]string{

@@ -24,13 +24,13 @@ func testService() *Service {
 func TestGrant(t *testing.T) {
 	g := testService().Grant()
 	want := []services.Bind{
-		{Host: "/run/user/1000/lxcage/web/sound/sock/native", Inside: "/run/user/1000/pulse/native", ReadOnly: true},
-		{Host: "/run/user/1000/lxcage/web/sound/client.conf", Inside: "/run/user/1000/pulse/client.conf", ReadOnly: true},
+		{Host: "/run/user/1000/lxcage/web/sound/sock", Inside: "/run/user/1000/pulse", Dir: true, ReadOnly: true},
+		{Host: "/run/user/1000/lxcage/web/sound/client.conf", Inside: "/run/user/1000/pulse-client.conf", ReadOnly: true},
 	}
 	if !slices.Equal(g.Binds, want) {
 		t.Errorf("binds:\n got %+v\nwant %+v", g.Binds, want)
 	}
-	if g.Env["PULSE_SERVER"] != "unix:/run/user/1000/pulse/native" || g.Env["PULSE_CLIENTCONFIG"] != "/run/user/1000/pulse/client.conf" || len(g.Env) != 2 {
+	if g.Env["PULSE_SERVER"] != "unix:/run/user/1000/pulse/native" || g.Env["PULSE_CLIENTCONFIG"] != "/run/user/1000/pulse-client.conf" || len(g.Env) != 2 {
 		t.Errorf("env: %v", g.Env)
 	}
 }

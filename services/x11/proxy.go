@@ -8,8 +8,11 @@ package x11
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 
@@ -32,13 +35,16 @@ const (
 )
 
 // Proxy is the X11 proxy of one container: a process of its own that
-// listens on Socket (bound into the container as /tmp/.X11-unix/XN) and
-// connects the container's clients to the user's display, refusing what
-// would reach other clients' windows, input or clipboard.
+// listens on a socket XN in Dir (bound into the container as
+// /tmp/.X11-unix) and connects the container's clients to the user's
+// display, refusing what would reach other clients' windows, input or
+// clipboard.
 type Proxy struct {
-	// Socket is the proxy's socket on the host, in a directory of the
-	// launcher's that the container cannot write.
-	Socket string
+	// Dir is the proxy's own directory on the host, which the container
+	// cannot write: its socket appears there. The directory, not the
+	// socket, is bound in, so that the container can start before the
+	// proxy listens.
+	Dir string
 	// Display is N: the container sees the display as :N.
 	Display int
 	// Upstream is the user's display (":0").
@@ -62,19 +68,28 @@ type Proxy struct {
 // Name implements services.Service.
 func (p *Proxy) Name() string { return "X11 proxy" }
 
-// Phase implements services.Service: the socket must exist when LXC
+// Phase implements services.Service: its directory must exist when LXC
 // binds it.
 func (p *Proxy) Phase() services.Phase { return services.BeforeStart }
 
-// Inside is the socket's path in the container.
-func (p *Proxy) Inside() string { return "/tmp/.X11-unix/X" + strconv.Itoa(p.Display) }
+// insideDir is where the container finds X servers' sockets.
+const insideDir = "/tmp/.X11-unix"
 
-// Grant implements services.Service: the socket, and DISPLAY. No
-// XAUTHORITY: the socket is the container's capability, and the proxy
-// admits its clients without a cookie.
+// Inside is the socket's path in the container.
+func (p *Proxy) Inside() string { return path.Join(insideDir, p.socketName()) }
+
+// Socket is the proxy's socket on the host.
+func (p *Proxy) Socket() string { return filepath.Join(p.Dir, p.socketName()) }
+
+func (p *Proxy) socketName() string { return "X" + strconv.Itoa(p.Display) }
+
+// Grant implements services.Service: the socket's directory, read-only
+// (connecting to a socket needs no write access to its file system),
+// and DISPLAY. No XAUTHORITY: the socket is the container's capability,
+// and the proxy admits its clients without a cookie.
 func (p *Proxy) Grant() services.Grant {
 	return services.Grant{
-		Binds: []services.Bind{{Host: p.Socket, Inside: p.Inside()}},
+		Binds: []services.Bind{{Host: p.Dir, Inside: insideDir, Dir: true, ReadOnly: true}},
 		Env:   map[string]string{"DISPLAY": ":" + strconv.Itoa(p.Display)},
 	}
 }
@@ -85,7 +100,7 @@ func (p *Proxy) Args() []string {
 	if clip == "" {
 		clip = ClipboardOnInput
 	}
-	args := []string{ServeKind, "-listen", p.Socket, "-display", p.Upstream, "-clipboard", clip}
+	args := []string{ServeKind, "-listen", p.Socket(), "-display", p.Upstream, "-clipboard", clip}
 	if p.Xauthority != "" {
 		args = append(args, "-xauthority", p.Xauthority)
 	}
@@ -98,29 +113,45 @@ func (p *Proxy) Args() []string {
 	return args
 }
 
-// Start implements services.Service: it runs `lxcage _serve x11 …` and
-// waits for its socket, which appears once the display answered.
+// Start implements services.Service: Begin, and wait until it listens.
 func (p *Proxy) Start(ctx context.Context, env services.Env) (services.Undo, error) {
-	if p.Socket == "" || p.Upstream == "" {
-		return nil, fmt.Errorf("%s: no socket or display to serve", p.Name())
+	return services.StartNow(ctx, p, env)
+}
+
+// Begin implements services.Background: it makes Dir, runs `lxcage
+// _serve x11 …` and returns; the wait is for its socket, which appears
+// once the display answered.
+func (p *Proxy) Begin(ctx context.Context, env services.Env) (services.Undo, services.Pending, error) {
+	if p.Dir == "" || p.Upstream == "" {
+		return nil, nil, fmt.Errorf("%s: no directory or display to serve", p.Name())
 	}
-	if err := os.MkdirAll(filepath.Dir(p.Socket), 0o700); err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Name(), err)
+	if err := os.MkdirAll(filepath.Dir(p.Dir), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p.Name(), err)
 	}
+	if err := os.Mkdir(p.Dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, nil, fmt.Errorf("%s: %w", p.Name(), err)
+	}
+	if fi, err := os.Lstat(p.Dir); err != nil || !fi.IsDir() {
+		return nil, nil, fmt.Errorf("%s: %s is not a directory", p.Name(), p.Dir)
+	}
+	// Undone last to first: the process ends, then its socket and
+	// directory go.
+	undo := services.Undo{{Remove: p.Dir}, {Remove: p.Socket()}}
 	// A socket left by an earlier run would look ready at once.
-	if fi, err := os.Lstat(p.Socket); err == nil {
+	if fi, err := os.Lstat(p.Socket()); err == nil {
 		if fi.Mode().Type() != os.ModeSocket {
-			return nil, fmt.Errorf("%s: %s exists and is not a socket", p.Name(), p.Socket)
+			return nil, nil, fmt.Errorf("%s: %s exists and is not a socket", p.Name(), p.Socket())
 		}
-		os.Remove(p.Socket)
+		os.Remove(p.Socket())
 	}
 	q := *p
 	q.Debug = q.Debug || env.Debug
 	argv := append([]string{env.Self, services.ServeCommand}, q.Args()...)
-	proc, err := services.StartProcess(ctx, env, p.Name(), argv, p.Log, services.SocketExists(p.Socket))
+	s, err := services.BeginProcess(ctx, env, p.Name(), argv, p.Log)
 	if err != nil {
-		return nil, err
+		undo.Run(ctx, env.Runner)
+		return nil, nil, err
 	}
-	// Undone last to first: the process ends, then its socket goes.
-	return services.Undo{{Remove: p.Socket}, {Kill: &proc}}, nil
+	undo = append(undo, services.Step{Kill: &s.Proc})
+	return undo, func(ctx context.Context) error { return s.Wait(ctx, services.SocketExists(p.Socket())) }, nil
 }

@@ -31,20 +31,20 @@ func TestMain(m *testing.M) {
 
 func testService(t testing.TB, x *xvfb.Server) *Proxy {
 	dir := t.TempDir()
-	return &Proxy{Socket: filepath.Join(dir, "x11.sock"), Display: 3, Upstream: x.Display, Xauthority: x.Auth,
+	return &Proxy{Dir: filepath.Join(dir, "x11"), Display: 3, Upstream: x.Display, Xauthority: x.Auth,
 		Log: filepath.Join(dir, "x11.log"), Debug: true}
 }
 
 func TestGrant(t *testing.T) {
-	p := &Proxy{Socket: "/run/user/1/lxcage/app/x11", Display: 3, Upstream: ":0"}
+	p := &Proxy{Dir: "/run/user/1/lxcage/app/x11", Display: 3, Upstream: ":0"}
 	g := p.Grant()
-	if len(g.Binds) != 1 || g.Binds[0].Host != p.Socket || g.Binds[0].Inside != "/tmp/.X11-unix/X3" || g.Binds[0].Dir {
+	if len(g.Binds) != 1 || g.Binds[0].Host != p.Dir || g.Binds[0].Inside != "/tmp/.X11-unix" || !g.Binds[0].Dir || !g.Binds[0].ReadOnly {
 		t.Errorf("binds %+v", g.Binds)
 	}
 	if len(g.Env) != 1 || g.Env["DISPLAY"] != ":3" {
 		t.Errorf("env %v: DISPLAY only, no XAUTHORITY", g.Env)
 	}
-	want := "x11 -listen /run/user/1/lxcage/app/x11 -display :0 -clipboard on-input"
+	want := "x11 -listen /run/user/1/lxcage/app/x11/X3 -display :0 -clipboard on-input"
 	if got := strings.Join(p.Args(), " "); got != want {
 		t.Errorf("args %q, want %q", got, want)
 	}
@@ -63,7 +63,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := xclient.Dial(p.Socket, xclient.Options{})
+	c, err := xclient.Dial(p.Socket(), xclient.Options{})
 	if err != nil {
 		undo.Run(ctx, env.Runner)
 		t.Fatal(err)
@@ -82,11 +82,11 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("the container's window is not on the display: %v", err)
 	}
 	undo.Run(ctx, env.Runner)
-	if _, err := os.Lstat(p.Socket); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("socket left behind: %v", err)
+	if _, err := os.Lstat(p.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket or its directory left behind: %v", err)
 	}
 	// The process has ended; its parent (this test) reaps it soon after.
-	for i := 0; undo[1].Kill.Alive(); i++ {
+	for i := 0; undo[len(undo)-1].Kill.Alive(); i++ {
 		if i == 100 {
 			t.Fatal("proxy process still running")
 		}
@@ -105,7 +105,7 @@ func TestServiceLifecycle(t *testing.T) {
 // that later refuses every client.
 func TestServiceNoDisplay(t *testing.T) {
 	dir := t.TempDir()
-	p := &Proxy{Socket: filepath.Join(dir, "x11.sock"), Upstream: ":199", Log: filepath.Join(dir, "log")}
+	p := &Proxy{Dir: filepath.Join(dir, "x11"), Upstream: ":199", Log: filepath.Join(dir, "log")}
 	_, err := p.Start(context.Background(), services.Env{Runner: run.Exec{}, Self: os.Args[0]})
 	if err == nil {
 		t.Fatal("started without a display")

@@ -47,7 +47,7 @@ func TestXeyesWindow(t *testing.T) {
 	x := xconn(t)
 	e.mustRun("new", "eyes", "--preset", "xeyes")
 	conf := e.mustRun("compile", "eyes").stdout
-	for _, want := range []string{"lxc.idmap = u " + strconv.Itoa(os.Getuid()) + " " + strconv.Itoa(os.Getuid()) + " 1", "tmp/.X11-unix/X", "lxc.net.0.type = empty"} {
+	for _, want := range []string{"lxc.idmap = u " + strconv.Itoa(os.Getuid()) + " " + strconv.Itoa(os.Getuid()) + " 1", "tmp/.X11-unix none bind,ro,", "lxc.net.0.type = empty"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("compiled config lacks %q:\n%s", want, conf)
 		}

@@ -3,8 +3,11 @@
 package integration
 
 import (
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,7 +39,7 @@ func TestEscapeRuntimeDirAndHome(t *testing.T) {
 			mk = "mkfifo"
 		}
 		var b strings.Builder
-		b.WriteString("cd $XDG_RUNTIME_DIR; for f in Xauthority bus pulse/client.conf pulse/native .Xauthority x; do rm -rf \"$f\" 2>/dev/null; mkdir -p \"$(dirname \"$f\")\" 2>/dev/null; ")
+		b.WriteString("cd $XDG_RUNTIME_DIR; for f in Xauthority bus pulse/client.conf pulse/native pulse-client.conf .Xauthority x; do rm -rf \"$f\" 2>/dev/null; mkdir -p \"$(dirname \"$f\")\" 2>/dev/null; ")
 		b.WriteString(mk + " \"$f\" 2>/dev/null; done; ")
 		b.WriteString("ln -sfn " + victimDir + " pulse2 2>/dev/null; ")
 		b.WriteString("cd $HOME; for f in .Xauthority .config .bashrc x; do rm -rf \"$f\"; " + mk + " \"$f\"; done; ")
@@ -72,6 +75,34 @@ x11 = true
 	r := inside(t, e, "fresh", `test ! -e $XDG_RUNTIME_DIR/x && test ! -e $XDG_RUNTIME_DIR/pulse2 && echo fresh`, "[access]\nx11 = true\n")
 	if !strings.Contains(r.stdout, "fresh") {
 		t.Errorf("the runtime dir kept what the app planted: %s%s", r.stdout, r.stderr)
+	}
+}
+
+// TestEscapeServiceDirs: the X11 proxy's and the sound server's sockets
+// come in as their directories, bound read-only, so that the container
+// can start while the mediators do. The app can use the sockets but
+// neither replace them nor put anything next to them (a socket or link
+// a mediator or the next start would find).
+func TestEscapeServiceDirs(t *testing.T) {
+	need(t, exec.Command("pactl", "info").Run() == nil, "a PulseAudio server for the user (hack/setup-host.sh starts one)")
+	e := newEnv(t)
+	var b strings.Builder
+	for _, f := range []string{"/tmp/.X11-unix/X0", "$XDG_RUNTIME_DIR/pulse/native"} {
+		d := path.Dir(f)
+		fmt.Fprintf(&b, `rm -f %s 2>/dev/null && echo REMOVED %s; `, f, f)
+		fmt.Fprintf(&b, `touch %s/evil 2>/dev/null && echo WROTE %s; `, d, d)
+		fmt.Fprintf(&b, `ln -s /etc/passwd %s/X9 2>/dev/null && echo LINKED %s; `, d, d)
+		fmt.Fprintf(&b, `mv %s %s.old 2>/dev/null && echo MOVED %s; `, f, f, f)
+	}
+	b.WriteString(`xdpyinfo >/dev/null && echo X-WORKS; pactl info >/dev/null && echo SOUND-WORKS`)
+	r := inside(t, e, "svcdirs", b.String(), "[access]\nx11 = true\npulseaudio = true\n")
+	for _, bad := range []string{"REMOVED", "WROTE", "LINKED", "MOVED"} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("the app changed a mediator's directory:\n%s", r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "X-WORKS") || !strings.Contains(r.stdout, "SOUND-WORKS") {
+		t.Errorf("the mediators do not answer through their directories: status %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
