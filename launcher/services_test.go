@@ -62,7 +62,6 @@ func testServiceLauncher() (*Launcher, *[]profiles.Warning) {
 	return &Launcher{LXC: &sandbox.LXC{}, runner: run.Exec{}, warn: func(w profiles.Warning) { warned = append(warned, w) }}, &warned
 }
 
-
 // TestServicesSideBySide: the services of a phase start at the same
 // time, not one after the other.
 func TestServicesSideBySide(t *testing.T) {
