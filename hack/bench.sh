@@ -47,6 +47,7 @@ awk '
 /ms-to-stopped/ { for (i=1;i<=NF;i++) if ($(i+1)=="ms-to-stopped") { ssum+=$i; scnt++; stop=ssum/scnt } }
 END {
 	printf "\ncold launch: lxcage %.1f ms, raw LXC %.1f ms, ratio %.2f (target <= 1.25)\n", ns["BenchmarkColdLaunch"]/1e6, ns["BenchmarkRawCold"]/1e6, ns["BenchmarkColdLaunch"]/ns["BenchmarkRawCold"]
+	if (ns["BenchmarkColdLaunchNat"]) printf "cold launch with network = \"nat\": %.1f ms, ratio to no network %.2f (target <= 1.3)\n", ns["BenchmarkColdLaunchNat"]/1e6, ns["BenchmarkColdLaunchNat"]/ns["BenchmarkColdLaunch"]
 	printf "warm launch: lxcage %.1f ms, raw lxc-attach %.1f ms, ratio %.2f (target <= 1.5)\n", ns["BenchmarkWarmLaunch"]/1e6, ns["BenchmarkRawAttach"]/1e6, ns["BenchmarkWarmLaunch"]/ns["BenchmarkRawAttach"]
 	printf "app exit to container stopped: %.1f ms (target <= 1000)\n", stop
 	if (ns["BenchmarkEditorStartup"]) printf "editor window mapped after: %.0f ms (target < 1500)\n", ns["BenchmarkEditorStartup"]/1e6
