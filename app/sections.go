@@ -184,7 +184,7 @@ func (ed *editor) limitsSection() fyne.CanvasObject {
 			formItem("AppArmor", aa, `"generated", "unconfined" (no AppArmor confinement) or a profile name.`),
 			formItem("Seccomp", sc, `"default" blocks dangerous system calls; "none" turns that off; or the path of a policy.`),
 			formItem("", userns, "Chromium's own sandbox needs it; it widens the kernel's attack surface."),
-			formItem("", nested, "For sandboxes the app builds itself (bwrap, Flatpak, Steam): user namespaces and mounts inside them; widens it more."),
+			formItem("", nested, "For sandboxes the app builds itself (bwrap, Flatpak, Steam): user namespaces and mounts inside them, and no AppArmor profile where the host has AppArmor; widens it more."),
 			formItem("", nnp, "no_new_privs, on by default: setuid programs cannot gain privileges. Off lets sudo work inside a system container."),
 		),
 	)

@@ -70,8 +70,10 @@ type Launcher struct {
 	hostAll     bool
 	defaultPath bool
 	warn        func(profiles.Warning)
-	// inScope is true once lxc-start runs in a delegated systemd scope.
-	inScope bool
+	// scope is the delegated systemd scope the last lxc-start ran in
+	// (LXC.Runner then wraps unscoped, the runner without it).
+	scope    *sandbox.Scope
+	unscoped run.Runner
 }
 
 // DefaultPath reports whether the launcher's LXC path is LXC's default

@@ -221,15 +221,19 @@ func (l *Launcher) prepareStart(ctx context.Context, plan *profiles.Plan) error 
 func (l *Launcher) ensureCgroups(ctx context.Context, name string) error {
 	// A systemd host with cgroup v2 only: a delegated scope for the
 	// container, lxc-start started in it (see sandbox.ContainerScope).
-	// Once per launcher: the CLI starts one container per run.
-	if l.inScope {
-		return nil
-	}
+	// A new one for each start (a host image's build container, then the
+	// app's): the scope of a container that ran keeps the controllers LXC
+	// enabled in it, and such a cgroup takes no new process (EBUSY).
 	if scope, err := sandbox.ContainerScope(ctx, sandbox.SystemdBus(), name); err != nil {
 		return err
 	} else if scope != nil {
-		l.LXC.Runner = scope.Runner(l.LXC.Runner)
-		l.inScope = true
+		if l.scope != nil {
+			l.scope.Close()
+		} else {
+			l.unscoped = l.LXC.Runner
+		}
+		l.LXC.Runner = scope.Runner(l.unscoped)
+		l.scope = scope
 		return nil
 	}
 	cg, err := sandbox.ReadCgroups()

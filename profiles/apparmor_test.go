@@ -10,17 +10,20 @@ func TestDefaultAppArmor(t *testing.T) {
 		name    string
 		uid     int
 		shipped bool
-		nesting bool
+		userns  bool
+		mounts  bool
 		want    string
 	}{
-		{"root loads its own", 0, true, false, "generated"},
-		{"user, LXC's profiles loaded", 1000, true, false, "lxc-container-default-cgns"},
-		{"user, nested sandboxes", 1000, true, true, "lxc-container-default-with-nesting"},
-		{"user, no LXC profiles: LXC says why it cannot start", 1000, false, false, "generated"},
+		{"root loads its own", 0, true, false, false, "generated"},
+		{"user, LXC's profiles loaded", 1000, true, false, false, "lxc-container-default-cgns"},
+		{"user, namespaces inside (Chromium)", 1000, true, true, false, "lxc-container-default-with-nesting"},
+		{"user, sandboxes that mount a root (bwrap): no loaded profile allows it", 1000, true, true, true, "unconfined"},
+		{"root, sandboxes that mount a root", 0, true, false, true, "generated"},
+		{"user, no LXC profiles: LXC says why it cannot start", 1000, false, false, false, "generated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &Host{UID: tc.uid, AppArmor: true, AppArmorShipped: tc.shipped}
-			if got := defaultAppArmor(h, tc.nesting); got != tc.want {
+			if got := defaultAppArmor(h, tc.userns, tc.mounts); got != tc.want {
 				t.Errorf("defaultAppArmor = %q, want %q", got, tc.want)
 			}
 		})

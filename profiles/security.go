@@ -145,7 +145,7 @@ func stageSecurity(c *compiler) error {
 		cfg.Add("lxc.seccomp.profile", ExpandHome(s.Seccomp, c.h.Home))
 	}
 	if c.h.AppArmor {
-		aa := orDefault(s.AppArmor, defaultAppArmor(c.h, s.UserNS || s.NestedSandbox))
+		aa := orDefault(s.AppArmor, defaultAppArmor(c.h, s.UserNS, s.NestedSandbox))
 		cfg.Add("lxc.apparmor.profile", aa)
 		if s.NestedSandbox && aa == "generated" {
 			// The generated profile then allows mounts inside and denies

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -43,6 +44,40 @@ func SystemdAvailable(ctx context.Context, address string) bool {
 	return err == nil && has
 }
 
+// scopes counts the scopes this process asked for, so that each gets a
+// name of its own.
+var scopes atomic.Int32
+
+// dialManager connects to the systemd user manager: through the session
+// bus at address, else straight to the manager's own socket
+// ($XDG_RUNTIME_DIR/systemd/private, where systemctl --user finds it), so
+// that a launch from a script with no session bus (env -i, cron, an ssh
+// command) gets its scope too. direct says which.
+func dialManager(ctx context.Context, address string) (conn *dbus.Conn, direct bool, err error) {
+	err = errors.New("none")
+	if address != "" {
+		if conn, err = dbus.Connect(address, dbus.WithContext(ctx)); err == nil {
+			return conn, false, nil
+		}
+	}
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if rt == "" {
+		return nil, false, fmt.Errorf("%w (session bus: %v)", ErrNoSystemd, err)
+	}
+	private := filepath.Join(rt, "systemd", "private")
+	c, derr := dbus.Dial("unix:path="+private, dbus.WithContext(ctx))
+	if derr == nil {
+		// A direct connection: authenticated, but no Hello (no bus).
+		if derr = c.Auth(nil); derr != nil {
+			c.Close()
+		}
+	}
+	if derr != nil {
+		return nil, false, fmt.Errorf("%w (session bus: %v; %s: %v)", ErrNoSystemd, err, private, derr)
+	}
+	return c, true, nil
+}
+
 // ErrNoSystemd means there is no systemd user manager to ask.
 var ErrNoSystemd = errors.New("no systemd user manager on the session bus")
 
@@ -51,21 +86,26 @@ var ErrNoSystemd = errors.New("no systemd user manager on the session bus")
 // cgroup subtree of its own; children (lxc-start and the container's
 // monitor) inherit it.
 func DelegateScope(ctx context.Context, address, name string) (string, error) {
-	if address == "" {
-		return "", ErrNoSystemd
-	}
-	conn, err := dbus.Connect(address, dbus.WithContext(ctx))
+	conn, direct, err := dialManager(ctx, address)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNoSystemd, err)
+		return "", err
 	}
 	defer conn.Close()
-	if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchInterface("org.freedesktop.systemd1.Manager"), dbus.WithMatchMember("JobRemoved")); err != nil {
-		return "", fmt.Errorf("watch systemd jobs: %w", err)
+	// The manager sends its signals to every direct connection; on the
+	// bus they must be asked for.
+	if !direct {
+		if err := conn.AddMatchSignalContext(ctx, dbus.WithMatchInterface("org.freedesktop.systemd1.Manager"), dbus.WithMatchMember("JobRemoved")); err != nil {
+			return "", fmt.Errorf("watch systemd jobs: %w", err)
+		}
 	}
 	signals := make(chan *dbus.Signal, 16)
 	conn.Signal(signals)
 
 	unit := fmt.Sprintf("lxcage-%s-%d.scope", name, os.Getpid())
+	if n := scopes.Add(1); n > 1 {
+		// A second scope of this process (a new one for each start).
+		unit = fmt.Sprintf("lxcage-%s-%d-%d.scope", name, os.Getpid(), n)
+	}
 	type prop struct {
 		Name  string
 		Value dbus.Variant

@@ -84,8 +84,8 @@ if [ $ready != 0 ]; then
 fi
 
 # The binaries on the VM's own disk: the tests share their own directory
-# into containers.
-W=$(mktemp -d /tmp/lxcage-vm.XXXXXX)
+# into containers, so not under /tmp, which lxcage refuses to share.
+W=$(mktemp -d "$HOME/lxcage-vm.XXXXXX")
 chmod 755 "$W"
 cp "$BIN/lxcage" "$BIN/integration.test" "$W/"
 export LXCAGE_BIN=$W/lxcage

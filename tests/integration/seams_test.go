@@ -85,6 +85,7 @@ x11 = true
 // a mediator or the next start would find).
 func TestEscapeServiceDirs(t *testing.T) {
 	need(t, exec.Command("pactl", "info").Run() == nil, "a PulseAudio server for the user (hack/setup-host.sh starts one)")
+	xconn(t) // a display for the proxy
 	e := newEnv(t)
 	var b strings.Builder
 	for _, f := range []string{"/tmp/.X11-unix/X0", "$XDG_RUNTIME_DIR/pulse/native"} {
