@@ -350,10 +350,14 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error
 	timeout := DefaultStopTimeout
 	if ours {
 		timeout = m.StopTimeout
-		defer m.Undo.Run(ctx, l.runner)
+		defer func() {
+			m.Undo.Run(ctx, l.runner)
+			trace("stop: services undone")
+		}()
 	}
 	if ours && timeout == 0 && m.MonitorPID > 0 {
 		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
+			trace("stop: init killed, monitor gone")
 			st.clearMarker()
 			return nil
 		}

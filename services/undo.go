@@ -64,21 +64,71 @@ func (p Proc) Alive() bool {
 }
 
 // Stop ends the process if it is still the one started: SIGTERM, then
-// SIGKILL after two seconds.
+// SIGKILL after two seconds. It returns once the process runs no code of
+// its own any more: gone, or in the kernel's exit path. The latter can
+// take long for nothing the caller needs: a process that held a tap
+// device (slirp4netns) waits in exit for an RCU barrier while the
+// kernel unregisters the device, 4–12 ms here, which a launch would
+// otherwise add to its own end.
 func (p Proc) Stop() {
 	fd, err := unix.PidfdOpen(p.PID, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(fd)
-	if !p.Alive() {
+	if !p.Alive() || p.exiting() {
 		return
 	}
 	unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
-	if !waitFD(fd, 2*time.Second) {
+	if !p.waitEnd(fd, 2*time.Second) {
 		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-		waitFD(fd, time.Second)
+		p.waitEnd(fd, time.Second)
 	}
+}
+
+// waitEnd waits up to d for the process to exit or to be exiting. The
+// kernel tells only the former (the pidfd); the latter is looked up at
+// growing intervals.
+func (p Proc) waitEnd(fd int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for step := time.Millisecond; ; step = min(2*step, 50*time.Millisecond) {
+		if waitFD(fd, max(0, min(step, time.Until(deadline)))) || p.exiting() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+	}
+}
+
+// pfExiting is the kernel's PF_EXITING task flag: the thread called exit
+// (or got a fatal signal) and runs no more user code.
+const pfExiting = 0x4
+
+// exiting reports whether every thread of the process is in the kernel's
+// exit path (or the process is gone), from the flags in each thread's
+// stat (field 9). The main thread alone is not enough: it may end while
+// the others run on.
+func (p Proc) exiting() bool {
+	dir := "/proc/" + strconv.Itoa(p.PID) + "/task"
+	tids, err := os.ReadDir(dir)
+	if err != nil {
+		return true
+	}
+	for _, t := range tids {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			continue // that thread is gone
+		}
+		fields, err := statFields(b)
+		if err != nil {
+			return false
+		}
+		if flags, err := strconv.ParseUint(fields[6], 10, 64); err != nil || flags&pfExiting == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // waitFD waits up to d for a pidfd to say its process exited.
@@ -91,10 +141,26 @@ func waitFD(fd int, d time.Duration) bool {
 // ProcStartTime is field 22 of /proc/PID/stat: the process's start time
 // in clock ticks since boot.
 func ProcStartTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	fields, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
+	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+// procStat returns the fields of /proc/PID/stat after the command name
+// (see statFields).
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	return statFields(b)
+}
+
+// statFields splits a stat file after the command name: the first field
+// is the state (field 3); there are at least 20.
+func statFields(b []byte) ([]string, error) {
 	// The command name (field 2) may hold spaces and parentheses: the
 	// fields after it start after the last ')'.
 	i := len(b) - 1
@@ -102,13 +168,13 @@ func ProcStartTime(pid int) (uint64, error) {
 		i--
 	}
 	if i < 0 {
-		return 0, errors.New("malformed stat")
+		return nil, errors.New("malformed stat")
 	}
 	fields := splitFields(b[i+1:])
 	if len(fields) < 20 {
-		return 0, errors.New("malformed stat")
+		return nil, errors.New("malformed stat")
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	return fields, nil
 }
 
 func splitFields(b []byte) []string {
