@@ -34,6 +34,14 @@ var probeBin string
 
 func TestMain(m *testing.M) {
 	nettest.Main()
+	// As the lxcage binary would: the watcher of the host's addresses.
+	if len(os.Args) > 1 && os.Args[1] == services.ServeCommand {
+		if err := services.Serve(context.Background(), os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getuid() == 0 && os.Getenv(asUserEnv) == "" {
 		if code, ok := rerunAsTestUser(); ok {
 			os.Exit(code)

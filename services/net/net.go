@@ -123,7 +123,8 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	// The filter and the program touch different things: loading them at
 	// once costs about the longer of the two, not their sum.
 	guarded := make(chan error, 1)
-	go func() { guarded <- s.guardHost(ctx, env) }()
+	addrs := hostAddrs()
+	go func() { guarded <- s.guardHost(ctx, env, addrs) }()
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)
@@ -140,7 +141,18 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if env.Log != nil {
 		fmt.Fprintf(env.Log, "%s (pid %d) connected container init %d in %v\n", tool, proc.PID, env.InitPID, time.Since(start).Round(100*time.Microsecond))
 	}
-	return services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}, nil
+	undo := services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+	// The watcher is not waited for: it compares the addresses with
+	// those loaded as soon as it listens for changes.
+	if env.Self != "" {
+		w, err := services.BeginProcess(ctx, env, GuardKind, guardArgs(env.Self, env.InitPID, addrs), s.logFile(GuardKind))
+		if err != nil {
+			undo.Run(ctx, env.Runner)
+			return nil, fmt.Errorf("user-mode network: watch the host's addresses: %w", err)
+		}
+		undo = append(undo, services.Step{Kill: &w.Proc})
+	}
+	return undo, nil
 }
 
 // guardRules are what keeps the container from the host itself through
@@ -154,10 +166,10 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 // kernel sends on-link when the lookup fails, and pasta answers ARP for
 // any address). 0.0.0.0/8 and :: mean "this host" to the programs too.
 //
-// The host's own addresses (hostAddrs, as they are at start) lead to
-// its servers that listen on all addresses, past any firewall for its
-// network (the connection is local to the host); the container reaches
-// the host only through ForwardTCP.
+// The host's own addresses (hostAddrs; a watcher reloads the rules when
+// they change, see hostwatch.go) lead to its servers that listen on all
+// addresses, past any firewall for its network (the connection is local
+// to the host); the container reaches the host only through ForwardTCP.
 //
 // The namespace is the container's and nobody else can change its rules,
 // so loading flushes first: a second Start for the same container does
@@ -174,7 +186,7 @@ func guardRules(hostAddrs []netip.Addr) string {
 	rule("ip6", "::")
 	for _, a := range hostAddrs {
 		switch {
-		case a.IsLoopback(), a.IsUnspecified(), a.IsLinkLocalUnicast(), a.Zone() != "":
+		case !guarded(a):
 		case a.Is4():
 			rule("ip", a.String())
 		default:
@@ -183,6 +195,13 @@ func guardRules(hostAddrs []netip.Addr) string {
 	}
 	b.WriteString("\t}\n}\n")
 	return b.String()
+}
+
+// guarded reports whether the guard names a host address itself: the
+// fixed rules cover loopback and "this host"; link-local addresses are
+// not reachable through the relay.
+func guarded(a netip.Addr) bool {
+	return !a.IsLoopback() && !a.IsUnspecified() && !a.IsLinkLocalUnicast() && a.Zone() == ""
 }
 
 // hostAddrs are the host's own addresses now.
@@ -202,12 +221,17 @@ func hostAddrs() []netip.Addr {
 	return out
 }
 
-// guardHost loads guardRules in the container's network namespace. It
-// needs the namespace's CAP_NET_ADMIN, which the user has as the owner
-// of the container's user namespace and which the container must not
-// have (or it could take the rules away).
-func (s *Service) guardHost(ctx context.Context, env services.Env) error {
-	_, err := env.Runner.Run(ctx, strings.NewReader(guardRules(hostAddrs())), "nsenter", "--target", strconv.Itoa(env.InitPID),
+// guardHost loads guardRules for addrs in the container's network
+// namespace. It needs the namespace's CAP_NET_ADMIN, which the user has
+// as the owner of the container's user namespace and which the container
+// must not have (or it could take the rules away).
+func (s *Service) guardHost(ctx context.Context, env services.Env, addrs []netip.Addr) error {
+	return loadGuard(ctx, env.Runner, env.InitPID, addrs)
+}
+
+// loadGuard loads guardRules(addrs) in the network namespace of pid.
+func loadGuard(ctx context.Context, r run.Runner, pid int, addrs []netip.Addr) error {
+	_, err := r.Run(ctx, strings.NewReader(guardRules(addrs)), "nsenter", "--target", strconv.Itoa(pid),
 		"--user", "--net", "--", sbin("nft"), "-f", "-")
 	if err != nil {
 		var te *run.ToolError
