@@ -55,6 +55,13 @@ type Proc struct {
 	Name  string `json:"name"`
 	PID   int    `json:"pid"`
 	Start uint64 `json:"start"`
+	// ExitSuffices says the helper counts as ended once it is in the
+	// kernel's exit path (see Stop): set for a helper whose exit takes
+	// long for nothing anyone sees, such as a relay that held a tap
+	// device. A helper whose closing sockets others watch (a sound
+	// server's streams on the user's server, an X client's windows) is
+	// waited for until it is gone.
+	ExitSuffices bool `json:"exit_suffices,omitempty"`
 }
 
 // Alive reports whether the process is still the one started.
@@ -64,35 +71,39 @@ func (p Proc) Alive() bool {
 }
 
 // Stop ends the process if it is still the one started: SIGTERM, then
-// SIGKILL after two seconds. It returns once the process runs no code of
-// its own any more: gone, or in the kernel's exit path. The latter can
-// take long for nothing the caller needs: a process that held a tap
-// device (slirp4netns) waits in exit for an RCU barrier while the
-// kernel unregisters the device, 4–12 ms here, which a launch would
-// otherwise add to its own end.
+// SIGKILL after two seconds. It returns once the process is gone, or,
+// with ExitSuffices, once it runs no code of its own any more. The
+// latter saves a launch its end's longest wait: slirp4netns, which held
+// the container's tap device, spends 4–12 ms in exit here while the
+// kernel unregisters the device (an RCU barrier).
 func (p Proc) Stop() {
 	fd, err := unix.PidfdOpen(p.PID, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(fd)
-	if !p.Alive() || p.exiting() {
+	if !p.Alive() {
 		return
 	}
-	unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
+	if p.ExitSuffices && p.exiting() {
+		return
+	}
+	if !waitFD(fd, 0) {
+		unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0)
+	}
 	if !p.waitEnd(fd, 2*time.Second) {
 		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 		p.waitEnd(fd, time.Second)
 	}
 }
 
-// waitEnd waits up to d for the process to exit or to be exiting. The
-// kernel tells only the former (the pidfd); the latter is looked up at
-// growing intervals.
+// waitEnd waits up to d for the process to exit (or, with ExitSuffices,
+// to be exiting: the kernel tells only of the former, through the pidfd;
+// the latter is looked up at growing intervals).
 func (p Proc) waitEnd(fd int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for step := time.Millisecond; ; step = min(2*step, 50*time.Millisecond) {
-		if waitFD(fd, max(0, min(step, time.Until(deadline)))) || p.exiting() {
+		if waitFD(fd, max(0, min(step, time.Until(deadline)))) || p.ExitSuffices && p.exiting() {
 			return true
 		}
 		if !time.Now().Before(deadline) {

@@ -63,10 +63,11 @@ func TestStopKillsStubbornHelper(t *testing.T) {
 	}
 }
 
-// A process that is already exiting (here a zombie nobody reaped yet) is
+// A helper that is already exiting (here a zombie nobody reaped yet) is
 // done: Stop does not wait for it to be reaped.
 func TestStopReturnsForExitingHelper(t *testing.T) {
 	p, cmd := startProc(t, "true")
+	p.ExitSuffices = true
 	for i := 0; !p.exiting(); i++ {
 		if i > 200 {
 			t.Fatal("true did not exit")

@@ -69,7 +69,7 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 	if err != nil {
 		return services.Proc{}, fmt.Errorf("pasta (pid %d) ended right after it started; see %s", pid, logFile)
 	}
-	return services.Proc{Name: string(Pasta), PID: pid, Start: start}, nil
+	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, nil
 }
 
 // pastaError turns a failed pasta run into what the user can act on: its

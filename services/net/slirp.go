@@ -81,7 +81,7 @@ func (s *Service) startSlirp(ctx context.Context, env services.Env) (services.Pr
 	}
 	// The pid file is for people and the watchdog; the Undo has the pid.
 	os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o600)
-	return services.Proc{Name: string(Slirp4netns), PID: pid, Start: start}, nil
+	return services.Proc{Name: string(Slirp4netns), PID: pid, Start: start, ExitSuffices: true}, nil
 }
 
 // waitReady reads the ready byte; end of file means the program exited.
