@@ -120,39 +120,61 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 		return nil, fmt.Errorf("user-mode network: %w", err)
 	}
 	start := time.Now()
-	// The filter and the program touch different things: loading them at
-	// once costs about the longer of the two, not their sum.
+	// The filter, the program and the watcher of the host's addresses
+	// touch different things: starting them at once costs about the
+	// longest of the three, not their sum. The watcher is not waited for
+	// beyond its start: it compares the addresses with those loaded as
+	// soon as it listens for changes.
 	guarded := make(chan error, 1)
 	addrs := hostAddrs()
 	go func() { guarded <- s.guardHost(ctx, env, addrs) }()
+	watching := make(chan watcher, 1)
+	go func() { watching <- s.beginWatcher(ctx, env, addrs) }()
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)
 	} else {
 		proc, err = s.startSlirp(ctx, env)
 	}
-	if gerr := <-guarded; err == nil && gerr != nil {
-		proc.Stop()
+	var undo services.Undo
+	if err == nil {
+		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+	}
+	if w := <-watching; w.proc != nil {
+		undo = append(undo, services.Step{Kill: w.proc})
+	} else if err == nil {
+		err = w.err
+	}
+	if gerr := <-guarded; err == nil {
 		err = gerr
 	}
 	if err != nil {
+		undo.Run(ctx, env.Runner)
 		return nil, err
 	}
 	if env.Log != nil {
 		fmt.Fprintf(env.Log, "%s (pid %d) connected container init %d in %v\n", tool, proc.PID, env.InitPID, time.Since(start).Round(100*time.Microsecond))
 	}
-	undo := services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
-	// The watcher is not waited for: it compares the addresses with
-	// those loaded as soon as it listens for changes.
-	if env.Self != "" {
-		w, err := services.BeginProcess(ctx, env, GuardKind, guardArgs(env.Self, env.InitPID, addrs), s.logFile(GuardKind))
-		if err != nil {
-			undo.Run(ctx, env.Runner)
-			return nil, fmt.Errorf("user-mode network: watch the host's addresses: %w", err)
-		}
-		undo = append(undo, services.Step{Kill: &w.Proc})
-	}
 	return undo, nil
+}
+
+// watcher is the watcher of the host's addresses begun, or why not.
+type watcher struct {
+	proc *services.Proc
+	err  error
+}
+
+// beginWatcher starts `lxcage _serve netguard` for the container (none
+// without the lxcage binary: tests of the relay alone).
+func (s *Service) beginWatcher(ctx context.Context, env services.Env, addrs []netip.Addr) watcher {
+	if env.Self == "" {
+		return watcher{}
+	}
+	w, err := services.BeginProcess(ctx, env, GuardKind, guardArgs(env.Self, env.InitPID, addrs), s.logFile(GuardKind))
+	if err != nil {
+		return watcher{err: fmt.Errorf("user-mode network: watch the host's addresses: %w", err)}
+	}
+	return watcher{proc: &w.Proc}
 }
 
 // guardRules are what keeps the container from the host itself through
