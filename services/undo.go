@@ -101,9 +101,12 @@ func (p Proc) Stop() {
 // to be exiting: the kernel tells only of the former, through the pidfd;
 // the latter is looked up at growing intervals).
 func (p Proc) waitEnd(fd int, d time.Duration) bool {
+	if !p.ExitSuffices {
+		return waitFD(fd, d)
+	}
 	deadline := time.Now().Add(d)
 	for step := time.Millisecond; ; step = min(2*step, 50*time.Millisecond) {
-		if waitFD(fd, max(0, min(step, time.Until(deadline)))) || p.ExitSuffices && p.exiting() {
+		if waitFD(fd, max(0, min(step, time.Until(deadline)))) || p.exiting() {
 			return true
 		}
 		if !time.Now().Before(deadline) {
@@ -152,21 +155,15 @@ func waitFD(fd int, d time.Duration) bool {
 // ProcStartTime is field 22 of /proc/PID/stat: the process's start time
 // in clock ticks since boot.
 func ProcStartTime(pid int) (uint64, error) {
-	fields, err := procStat(pid)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	fields, err := statFields(b)
 	if err != nil {
 		return 0, err
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
-}
-
-// procStat returns the fields of /proc/PID/stat after the command name
-// (see statFields).
-func procStat(pid int) ([]string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	return statFields(b)
 }
 
 // statFields splits a stat file after the command name: the first field

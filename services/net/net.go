@@ -127,7 +127,7 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	// soon as it listens for changes.
 	guarded := make(chan error, 1)
 	addrs := hostAddrs()
-	go func() { guarded <- s.guardHost(ctx, env, addrs) }()
+	go func() { guarded <- loadGuard(ctx, env.Runner, env.InitPID, addrs) }()
 	watching := make(chan watcher, 1)
 	go func() { watching <- s.beginWatcher(ctx, env, addrs) }()
 	var proc services.Proc
@@ -243,15 +243,10 @@ func hostAddrs() []netip.Addr {
 	return out
 }
 
-// guardHost loads guardRules for addrs in the container's network
-// namespace. It needs the namespace's CAP_NET_ADMIN, which the user has
-// as the owner of the container's user namespace and which the container
-// must not have (or it could take the rules away).
-func (s *Service) guardHost(ctx context.Context, env services.Env, addrs []netip.Addr) error {
-	return loadGuard(ctx, env.Runner, env.InitPID, addrs)
-}
-
-// loadGuard loads guardRules(addrs) in the network namespace of pid.
+// loadGuard loads guardRules(addrs) in the network namespace of pid. It
+// needs the namespace's CAP_NET_ADMIN, which the user has as the owner of
+// the container's user namespace and which the container must not have
+// (or it could take the rules away).
 func loadGuard(ctx context.Context, r run.Runner, pid int, addrs []netip.Addr) error {
 	_, err := r.Run(ctx, strings.NewReader(guardRules(addrs)), "nsenter", "--target", strconv.Itoa(pid),
 		"--user", "--net", "--", sbin("nft"), "-f", "-")
