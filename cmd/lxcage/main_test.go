@@ -101,3 +101,12 @@ func TestImportCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshEntryOfGoneProfile: a profile deleted (or broken) while its
+// container was being created leaves the menu entry alone; the refresh
+// must not dereference a profile that did not load.
+func TestRefreshEntryOfGoneProfile(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	e := &env{}
+	e.refreshEntry("nosuch")
+}

@@ -241,7 +241,10 @@ func (e *env) setupProgress(msg string) {
 // exists: the app's icon can only be found inside it.
 func (e *env) refreshEntry(name string) {
 	p, err := e.loadProfile(name)
-	if t, ok := profiles.ImageTypeNamed(p.Image.Type); err != nil || !ok || t.HostRoot {
+	if err != nil {
+		return // gone or broken since the create began
+	}
+	if t, ok := profiles.ImageTypeNamed(p.Image.Type); !ok || t.HostRoot {
 		return
 	}
 	env, err := e.menuEnv()
