@@ -115,24 +115,35 @@ func pollCtx(ctx context.Context, fds []unix.PollFd) error {
 			all := append(append(make([]unix.PollFd, 0, len(fds)+1), fds...), unix.PollFd{Fd: int32(efd), Events: unix.POLLIN})
 			err := pollLoop(ctx, all)
 			copy(fds, all)
-			return err
+			if err != nil {
+				return err
+			}
+			// A ready fd of the caller's wins over the end of ctx: a
+			// process that has exited has, whatever the deadline.
+			for _, f := range fds {
+				if f.Revents != 0 {
+					return nil
+				}
+			}
+			return ctx.Err()
 		}
 	}
 	return pollLoop(ctx, fds)
 }
 
-// pollLoop polls fds, looking at ctx at least every 250 ms.
+// pollLoop polls fds until one is ready, looking at ctx at least every
+// 250 ms.
 func pollLoop(ctx context.Context, fds []unix.PollFd) error {
 	for {
 		n, err := unix.Poll(fds, 250)
 		if err != nil && !errors.Is(err, syscall.EINTR) {
 			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
 		if n > 0 {
 			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }
