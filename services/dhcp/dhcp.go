@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/services"
@@ -104,6 +105,9 @@ func scriptText(resolv, bound string) string {
 	return `#!/bin/sh
 # Written by lxcage: udhcpc's events for a container on a bridge.
 PATH=/usr/sbin:/sbin:/usr/bin:/bin
+# The lease's values are split into words, never expanded as patterns: a
+# DHCP server on the bridge (another container) chooses them.
+set -f
 case "$1" in
 deconfig)
 	ip -4 addr flush dev "$interface" 2>/dev/null
@@ -122,14 +126,8 @@ exit 0
 `
 }
 
+// shellQuote quotes s for sh in single quotes; a quote inside closes
+// them, adds an escaped quote and opens them again.
 func shellQuote(s string) string {
-	out := "'"
-	for _, r := range s {
-		if r == '\'' {
-			out += `'\''`
-			continue
-		}
-		out += string(r)
-	}
-	return out + "'"
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -86,12 +86,13 @@ func watchAddrs(ctx context.Context, done int, loaded string, reload func([]neti
 	defer stop()
 	buf := make([]byte, 64<<10)
 	for {
-		if addrs := hostAddrs(); addrKey(addrs) != loaded {
+		addrs := hostAddrs()
+		if key := addrKey(addrs); key != loaded {
 			if err := reload(addrs); err != nil {
 				// The next change tries again; the log says why.
 				fmt.Fprintln(os.Stderr, "netguard:", err)
 			} else {
-				loaded = addrKey(addrs)
+				loaded = key
 			}
 		}
 		fds := []unix.PollFd{{Fd: int32(nl), Events: unix.POLLIN}, {Fd: int32(done), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}

@@ -120,16 +120,21 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 		return nil, fmt.Errorf("user-mode network: %w", err)
 	}
 	start := time.Now()
-	// The filter, the program and the watcher of the host's addresses
-	// touch different things: starting them at once costs about the
-	// longest of the three, not their sum. The watcher is not waited for
-	// beyond its start: it compares the addresses with those loaded as
-	// soon as it listens for changes.
-	guarded := make(chan error, 1)
+	// The filter (then the watcher of the host's addresses) and the
+	// program touch different things: starting them at once costs about
+	// the longer of the two, not their sum. The watcher starts once the
+	// first rules are in, so that its own loads come after them; it is
+	// not waited for beyond its start: it compares the addresses with
+	// those loaded as soon as it listens for changes.
 	addrs := hostAddrs()
-	go func() { guarded <- loadGuard(ctx, env.Runner, env.InitPID, addrs) }()
-	watching := make(chan watcher, 1)
-	go func() { watching <- s.beginWatcher(ctx, env, addrs) }()
+	guarded := make(chan watcher, 1)
+	go func() {
+		if err := loadGuard(ctx, env.Runner, env.InitPID, addrs); err != nil {
+			guarded <- watcher{err: err}
+			return
+		}
+		guarded <- s.beginWatcher(ctx, env, addrs)
+	}()
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)
@@ -140,13 +145,10 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if err == nil {
 		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
 	}
-	if w := <-watching; w.proc != nil {
-		undo = append(undo, services.Step{Kill: w.proc})
+	if g := <-guarded; g.proc != nil {
+		undo = append(undo, services.Step{Kill: g.proc})
 	} else if err == nil {
-		err = w.err
-	}
-	if gerr := <-guarded; err == nil {
-		err = gerr
+		err = g.err
 	}
 	if err != nil {
 		undo.Run(ctx, env.Runner)
@@ -158,7 +160,8 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	return undo, nil
 }
 
-// watcher is the watcher of the host's addresses begun, or why not.
+// watcher is the watcher of the host's addresses begun, or why the guard
+// or the watcher could not start.
 type watcher struct {
 	proc *services.Proc
 	err  error

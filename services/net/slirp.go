@@ -64,7 +64,7 @@ func (s *Service) startSlirp(ctx context.Context, env services.Env) (services.Pr
 	w.Close()
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			return services.Proc{}, fix.Wrap(err, "slirp4netns is not installed", "as root: apt-get install passt")
+			return services.Proc{}, fix.Wrap(err, "slirp4netns is not installed", "as root: apt-get install slirp4netns")
 		}
 		return services.Proc{}, fmt.Errorf("start slirp4netns: %w", err)
 	}
