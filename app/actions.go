@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 )
@@ -88,7 +89,7 @@ func (u *UI) write(it *item) error {
 	}
 	// The form stays bound to the draft; only the reference copy moves.
 	it.saved = saved
-	it.stamp, it.conflict = fileStamp(path), nil
+	it.stamp, it.conflict = safefile.Stamp(path), nil
 	u.say("Saved %s", path)
 	u.draftChanged(it)
 	return nil
@@ -419,7 +420,7 @@ func (u *UI) rescan() {
 		u.relist()
 	}
 	for _, it := range u.items {
-		if fileStamp(profiles.Path(u.dir, it.name)) != it.stamp {
+		if safefile.Stamp(profiles.Path(u.dir, it.name)) != it.stamp {
 			u.fileChanged(it.name)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
 )
 
@@ -28,7 +29,7 @@ var errConflict = errors.New("the file changed on disk; choose reload or keep yo
 // to keep the draft (which Save then writes over the new version).
 func (u *UI) fileChanged(name string) {
 	it := u.find(name)
-	stamp := fileStamp(u.profilePath(name))
+	stamp := safefile.Stamp(profiles.Path(u.dir, name))
 	if it == nil {
 		if stamp != "" {
 			u.relist() // a new profile
@@ -98,7 +99,7 @@ func (u *UI) reloadFromDisk(it *item) {
 // and the user is asked; then is called again once they chose to write.
 func (u *UI) checkDisk(it *item, then func()) bool {
 	if it.conflict == nil {
-		if now := fileStamp(u.profilePath(it.name)); now != it.stamp {
+		if now := safefile.Stamp(profiles.Path(u.dir, it.name)); now != it.stamp {
 			it.conflict = &diskVersion{stamp: now, gone: now == ""}
 		}
 	}

@@ -38,7 +38,7 @@ type item struct {
 	// statusErr is why the last status query failed.
 	statusErr error
 	menu      bool
-	// stamp is the version of the file (fileStamp) the draft is based
+	// stamp is the version of the file (safefile.Stamp) the draft is based
 	// on: last read, written, or accepted by "Keep my changes". A file
 	// whose stamp differs was changed by someone else.
 	stamp string

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/launcher"
 	"github.com/lxcage/lxcage/profiles"
 )
@@ -178,7 +179,7 @@ func (u *UI) loadItem(it *item) {
 	} else {
 		it.setSaved(p)
 	}
-	it.stamp = fileStamp(profiles.Path(u.dir, it.name))
+	it.stamp = safefile.Stamp(profiles.Path(u.dir, it.name))
 	it.conflict = nil
 }
 

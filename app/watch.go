@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -86,18 +85,3 @@ func (w *watcher) Close() {
 		w.closed.Store(true)
 	}
 }
-
-// fileStamp identifies a version of a file: device, inode, size and
-// modification time ("" when it does not exist). An atomic save renames
-// a new inode into place, so even a save within the same clock tick
-// shows as a change.
-func fileStamp(path string) string {
-	var st unix.Stat_t
-	if unix.Stat(path, &st) != nil {
-		return ""
-	}
-	return fmt.Sprintf("%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
-}
-
-// profilePath is the file of profile name in the editor's directory.
-func (u *UI) profilePath(name string) string { return filepath.Join(u.dir, name+profiles.Ext) }

@@ -3,12 +3,10 @@ package hostfacts
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
@@ -66,7 +64,7 @@ func packageEtc(command, cacheDir string) []string {
 		return nil
 	}
 	found, real := lookPath(command)
-	stamp := fileStamp(dpkgStatus)
+	stamp := safefile.Stamp(dpkgStatus)
 	if found == "" || stamp == "" {
 		return nil
 	}
@@ -322,13 +320,4 @@ func (db *dpkgDB) closure(root string) []string {
 	}
 	walk(root)
 	return out
-}
-
-// fileStamp identifies a file's version: device, inode, size, mtime.
-func fileStamp(p string) string {
-	var st syscall.Stat_t
-	if syscall.Stat(p, &st) != nil {
-		return ""
-	}
-	return fmt.Sprintf("%d:%d:%d:%d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 )
@@ -115,7 +116,7 @@ type running struct {
 // it is not running. The caller holds the state lock.
 func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, load func() (*profiles.Profile, error)) (*running, error) {
 	m, up := st.readMarker()
-	if up && m.Attach != nil && file != "" && m.ProfileStamp != "" && m.ProfileStamp == fileStamp(file) {
+	if up && m.Attach != nil && file != "" && m.ProfileStamp != "" && m.ProfileStamp == safefile.Stamp(file) {
 		a := *m.Attach
 		a.Env = withLocale(a.Env)
 		return &running{attach: a, initPID: m.InitPID, stopTimeout: m.StopTimeout}, nil

@@ -16,8 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lxcage/lxcage/hostfacts"
 	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/profiles"
@@ -195,14 +193,3 @@ func ConfigHash(config string) string {
 	sum := sha256.Sum256([]byte(config))
 	return hex.EncodeToString(sum[:8])
 }
-
-// fileStamp identifies a file's version: device, inode, size, mtime.
-func fileStamp(path string) string {
-	var s unix.Stat_t
-	if unix.Stat(path, &s) != nil {
-		return ""
-	}
-	return fmt.Sprintf("%d:%d:%d:%d.%d", s.Dev, s.Ino, s.Size, s.Mtim.Sec, s.Mtim.Nsec)
-}
-
-var _ = context.Background

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/safefile"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/sandbox"
 	"github.com/lxcage/lxcage/services"
@@ -80,7 +81,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 	attach := plan.Attach
 	m.Attach = &attach
 	if file != "" {
-		m.ProfileStamp = fileStamp(file)
+		m.ProfileStamp = safefile.Stamp(file)
 	}
 	if err := st.writeMarker(*m); err != nil {
 		return 0, err
