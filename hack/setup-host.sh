@@ -24,7 +24,7 @@ xterm zenity python3 python3-pyqt5 weston wayland-utils pipewire pipewire-bin ac
 passt slirp4netns iproute2 nftables dnsmasq-base
 xcb-proto mesa-utils xclip x11-xkb-utils x11-xserver-utils chromium
 pipewire-pulse wireplumber firefox-esr openssh-client
-zsh fish groff-base"
+zsh fish groff-base xz-utils"
 # Every program a test runs must come from here (or the base system):
 # tests/integration/programs_test.go lists them and fails when one is not.
 missing=""

@@ -26,7 +26,8 @@ step "host setup"
 eval "$(hack/setup-host.sh)"
 
 step "lint"
-bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+# The toolchain's own gofmt: go may be found where gofmt is not on PATH.
+bad=$("$("$GO" env GOROOT)/bin/gofmt" -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$bad" ] || { echo "gofmt needed: $bad"; exit 1; }
 "$GO" vet ./...
 "$GO" vet -tags integration ./tests/integration/

@@ -61,6 +61,11 @@ var testPrograms = map[string]string{
 	// The X11 proxy's container tests.
 	"xclip": "xclip", "glxinfo": "mesa-utils", "glxgears": "mesa-utils",
 	// The base system.
+	// Tools the tests reach through others or by a list: tar -J and LXC's
+	// local and download templates need xz; the X11 proxy's app tests,
+	// the screenshots and the PipeWire tests name the rest.
+	"xz": "xz-utils", "setxkbmap": "x11-xkb-utils", "xhost": "x11-xserver-utils",
+	"identify": "imagemagick/imagemagick-6.q16", "wireplumber": "wireplumber", "pipewire-pulse": "pipewire-pulse",
 	"sh": progBase, "bash": progBase, "true": progBase, "test": progBase, "sleep": progBase, "tar": progBase, "timeout": progBase,
 	"unshare": progBase, "nsenter": progBase, "flock": progBase, "env": progBase, "id": progBase, "cat": progBase,
 	"go": progExternal,
@@ -77,7 +82,7 @@ var notHostPrograms = map[string]string{
 
 // programCalls are the functions whose argument (by index) is a program.
 var programCalls = map[string]int{
-	"exec.LookPath": 0, "exec.Command": 0, "exec.CommandContext": 1, "needTool": 1,
+	"exec.LookPath": 0, "exec.Command": 0, "exec.CommandContext": 1, "needTool": 1, "xvfb.NeedTool": 1,
 }
 
 var (
