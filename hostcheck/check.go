@@ -7,7 +7,6 @@ package hostcheck
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -202,10 +201,7 @@ func (probe) Installed(program string) bool { _, err := exec.LookPath(program); 
 func (probe) Exists(path string) bool { return fileExists(path) }
 
 func (probe) ReadFile(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return ""
-	}
+	b, _ := os.ReadFile(path) // nil when missing or unreadable
 	return string(b)
 }
 

@@ -31,7 +31,6 @@ func Detect(lxcpath, runtimeDir string, need profiles.Needs) (*profiles.Host, er
 		StateDir:   profiles.StateDir(runtimeDir, lxcpath),
 		Display:    os.Getenv("DISPLAY"),
 		Lang:       os.Getenv("LANG"),
-		LXCBridge:  "lxcbr0",
 		HostEtc:    map[string]bool{},
 		InitPath:   firstExisting("/usr/sbin/init.lxc.static", "/sbin/init.lxc.static", "/usr/lib/x86_64-linux-gnu/lxc/init.lxc.static", "/usr/libexec/lxc/init.lxc.static"),
 		AppArmor:   readTrim("/sys/module/apparmor/parameters/enabled") == "Y",

@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"fmt"
 	"path"
 
 	"github.com/lxcage/lxcage/sandbox"
@@ -219,5 +218,3 @@ func imageTypeKnown(typ string, ps *problems) (ImageType, bool) {
 	}
 	return t, ok
 }
-
-var _ = fmt.Sprint

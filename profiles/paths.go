@@ -1,8 +1,6 @@
 package profiles
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,8 +9,7 @@ import (
 // StateDir is where lxcage keeps runtime state for the containers of
 // lxcpath: one directory per LXC path, so two paths never share locks.
 func StateDir(runtimeDir, lxcpath string) string {
-	sum := sha256.Sum256([]byte(filepath.Clean(lxcpath)))
-	return filepath.Join(runtimeDir, "lxcage", hex.EncodeToString(sum[:4]))
+	return filepath.Join(runtimeDir, "lxcage", shortHash(filepath.Clean(lxcpath)))
 }
 
 // XSocket returns the Unix socket of a local X display such as ":0",

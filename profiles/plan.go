@@ -149,10 +149,6 @@ func (b *Build) UpgradeSteps(pm string) ([]sandbox.SetupStep, error) {
 	return l.steps, l.err
 }
 
-// ConfigAt renders the config for the container living in dir instead of
-// ContainerDir.
-func (p *Plan) ConfigAt(dir string) string { return configAt(p.Config, p.ContainerDir, dir) }
-
 func configAt(c sandbox.Config, from, to string) string {
 	out := sandbox.Config{Lines: append([]sandbox.Line(nil), c.Lines...)}
 	for i, l := range out.Lines {

@@ -89,7 +89,7 @@ func TestConfigAtMovesContainerPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := plan.ConfigAt(h.LXCPath + "/web_build")
+	c := plan.Build.ConfigAt(h.LXCPath + "/web_build")
 	if !strings.Contains(c, "lxc.rootfs.path = overlay:"+h.LXCPath+"/base/rootfs:"+h.LXCPath+"/web_build/delta0\n") {
 		t.Errorf("rootfs not moved:\n%s", c)
 	}

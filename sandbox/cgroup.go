@@ -86,7 +86,7 @@ func cgroupMounts() (map[string]string, error) {
 			continue
 		}
 		fstype, super := fields[sep+1], fields[sep+3]
-		mnt := unescapeOctal(fields[4])
+		mnt := UnescapeMountPath(fields[4])
 		switch fstype {
 		case "cgroup2":
 			if _, seen := m[""]; !seen {
@@ -111,22 +111,6 @@ func cgroupMounts() (map[string]string, error) {
 		}
 	}
 	return m, sc.Err()
-}
-
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			b.WriteByte((s[i+1]-'0')*64 + (s[i+2]-'0')*8 + (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // legacy returns the v1 hierarchies that have resource controllers.

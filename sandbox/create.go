@@ -19,7 +19,7 @@ type CreateSpec struct {
 	// Config is the final LXC config text (its paths name Dir(name)).
 	Config string
 	// BuildConfig renders the config for the container while it is
-	// built in another directory (see profiles.Plan.ConfigAt); nil uses
+	// built in another directory (see profiles.Build.ConfigAt); nil uses
 	// Config as is.
 	BuildConfig func(dir string) string
 	// Source says where the rootfs comes from.
