@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 
@@ -74,9 +73,6 @@ func (p *Proxy) Phase() services.Phase { return services.BeforeStart }
 
 // insideDir is where the container finds X servers' sockets.
 const insideDir = "/tmp/.X11-unix"
-
-// Inside is the socket's path in the container.
-func (p *Proxy) Inside() string { return path.Join(insideDir, p.socketName()) }
 
 // Socket is the proxy's socket on the host.
 func (p *Proxy) Socket() string { return filepath.Join(p.Dir, p.socketName()) }

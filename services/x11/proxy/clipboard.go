@@ -26,10 +26,7 @@ func convertSelection(s *session, r *request) outcome {
 		// ICCCM's obsolete "property None": owners such as xclip answer it
 		// with ChangeProperty of atom 0 and die of the BadAtom (seen in a
 		// container test), so a paste could crash the host's owner.
-		o := refuseWith("a conversion into property None (obsolete; host owners crash on it)", func(s *session, seq uint16) []byte {
-			return selectionRefused(c.requestor, c.selection, c.target, c.time)(s, seq)
-		})
-		return o
+		return refuseWith("a conversion into property None (obsolete; host owners crash on it)", selectionRefused(c.requestor, c.selection, c.target, c.time))
 	}
 	if s.w.cfg.Clipboard == ClipboardFull {
 		return pass

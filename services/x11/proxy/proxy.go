@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -95,11 +96,9 @@ func learn(ctl *control, opt Options) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := ctl.intern(atomNames)
-	if err != nil {
-		return nil, err
-	}
-	roles, err := ctl.intern(roleAtoms(len(ctl.setup.roots)))
+	// One batch, one round trip to the user's server while the launch
+	// waits for the proxy.
+	vals, err := ctl.intern(append(slices.Clip(atomNames), roleAtoms(len(ctl.setup.roots))...))
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +109,8 @@ func learn(ctl *control, opt Options) (*world, error) {
 		maxBig: max(big, maxRequest),
 		log:    &refusalLog{w: opt.DebugLog},
 	}
-	w.atoms.set(vals)
-	w.atoms.setRoles(roles)
+	w.atoms.set(vals[:len(atomNames)])
+	w.atoms.setRoles(vals[len(atomNames):])
 	w.pol = buildPolicy(&w.cfg, exts)
 	return w, nil
 }
