@@ -49,7 +49,8 @@ type Status struct {
 	// started: the next start uses the new config.
 	RestartPending bool
 	// Home is the app's home on the host and HomeSize the bytes of its
-	// files (-1: not known); HomePartial says the count stopped early.
+	// files (-1: not counted, see MeasureHome); HomePartial says the count
+	// stopped early.
 	Home        string
 	HomeSize    int64
 	HomePartial bool
@@ -62,11 +63,6 @@ func (l *Launcher) Status(ctx context.Context, name string, p *profiles.Profile)
 	if p != nil {
 		plan, _ = l.Compile(p)
 	}
-	return l.StatusPlan(ctx, name, plan)
-}
-
-// StatusPlan is Status with the profile already compiled (nil: none).
-func (l *Launcher) StatusPlan(ctx context.Context, name string, plan *profiles.Plan) (*Status, error) {
 	st, err := l.state(name)
 	if err != nil {
 		return nil, err
@@ -74,7 +70,6 @@ func (l *Launcher) StatusPlan(ctx context.Context, name string, plan *profiles.P
 	s := &Status{Name: name, State: NotCreated, HomeSize: -1}
 	if plan != nil {
 		s.Home = filepath.Join(plan.Rootfs, plan.Attach.Cwd)
-		s.HomeSize, s.HomePartial = dirSize(s.Home, homeSizeLimit)
 	}
 	for _, h := range st.holders(-1) {
 		s.Holders = append(s.Holders, Holder{PID: h.PID, Since: h.Since, Args: h.Args})
@@ -93,6 +88,15 @@ func (l *Launcher) StatusPlan(ctx context.Context, name string, plan *profiles.P
 		s.InitPID, _ = l.LXC.InitPID(ctx, name)
 	}
 	return s, nil
+}
+
+// MeasureHome counts the bytes of the files in s.Home (at most
+// homeSizeLimit entries): a walk of the whole home, for `lxcage status`,
+// not for the editor's refresh every few seconds.
+func (s *Status) MeasureHome() {
+	if s.Home != "" {
+		s.HomeSize, s.HomePartial = dirSize(s.Home, homeSizeLimit)
+	}
 }
 
 // Stop stops a profile's container now, whoever started it; apps still

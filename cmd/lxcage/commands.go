@@ -131,7 +131,7 @@ func cmdLaunch(e *env, _ *flag.FlagSet, args []string) error {
 // itself: its container was stopped under it, or (the container still
 // running) most likely its memory limit.
 func (e *env) explainKill(l *launcher.Launcher, name string) {
-	s, err := l.StatusPlan(context.WithoutCancel(e.ctx), name, nil)
+	s, err := l.Status(context.WithoutCancel(e.ctx), name, nil)
 	if err != nil {
 		return
 	}
@@ -189,6 +189,7 @@ func cmdStatus(e *env, _ *flag.FlagSet, args []string) error {
 		if err != nil {
 			return err
 		}
+		s.MeasureHome()
 		printStatus(e, s)
 	}
 	if len(unknown) > 0 {

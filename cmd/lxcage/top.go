@@ -84,7 +84,7 @@ func (e *env) topReadings(l *launcher.Launcher, r *launcher.StatsReader, names [
 	}
 	var out []*launcher.Stats
 	for _, n := range all {
-		s, err := l.StatusPlan(e.ctx, n, nil)
+		s, err := l.Status(e.ctx, n, nil)
 		if err != nil || s.State != launcher.Running || s.InitPID <= 0 {
 			continue
 		}
