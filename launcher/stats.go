@@ -2,7 +2,6 @@ package launcher
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lxcage/lxcage/sandbox"
+	"github.com/lxcage/lxcage/services"
 )
 
 // Stats is what a running container uses now, read from its cgroup and
@@ -102,7 +102,7 @@ func (r *StatsReader) Read(name string, initPID int) (*Stats, error) {
 		return nil, fmt.Errorf("stats of %s: it is not running", name)
 	}
 	proc := r.procDir()
-	start, err := procStart(proc, initPID)
+	start, err := services.ProcStartTimeAt(proc, initPID)
 	if err != nil {
 		return nil, fmt.Errorf("stats of %s: %w", name, err)
 	}
@@ -362,7 +362,7 @@ func (r *StatsReader) procs(dirs []string, initPID int, up time.Duration) []Proc
 			}
 			seen[pid] = true
 			if p, ok := readProc(proc, pid, uid); ok {
-				if st, err := procStart(proc, pid); err == nil && up > 0 {
+				if st, err := services.ProcStartTimeAt(proc, pid); err == nil && up > 0 {
 					p.Age = max(0, up-ticks(st))
 				}
 				out = append(out, p)
@@ -419,25 +419,6 @@ func Printable(s string, n int) string {
 
 // ticks converts clock ticks to a duration.
 func ticks(n uint64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
-
-// procStart is a process's start time in clock ticks after boot.
-func procStart(proc string, pid int) (uint64, error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, err
-	}
-	// The name (field 2) may hold spaces and parentheses: the fields
-	// after it start after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	return strconv.ParseUint(f[19], 10, 64)
-}
 
 // readUptime is the time since boot.
 func readUptime(proc string) (time.Duration, error) {

@@ -154,8 +154,12 @@ func waitFD(fd int, d time.Duration) bool {
 
 // ProcStartTime is field 22 of /proc/PID/stat: the process's start time
 // in clock ticks since boot.
-func ProcStartTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+func ProcStartTime(pid int) (uint64, error) { return ProcStartTimeAt("/proc", pid) }
+
+// ProcStartTimeAt is ProcStartTime in the proc file system mounted at
+// procRoot (tests read a made-up one).
+func ProcStartTimeAt(procRoot string, pid int) (uint64, error) {
+	b, err := os.ReadFile(procRoot + "/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
 	}
