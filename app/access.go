@@ -70,9 +70,9 @@ func (ed *editor) accessCheck(s profiles.AccessSwitch) fyne.CanvasObject {
 	risk := s.Risks["true"]
 	c := widget.NewCheck(s.Label, nil)
 	ed.checks["access."+s.Key] = c
-	c.SetChecked(s.Get(&ed.it.draft.Access) == "true")
+	c.SetChecked(s.On(&ed.it.draft.Access))
 	c.OnChanged = func(on bool) {
-		s.Set(&ed.it.draft.Access, map[bool]string{true: "true", false: "false"}[on])
+		s.Set(&ed.it.draft.Access, strconv.FormatBool(on))
 		showRisk(l, risk, on)
 		ed.changed()
 	}
@@ -116,17 +116,7 @@ func widgetSpace() fyne.CanvasObject {
 }
 
 // x11Switch is the X11 entry of the access table (the wizard asks it).
-var x11Switch = accessSwitchNamed("x11")
-
-// accessSwitchNamed is the entry of the access table for key.
-func accessSwitchNamed(key string) profiles.AccessSwitch {
-	for _, s := range profiles.AccessSwitches {
-		if s.Key == key {
-			return s
-		}
-	}
-	panic("no access switch " + key)
-}
+var x11Switch = profiles.AccessSwitchNamed("x11")
 
 // ports is a one-line entry for a list of port numbers, separated by
 // spaces.

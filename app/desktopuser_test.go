@@ -86,7 +86,7 @@ func TestExternalEditOffersReloadOrKeep(t *testing.T) {
 	retype(u.ed.entries["description"], "mine, removed")
 	os.Remove(path)
 	u.rescan()
-	if u.find("eyes") == nil || u.cur.conflict == nil || !u.cur.conflict.gone {
+	if u.find("eyes") == nil || u.cur.conflict == nil || !u.cur.conflict.gone() {
 		t.Fatalf("a draft with unsaved changes vanished with its file")
 	}
 	test.Tap(findButton(u.ed.conflict.box, "Keep my changes"))

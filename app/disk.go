@@ -15,9 +15,11 @@ import (
 // diskVersion is a version of a profile file that someone else wrote
 // (or removed: gone) while the editor held unsaved changes to it.
 type diskVersion struct {
-	stamp string
-	gone  bool
+	stamp string // "" when the file is gone
 }
+
+// gone says the file was removed.
+func (d *diskVersion) gone() bool { return d.stamp == "" }
 
 // errConflict is Save's answer while the file on disk changed since the
 // draft was based on it: the user chooses first.
@@ -54,7 +56,7 @@ func (u *UI) fileChanged(name string) {
 		u.refreshItem(it)
 		return
 	}
-	it.conflict = &diskVersion{stamp: stamp, gone: stamp == ""}
+	it.conflict = &diskVersion{stamp: stamp}
 	u.say("%s was changed outside the editor: reload it, or keep your changes", profiles.Path(u.dir, name))
 	u.refreshItem(it)
 }
@@ -68,7 +70,7 @@ func (u *UI) keepMine(it *item) {
 		return
 	}
 	it.conflict, it.stamp = nil, c.stamp
-	if !c.gone {
+	if !c.gone() {
 		if p, err := profiles.LoadName(u.dir, it.name); err == nil {
 			it.saved = p
 		}
@@ -79,7 +81,7 @@ func (u *UI) keepMine(it *item) {
 
 // reloadFromDisk drops the draft for the version on disk.
 func (u *UI) reloadFromDisk(it *item) {
-	if it.conflict != nil && it.conflict.gone {
+	if it.conflict != nil && it.conflict.gone() {
 		it.setSaved(it.saved) // drop the draft, then the item with its file
 		it.conflict = nil
 		u.relist()
@@ -100,14 +102,14 @@ func (u *UI) reloadFromDisk(it *item) {
 func (u *UI) checkDisk(it *item, then func()) bool {
 	if it.conflict == nil {
 		if now := safefile.Stamp(profiles.Path(u.dir, it.name)); now != it.stamp {
-			it.conflict = &diskVersion{stamp: now, gone: now == ""}
+			it.conflict = &diskVersion{stamp: now}
 		}
 	}
 	if it.conflict == nil {
 		return true
 	}
 	what := "was changed outside the editor since you opened it"
-	if it.conflict.gone {
+	if it.conflict.gone() {
 		what = "was removed outside the editor"
 	}
 	msg := widget.NewLabel(fmt.Sprintf("%s %s. Saving would replace that version with yours.", profiles.Path(u.dir, it.name), what))
@@ -150,11 +152,9 @@ func (b *conflictBar) update(it *item) {
 		return
 	}
 	t := it.name + profiles.Ext + " was changed outside the editor while you had unsaved changes."
-	if it.conflict.gone {
+	if it.conflict.gone() {
 		t = it.name + profiles.Ext + " was removed outside the editor while you had unsaved changes."
 	}
-	if b.text.Text != t {
-		b.text.SetText(t)
-	}
+	setText(b.text, t)
 	b.box.Show()
 }

@@ -251,9 +251,7 @@ func (ed *editor) updateBanner() {
 		}
 		b.WriteString(problemText(p))
 	}
-	if ed.banner.Text != b.String() {
-		ed.banner.SetText(b.String())
-	}
+	setText(ed.banner, b.String())
 	ed.banner.Show()
 }
 

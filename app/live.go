@@ -43,11 +43,10 @@ type live struct {
 
 // liveCard shows one running container.
 type liveCard struct {
-	box                    *fyne.Container
-	title, figures, procs  *widget.Label
-	mem                    *meter
-	stop                   *keyButton
-	lastFigures, lastProcs string
+	box                   *fyne.Container
+	title, figures, procs *widget.Label
+	mem                   *meter
+	stop                  *keyButton
 }
 
 // liveTarget is a running container to read: its name and init.
@@ -175,9 +174,7 @@ func (lv *live) show(stats []*launcher.Stats) {
 		sum = fmt.Sprintf("%s · CPU %s · memory %s. Figures refresh every second; 100%% CPU is one core.",
 			plural(len(stats), "sandbox running", "sandboxes running"), cpuText(cpu), launcher.Bytes(mem))
 	}
-	if lv.summary.Text != sum {
-		lv.summary.SetText(sum)
-	}
+	setText(lv.summary, sum)
 }
 
 func (lv *live) newCard(name string) *liveCard {
@@ -211,10 +208,7 @@ func (c *liveCard) update(s *launcher.Stats) {
 		pids += fmt.Sprintf(" of %d", s.PidsLimit)
 	}
 	figures := fmt.Sprintf("CPU %s · memory %s · %s processes and threads · up %s", cpuText(s.CPU), mem, pids, upText(s.Uptime))
-	if figures != c.lastFigures {
-		c.lastFigures = figures
-		c.figures.SetText(figures)
-	}
+	setText(c.figures, figures)
 	if s.MemoryLimit > 0 {
 		c.mem.set(float64(s.Memory) / float64(s.MemoryLimit))
 		c.mem.box.Show()
@@ -244,10 +238,7 @@ func (c *liveCard) update(s *launcher.Stats) {
 	} else if procs == "" {
 		procs = "(only short-lived processes)"
 	}
-	if procs != c.lastProcs {
-		c.lastProcs = procs
-		c.procs.SetText(procs)
-	}
+	setText(c.procs, procs)
 }
 
 // cpuText is CPU use in whole percent: tenths would change the text,

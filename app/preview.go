@@ -58,9 +58,7 @@ func (pv *preview) update(u *UI, it *item) {
 	if !ok {
 		pv.config.Wrapping = fyne.TextWrapWord
 	}
-	if pv.config.Text != text {
-		pv.config.SetText(text)
-	}
+	setText(pv.config, text)
 	toml := string(it.raw)
 	if it.loadErr == nil {
 		b, err := encode(it.draft)
@@ -69,9 +67,7 @@ func (pv *preview) update(u *UI, it *item) {
 			toml = "# " + err.Error()
 		}
 	}
-	if pv.toml.Text != toml {
-		pv.toml.SetText(toml)
-	}
+	setText(pv.toml, toml)
 }
 
 // configText is the config pane's text: the config (ok), or why there is

@@ -159,8 +159,8 @@ func (u *UI) loadAll() {
 	// kept until the user chooses (Keep my changes saves it again).
 	for _, it := range old {
 		if it.dirty() {
-			if it.conflict == nil || !it.conflict.gone {
-				it.conflict = &diskVersion{gone: true}
+			if it.conflict == nil || !it.conflict.gone() {
+				it.conflict = &diskVersion{}
 			}
 			items = append(items, it)
 		}

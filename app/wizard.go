@@ -67,7 +67,7 @@ func (u *UI) newWizard() *wizard {
 	w.release.SetPlaceHolder("noble")
 	x11 := x11Switch
 	w.x11 = newKeySelect(x11.Values, func(v string) { showRisk(w.x11Hint, x11.Risks[v], true) }, w.keys)
-	pulse, gpu, network := accessSwitchNamed("pulseaudio"), accessSwitchNamed("gpu"), accessSwitchNamed("network")
+	pulse, gpu, network := profiles.AccessSwitchNamed("pulseaudio"), profiles.AccessSwitchNamed("gpu"), profiles.AccessSwitchNamed("network")
 	w.sound = newKeyCheck("Sound (PulseAudio)", func(on bool) { showRisk(w.soundHint, pulse.Risks["true"], on) }, w.keys)
 	w.gpu = newKeyCheck("GPU acceleration", func(on bool) { showRisk(w.gpuHint, gpu.Risks["true"], on) }, w.keys)
 	w.network = newKeySelect(network.Values, func(v string) { showRisk(w.networkHint, network.Risks[v], true) }, w.keys)
@@ -164,8 +164,8 @@ func (w *wizard) choosePreset(label string) {
 	w.sound.SetChecked(p.Access.PulseAudio)
 	w.gpu.SetChecked(p.Access.GPU)
 	w.network.SetSelected(p.Access.Network)
-	showRisk(w.soundHint, accessSwitchNamed("pulseaudio").Risks["true"], w.sound.Checked)
-	showRisk(w.gpuHint, accessSwitchNamed("gpu").Risks["true"], w.gpu.Checked)
+	showRisk(w.soundHint, profiles.AccessSwitchNamed("pulseaudio").Risks["true"], w.sound.Checked)
+	showRisk(w.gpuHint, profiles.AccessSwitchNamed("gpu").Risks["true"], w.gpu.Checked)
 }
 
 // reaches lists the access a profile turns on, in the editor's words.

@@ -136,9 +136,9 @@ const (
 	boolFalseWord = "false"
 )
 
-// accessSwitch returns the switch named key; it panics on a key that is
-// not in the table (a programming error).
-func accessSwitch(key string) AccessSwitch {
+// AccessSwitchNamed is the entry of AccessSwitches for key; a key not
+// in the table is a programming error (it panics).
+func AccessSwitchNamed(key string) AccessSwitch {
 	for _, s := range AccessSwitches {
 		if s.Key == key {
 			return s

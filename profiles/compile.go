@@ -218,7 +218,7 @@ func stageInit(c *compiler) error {
 // stageNetwork: the network switch's lines, then the automatic mounts
 // (which depend on it).
 func stageNetwork(c *compiler) error {
-	if err := accessSwitch("network").compile(c); err != nil {
+	if err := AccessSwitchNamed("network").compile(c); err != nil {
 		return err
 	}
 	auto := "proc:mixed sys:ro"

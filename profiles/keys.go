@@ -121,7 +121,7 @@ func suggest(k string) string {
 	}
 	best, bestD := "", 1<<30
 	for _, s := range siblings(k) {
-		d := editDistance(strings.ToLower(last), s)
+		d := EditDistance(strings.ToLower(last), s)
 		if d < bestD || (d == bestD && s < best) {
 			best, bestD = s, d
 		}
@@ -142,8 +142,9 @@ func suggest(k string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b (insertions,
+// deletions, substitutions): how far a typo is from a known word.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -251,10 +251,10 @@ func checkAccess(p *Profile, ps *problems) {
 		ps.add("access.microphone", "set pulseaudio = true, or remove it", "microphone only applies when pulseaudio = true")
 	}
 	if a.Clipboard != "" {
-		oneOf(ps, "access.clipboard", a.Clipboard, accessSwitch("clipboard").Values...)
+		oneOf(ps, "access.clipboard", a.Clipboard, AccessSwitchNamed("clipboard").Values...)
 	}
 	if a.DBus != "" {
-		oneOf(ps, "access.dbus", a.DBus, accessSwitch("dbus").Values...)
+		oneOf(ps, "access.dbus", a.DBus, AccessSwitchNamed("dbus").Values...)
 	}
 	for i, n := range a.DBusTalk {
 		if !busNameRE.MatchString(n) {
@@ -265,7 +265,7 @@ func checkAccess(p *Profile, ps *problems) {
 		ps.add("access.dbus_talk", `set dbus = "filtered" to use it`, "dbus_talk only applies when dbus = \"filtered\"")
 	}
 	if a.Network != "" {
-		oneOf(ps, "access.network", a.Network, accessSwitch("network").Values...)
+		oneOf(ps, "access.network", a.Network, AccessSwitchNamed("network").Values...)
 	}
 	for i, port := range a.ForwardHostPorts {
 		if port < 1 || port > 65535 {

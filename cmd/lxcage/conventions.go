@@ -104,8 +104,10 @@ type words struct {
 
 func completionWords() words {
 	w := words{subsThenProfil: map[string][]string{}, subsOnly: map[string][]string{}, flags: map[string][]string{}, short: map[string]string{}}
-	w.valueFlags = []string{"-P", "--lxcpath", "-o", "--logfile", "-l", "--logpriority"}
 	for _, o := range globalOptions {
+		if o.arg != "" {
+			w.valueFlags = append(w.valueFlags, strings.Split(o.names, ", ")...)
+		}
 		for _, n := range strings.Split(o.names, ", ") {
 			if strings.HasPrefix(n, "--") {
 				w.globalFlags = append(w.globalFlags, n)

@@ -179,7 +179,7 @@ func suggestCommand(name string) string {
 		if strings.HasPrefix(c.name, name) || strings.HasPrefix(name, c.name) {
 			return "; did you mean " + c.name + "?"
 		}
-		if d := typos(name, c.name); d < dist {
+		if d := profiles.EditDistance(name, c.name); d < dist {
 			best, dist = c.name, d
 		}
 	}
@@ -187,28 +187,6 @@ func suggestCommand(name string) string {
 		return ""
 	}
 	return "; did you mean " + best + "?"
-}
-
-// typos is the edit distance of a and b (insertions, deletions,
-// substitutions).
-func typos(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // about is what lxcage is, the first line of --help and of the man page.
