@@ -95,9 +95,13 @@ func TestEscapeServiceDirs(t *testing.T) {
 		fmt.Fprintf(&b, `ln -s /etc/passwd %s/X9 2>/dev/null && echo LINKED %s; `, d, d)
 		fmt.Fprintf(&b, `mv %s %s.old 2>/dev/null && echo MOVED %s; `, f, f, f)
 	}
+	// The sound server's client config: the app's libpulse and the
+	// daemon's tunnels read it; it is bound read-only on its own.
+	b.WriteString(`f=$XDG_RUNTIME_DIR/pulse-client.conf; test -s $f || echo NO-CONF; `)
+	b.WriteString(`echo autospawn = yes >>$f 2>/dev/null && echo WROTE $f; rm -f $f 2>/dev/null && echo REMOVED $f; mv $f $f.old 2>/dev/null && echo MOVED $f; `)
 	b.WriteString(`xdpyinfo >/dev/null && echo X-WORKS; pactl info >/dev/null && echo SOUND-WORKS`)
 	r := inside(t, e, "svcdirs", b.String(), "[access]\nx11 = true\npulseaudio = true\n")
-	for _, bad := range []string{"REMOVED", "WROTE", "LINKED", "MOVED"} {
+	for _, bad := range []string{"REMOVED", "WROTE", "LINKED", "MOVED", "NO-CONF"} {
 		if strings.Contains(r.stdout, bad) {
 			t.Errorf("the app changed a mediator's directory:\n%s", r.stdout)
 		}
