@@ -106,9 +106,8 @@ func AttachScope(ctx context.Context, address, name string) error {
 	if err != nil || !cg.UnifiedOnly() {
 		return err
 	}
-	dir, err := ownUnifiedCgroup()
-	if err != nil || InUserManager(dir, os.Getuid()) {
-		return err
+	if u, _ := cg.Unified(); InUserManager(u.Dir, os.Getuid()) {
+		return nil
 	}
 	if _, err := DelegateScope(ctx, address, name+"-attach"); err != nil && !errors.Is(err, ErrNoSystemd) {
 		return err
