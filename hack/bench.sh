@@ -18,6 +18,7 @@ CGO_ENABLED=0 "$GO" build -ldflags "-s -w" -o "$OUT/lxcage" ./cmd/lxcage
 "$GO" test -c -o "$OUT/x11proxy.test" ./services/x11/proxy/
 "$GO" test -c -o "$OUT/x11svc.test" ./services/x11/
 "$GO" test -c -o "$OUT/sound.test" ./services/sound/
+"$GO" test -c -o "$OUT/sandbox.test" ./sandbox/
 chmod -R a+rX "$OUT"
 if ls cmd/lxcage-editor/*.go >/dev/null 2>&1; then
 	"$GO" build -o "$OUT/lxcage-editor" ./cmd/lxcage-editor
@@ -105,3 +106,11 @@ END {
 	dr=v("BenchmarkSoundLatency/direct ms-reported"); mr=v("BenchmarkSoundLatency/mediator ms-reported")
 	printf "sound latency added by the mediator: %.1f ms click to sink (%.1f direct, %.1f through it); %.1f ms as PulseAudio reports it (target <= 30)\n", m-d, d, m, mr-dr
 }' "$OUT/sound.txt"
+
+# The kernel's wait before the first cgroup move after a pause (lxc-start's
+# monitor, lxc-attach's app), cold and once a launch has primed it
+# (sandbox.PrimeCgroupMoves), in the caller's own cgroup.
+"$OUT/sandbox.test" -test.run '^$' -test.bench 'CgroupMove' -test.benchtime 10x -test.count "${BENCH_REPEAT:-3}" | tee "$OUT/cgroup.txt"
+awk '
+/^BenchmarkCgroupMove/ { n=$1; sub(/-[0-9]+$/, "", n); s[n]+=$3; c[n]++ }
+END { if (c["BenchmarkCgroupMove/cold"]) printf "\nfirst cgroup move after a pause: %.1f ms cold, %.1f ms primed by the launch\n", s["BenchmarkCgroupMove/cold"]/c["BenchmarkCgroupMove/cold"]/1e6, s["BenchmarkCgroupMove/primed"]/c["BenchmarkCgroupMove/primed"]/1e6 }' "$OUT/cgroup.txt"

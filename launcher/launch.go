@@ -31,6 +31,9 @@ func (l *Launcher) Launch(ctx context.Context, p *profiles.Profile, args []strin
 // the path a click on a running app's icon takes.
 func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func() (*profiles.Profile, error), args []string) (int, error) {
 	trace("launch " + name)
+	// lxc-start's or lxc-attach's first cgroup move waits for the kernel;
+	// that wait runs now, beside the launch's own work.
+	sandbox.PrimeCgroupMoves()
 	st, err := l.state(name)
 	if err != nil {
 		return 0, err
