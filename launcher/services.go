@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/lxcage/lxcage/internal/fix"
+	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/services"
 )
@@ -31,6 +32,17 @@ func (b *begun) all() services.Undo {
 		u = append(u, p.undo...)
 	}
 	return u
+}
+
+// abandon ends every service begun, those still starting too: each
+// pending wait is cut short first (see services.Pending).
+func (b *begun) abandon(ctx context.Context, r run.Runner) {
+	cut, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cancel()
+	for _, p := range b.pending {
+		p.wait(cut)
+	}
+	b.all().Run(ctx, r)
 }
 
 // startServices starts the plan's services of one phase and waits until
@@ -92,7 +104,7 @@ func (l *Launcher) beginServices(ctx context.Context, list []services.Service, p
 	}
 	trace("services begun")
 	if failed != nil {
-		b.all().Run(ctx, l.runner)
+		b.abandon(ctx, l.runner)
 		return nil, failed
 	}
 	return b, nil

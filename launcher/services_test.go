@@ -135,3 +135,43 @@ func TestBackgroundServices(t *testing.T) {
 		}
 	}
 }
+
+// lateKill is a Background service like the sound server in bwrap: what
+// its undo must end (a process) is known only to its wait.
+type lateKill struct {
+	*fakeService
+	started *services.Proc
+}
+
+func (f *lateKill) Begin(ctx context.Context, env services.Env) (services.Undo, services.Pending, error) {
+	p, err := services.BeginProcess(ctx, env, f.name, []string{"sleep", "60"}, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	learned := &services.Proc{}
+	f.started = &p.Proc
+	return services.Undo{{Kill: learned}}, func(ctx context.Context) error {
+		*learned = p.Proc
+		return ctx.Err()
+	}, nil
+}
+
+// TestAbandonedStartCallsWaits: when a start fails while a Background
+// service is still pending, its wait is called (with a cancelled
+// context) before its undo, so that the undo ends what the wait learned.
+func TestAbandonedStartCallsWaits(t *testing.T) {
+	dir := t.TempDir()
+	late := &lateKill{fakeService: &fakeService{name: "late"}}
+	broken := &fakeService{name: "broken", file: filepath.Join(dir, "b"), startErr: errors.New("broken")}
+	l, _ := testServiceLauncher()
+	if _, err := l.beginServices(context.Background(), []services.Service{late, broken}, services.BeforeStart, 0, true); err == nil {
+		t.Fatal("a failed service did not fail the start")
+	}
+	if late.started == nil {
+		t.Fatal("the background service was not begun")
+	}
+	if late.started.Alive() {
+		late.started.Stop()
+		t.Fatal("the process of a pending service outlived the abandoned start")
+	}
+}

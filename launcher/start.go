@@ -59,7 +59,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 	}
 	m, err := l.startContainer(ctx, plan, st)
 	if err != nil {
-		before.all().Run(ctx, l.runner)
+		before.abandon(ctx, l.runner)
 		if errors.Is(err, errStartedElsewhere) {
 			return l.LXC.InitPID(ctx, plan.Name)
 		}
@@ -68,7 +68,7 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 	after, err := l.startServices(ctx, plan.Services, services.AfterStart, m.InitPID)
 	if err != nil {
 		l.stopLocked(ctx, st, plan.Name)
-		before.all().Run(ctx, l.runner)
+		before.abandon(ctx, l.runner)
 		return 0, err
 	}
 	undo, err := l.finishServices(ctx, before)

@@ -58,6 +58,9 @@ type Background interface {
 
 // Pending waits until a service begun in the background serves, or
 // says why it will not; the Undo its Begin returned ends it either way.
+// It is called before that Undo runs, with a cancelled context when the
+// start is abandoned: a service may learn only then all that its Undo
+// must end (the daemon a sandbox of its started).
 type Pending func(ctx context.Context) error
 
 // BackgroundOf is s as a Background service, if it is one (also when

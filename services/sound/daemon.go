@@ -281,9 +281,11 @@ func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.U
 	if err != nil {
 		return nil, nil, err
 	}
-	defer pr.Close()
 	pids := make(chan int, 1)
-	go readChildPID(pr, pids)
+	go func() {
+		readChildPID(pr, pids)
+		pr.Close()
+	}()
 	r.env, r.extra = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}, []*os.File{pw}
 	env.Runner = r
 	p, err := services.BeginProcess(ctx, env, s.Name(), s.bwrapArgs(argv, denv), filepath.Join(s.Dir, logName))
@@ -291,16 +293,27 @@ func (s *Service) startDaemon(ctx context.Context, env services.Env) (services.U
 	if err != nil {
 		return nil, nil, err
 	}
-	daemon, err := waitChildPID(pids)
-	if err != nil {
-		p.Proc.Stop()
-		return nil, nil, err
+	// The daemon's PID comes from bwrap a few ms later: waiting for it
+	// here would hold up lxc-start; the wait for the daemon's socket
+	// learns it first, and the step that ends the daemon ends nothing
+	// until then (Proc.Stop of PID 0). Killing bwrap alone would leave
+	// the daemon running (it is PID 1 of its own namespace), so a start
+	// abandoned early still calls the wait (services.Pending).
+	daemon := &services.Proc{}
+	wait := func(ctx context.Context) error {
+		d, err := waitChildPID(pids)
+		if err != nil {
+			p.Proc.Stop()
+			return err
+		}
+		*daemon = d
+		return p.Wait(ctx, s.ready())
 	}
 	// Only the daemon: bwrap exits when it does, after reaping it (a
 	// SIGTERM of ours could end bwrap first and leave the daemon a zombie
 	// for whoever reaps orphans). A wait that fails kills bwrap; the
 	// daemon, its child, is then ended by this step.
-	return services.Undo{{Kill: &daemon}}, func(ctx context.Context) error { return p.Wait(ctx, s.ready()) }, nil
+	return services.Undo{{Kill: daemon}}, wait, nil
 }
 
 // ready is the daemon's ready check: its socket answers, and its output
