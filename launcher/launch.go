@@ -48,9 +48,11 @@ func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func(
 		return 0, err
 	}
 	trace("locked and registered")
-	run, err := l.prepare(ctx, st, name, file, load)
+	app := &appStart{l: l, ctx: ctx, name: name, args: args}
+	run, err := l.prepare(ctx, st, name, file, load, app)
 	lk.unlock()
 	if err != nil {
+		app.abandon()
 		h.release()
 		return 0, err
 	}
@@ -61,14 +63,13 @@ func (l *Launcher) LaunchFile(ctx context.Context, name, file string, load func(
 	end := &ending{sigs: make(chan os.Signal, 4)}
 	signal.Notify(end.sigs, endSignals...)
 	defer signal.Stop(end.sigs)
-	// From a terminal or ssh login on a cgroup v2 systemd host, lxc-attach
-	// can move the app into the container's cgroup only from a scope of
-	// the user's manager.
-	if err := sandbox.AttachScope(ctx, sandbox.SystemdBus(), name); err != nil {
-		l.finish(context.WithoutCancel(ctx), st, name, run, h, 0, end)
-		return 0, err
+	if app.cmd == nil {
+		if err := app.start(run.attach); err != nil {
+			l.finish(context.WithoutCancel(ctx), st, name, run, h, 0, end)
+			return 0, err
+		}
 	}
-	code, sig, runErr := l.runApp(ctx, run.attach, name, args, end)
+	code, sig, runErr := forwardSignals(app.cmd, end)
 	trace("app exited")
 	l.finish(context.WithoutCancel(ctx), st, name, run, h, sig, end)
 	trace("finished")
@@ -117,7 +118,7 @@ type running struct {
 
 // prepare returns how to attach to the running container, starting it if
 // it is not running. The caller holds the state lock.
-func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, load func() (*profiles.Profile, error)) (*running, error) {
+func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, load func() (*profiles.Profile, error), app *appStart) (*running, error) {
 	m, up := st.readMarker()
 	if up && m.Attach != nil && file != "" && m.ProfileStamp != "" && m.ProfileStamp == safefile.Stamp(file) {
 		a := *m.Attach
@@ -139,7 +140,7 @@ func (l *Launcher) prepare(ctx context.Context, st *state, name, file string, lo
 		// container as it is.
 		return &running{attach: plan.Attach, initPID: m.InitPID, stopTimeout: m.StopTimeout}, nil
 	}
-	initPID, err := l.ensureRunning(ctx, plan, st, file)
+	initPID, err := l.ensureRunning(ctx, plan, st, file, app)
 	if err != nil {
 		return nil, err
 	}
@@ -162,18 +163,34 @@ func withLocale(env []string) []string {
 	return out
 }
 
-// runApp runs the app through lxc-attach, passing the signals of end
-// on, and returns its exit status and the last signal passed on
-// (0 if none; SIGKILL when a second signal killed it).
-func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, args []string, end *ending) (int, syscall.Signal, error) {
+// appStart starts the app's lxc-attach, once per launch: early, while
+// the services of a cold start come up in its frozen container (see
+// ensureRunning), or once the container is running.
+type appStart struct {
+	l    *Launcher
+	ctx  context.Context
+	name string
+	args []string
+	cmd  *exec.Cmd
+}
+
+// start starts lxc-attach for the app of a, without waiting for it.
+func (s *appStart) start(a profiles.Attach) error {
+	// From a terminal or ssh login on a cgroup v2 systemd host, lxc-attach
+	// can move the app into the container's cgroup only from a scope of
+	// the user's manager.
+	if err := sandbox.AttachScope(s.ctx, sandbox.SystemdBus(), s.name); err != nil {
+		return err
+	}
+	l := s.l
 	env := a.Env
 	interactive := l.Stdin != nil && isTerminal(l.Stdin)
 	if term := os.Getenv("TERM"); interactive && term != "" && !strings.ContainsAny(term, "\n\r\x00") {
 		env = append(append([]string(nil), env...), "TERM="+term)
 	}
-	cmd := l.LXC.AttachCmd(name, sandbox.AttachOptions{
+	cmd := l.LXC.AttachCmd(s.name, sandbox.AttachOptions{
 		UID: a.UID, GID: a.GID, Env: env, HostDir: hostDir(a.HostCwd),
-		Argv: append(append([]string(nil), a.Command...), args...),
+		Argv: append(append([]string(nil), a.Command...), s.args...),
 	})
 	if l.Stdin != nil {
 		cmd.Stdin = l.Stdin
@@ -186,9 +203,26 @@ func (l *Launcher) runApp(ctx context.Context, a profiles.Attach, name string, a
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
 	if err := cmd.Start(); err != nil {
-		return 0, 0, fmt.Errorf("run lxc-attach: %w", err)
+		return fmt.Errorf("run lxc-attach: %w", err)
 	}
-	return forwardSignals(cmd, end)
+	s.cmd = cmd
+	return nil
+}
+
+// abandon ends an lxc-attach started early for a start that then failed
+// (its container is stopped, so it ends by itself).
+func (s *appStart) abandon() {
+	if s.cmd == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // forwardSignals waits for lxc-attach, passing the signals the launch

@@ -48,7 +48,13 @@ func (b *begun) abandon(ctx context.Context, r run.Runner) {
 // startServices starts the plan's services of one phase and waits until
 // they serve.
 func (l *Launcher) startServices(ctx context.Context, list []services.Service, phase services.Phase, initPID int) (services.Undo, error) {
-	b, err := l.beginServices(ctx, list, phase, initPID, false)
+	return l.startServicesIn(ctx, list, phase, initPID, false)
+}
+
+// startServicesIn is startServices for a container whose processes are
+// frozen or not (services.Env.Frozen).
+func (l *Launcher) startServicesIn(ctx context.Context, list []services.Service, phase services.Phase, initPID int, frozen bool) (services.Undo, error) {
+	b, err := l.beginServicesIn(ctx, list, phase, initPID, false, frozen)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +69,11 @@ func (l *Launcher) startServices(ctx context.Context, list []services.Service, p
 // left out with a warning; any other failure undoes those started and
 // names the service.
 func (l *Launcher) beginServices(ctx context.Context, list []services.Service, phase services.Phase, initPID int, background bool) (*begun, error) {
-	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID, Debug: l.LXC.LogLevel == "DEBUG" || l.LXC.LogLevel == "TRACE"}
+	return l.beginServicesIn(ctx, list, phase, initPID, background, false)
+}
+
+func (l *Launcher) beginServicesIn(ctx context.Context, list []services.Service, phase services.Phase, initPID int, background, frozen bool) (*begun, error) {
+	env := services.Env{Runner: l.runner, Self: l.Self, InitPID: initPID, Frozen: frozen, Debug: l.LXC.LogLevel == "DEBUG" || l.LXC.LogLevel == "TRACE"}
 	type result struct {
 		s    services.Service
 		undo services.Undo

@@ -43,7 +43,14 @@ func (e *StartError) Unwrap() error { return e.Err }
 // ensureRunning creates and starts the container as needed (it is not
 // running under lxcage's marker) and returns its init's PID. The caller
 // holds the state lock.
-func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *state, file string) (int, error) {
+//
+// When services are still coming up after lxc-start (the network,
+// whatever was begun in the background), the app's lxc-attach (app, if
+// not nil) runs beside them in the frozen container: lxc-attach's own
+// setup, about 10 ms, no longer follows theirs. Nothing in the container
+// runs before the services are up (see sandbox.FrozenCgroup); a start that
+// fails meanwhile kills the container's processes before it thaws them.
+func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *state, file string, app *appStart) (int, error) {
 	if err := l.createOrRefresh(ctx, plan); err != nil {
 		return 0, err
 	}
@@ -65,19 +72,27 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 		}
 		return 0, err
 	}
-	after, err := l.startServices(ctx, plan.Services, services.AfterStart, m.InitPID)
-	if err != nil {
+	frozen := l.attachFrozen(plan, before, m.InitPID, app)
+	fail := func(err error, undo services.Undo) (int, error) {
+		frozen.KillAndThaw()
 		l.stopLocked(ctx, st, plan.Name)
-		before.abandon(ctx, l.runner)
+		undo.Run(ctx, l.runner)
 		return 0, err
+	}
+	after, err := l.startServicesIn(ctx, plan.Services, services.AfterStart, m.InitPID, frozen != nil)
+	if err != nil {
+		before.abandon(ctx, l.runner)
+		return fail(err, nil)
 	}
 	undo, err := l.finishServices(ctx, before)
 	m.Undo = append(undo, after...)
 	if err != nil {
-		l.stopLocked(ctx, st, plan.Name)
-		after.Run(ctx, l.runner)
-		return 0, err
+		return fail(err, after)
 	}
+	if err := frozen.Thaw(); err != nil {
+		return fail(err, m.Undo)
+	}
+	trace("services up, app thawed")
 	attach := plan.Attach
 	m.Attach = &attach
 	if file != "" {
@@ -90,6 +105,37 @@ func (l *Launcher) ensureRunning(ctx context.Context, plan *profiles.Plan, st *s
 		l.spawnWatchdog(plan.Name, m.InitPID)
 	}
 	return m.InitPID, nil
+}
+
+// attachFrozen freezes the container and starts the app's lxc-attach
+// in it when services are still to come up after lxc-start; it returns
+// the frozen cgroup (nil when it did neither: nothing to wait for, no
+// freezer, or lxc-attach would not start, in which case the app starts
+// after the services as before).
+func (l *Launcher) attachFrozen(plan *profiles.Plan, before *begun, initPID int, app *appStart) *sandbox.FrozenCgroup {
+	if app == nil || (len(before.pending) == 0 && !hasPhase(plan.Services, services.AfterStart)) {
+		return nil
+	}
+	frozen, err := sandbox.Freeze(initPID)
+	if err != nil {
+		return nil
+	}
+	if err := app.start(plan.Attach); err != nil {
+		frozen.Thaw()
+		return nil
+	}
+	trace("app attaching in the frozen container")
+	return frozen
+}
+
+// hasPhase reports whether any service of list starts in phase.
+func hasPhase(list []services.Service, phase services.Phase) bool {
+	for _, s := range list {
+		if s.Phase() == phase {
+			return true
+		}
+	}
+	return false
 }
 
 // createOrRefresh creates the container, or brings an existing one's

@@ -93,6 +93,10 @@ type Env struct {
 	Self string
 	// InitPID is the container's init (AfterStart services only).
 	InitPID int
+	// Frozen says the container's processes run no code until the
+	// AfterStart services are up (the launcher froze its cgroup): a
+	// service need not order its own steps against them.
+	Frozen bool
 	// Log, when set, hears what services report (lxcage -l DEBUG).
 	Log io.Writer
 	// Debug asks for each service's detail in its own log (lxcage -l

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/internal/run"
+	"github.com/lxcage/lxcage/sandbox"
 	"github.com/lxcage/lxcage/services"
 	"github.com/lxcage/lxcage/services/net/nettest"
 )
@@ -44,7 +45,7 @@ func BenchmarkNATStart(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				fresh(b)
 				s := &Service{Tool: tool, Dir: c.dir}
-				undo, err := s.Start(context.Background(), services.Env{Runner: run.Exec{}, InitPID: c.pid})
+				undo, err := startFrozen(s, c.pid)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -100,7 +101,7 @@ func BenchmarkNATColdStart(b *testing.B) {
 						b.Fatalf("lxc-info: %v %q", err, out)
 					}
 					s := &Service{Tool: tool, Dir: c.dir}
-					if undo, err = s.Start(context.Background(), services.Env{Runner: run.Exec{}, InitPID: pid}); err != nil {
+					if undo, err = startFrozen(s, pid); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -208,4 +209,14 @@ func cpuTicks(b *testing.B, pid int) int64 {
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	k, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + k
+}
+
+// startFrozen starts s as a launch does: in the container frozen, its
+// filter and relay side by side (services.Env.Frozen), thawed once s is
+// up.
+func startFrozen(s *Service, pid int) (services.Undo, error) {
+	f, err := sandbox.Freeze(pid)
+	undo, serr := s.Start(context.Background(), services.Env{Runner: run.Exec{}, InitPID: pid, Frozen: err == nil})
+	f.Thaw()
+	return undo, serr
 }

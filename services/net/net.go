@@ -122,19 +122,30 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	start := time.Now()
 	// The filter (then the watcher of the host's addresses) and the
 	// program touch different things: starting them at once costs about
-	// the longer of the two, not their sum. The watcher starts once the
-	// first rules are in, so that its own loads come after them; it is
-	// not waited for beyond its start: it compares the addresses with
-	// those loaded as soon as it listens for changes.
+	// the longer of the two, not their sum. That is safe only while no
+	// process in the container runs (env.Frozen): else the relay could
+	// carry a packet to the host's loopback before the filter is in
+	// (init.lxc runs the image's sleep), and the filter goes first. The
+	// watcher starts once the first rules are in, so that its own loads
+	// come after them; it is not waited for beyond its start: it compares
+	// the addresses with those loaded as soon as it listens for changes.
 	addrs := hostAddrs()
-	guarded := make(chan watcher, 1)
-	go func() {
+	guard := func() watcher {
 		if err := loadGuard(ctx, env.Runner, env.InitPID, addrs); err != nil {
-			guarded <- watcher{err: err}
-			return
+			return watcher{err: err}
 		}
-		guarded <- s.beginWatcher(ctx, env, addrs)
-	}()
+		return s.beginWatcher(ctx, env, addrs)
+	}
+	guarded := make(chan watcher, 1)
+	if env.Frozen {
+		go func() { guarded <- guard() }()
+	} else {
+		w := guard()
+		if w.err != nil {
+			return nil, w.err
+		}
+		guarded <- w
+	}
 	var proc services.Proc
 	if tool == Pasta {
 		proc, err = s.startPasta(ctx, env)

@@ -270,3 +270,36 @@ func link(root, p, target string) {
 	os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
 	os.Symlink(target, filepath.Join(root, p))
 }
+
+// TestFilterBeforeRelayUnlessFrozen: in a container whose processes run
+// (no freezer), the filter is in before the relay starts, and a filter
+// that fails to load starts no relay; in a frozen one both start at once.
+func TestFilterBeforeRelayUnlessFrozen(t *testing.T) {
+	answers := map[string]runtest.Answer{
+		"nsenter --target 42 --user --net -- ": {},
+		"pasta ":                               {Err: errorf("exit status 1")},
+	}
+	rec := runtest.New(t, answers)
+	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
+	calls := rec.Calls()
+	if len(calls) < 2 || !strings.HasPrefix(calls[0], "nsenter ") || !strings.HasPrefix(calls[1], "pasta ") {
+		t.Errorf("not frozen: want the filter, then pasta; calls:\n%s", strings.Join(calls, "\n"))
+	}
+
+	answers["nsenter --target 42 --user --net -- "] = runtest.Answer{Err: errorf("exit status 1")}
+	rec = runtest.New(t, answers)
+	if _, err := (&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42}); err == nil {
+		t.Error("Start succeeded without its filter")
+	}
+	for _, c := range rec.Calls() {
+		if strings.HasPrefix(c, "pasta ") {
+			t.Errorf("not frozen: pasta started although the filter failed: %s", c)
+		}
+	}
+
+	rec = runtest.New(t, answers)
+	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42, Frozen: true})
+	if calls := strings.Join(rec.Calls(), "\n"); !strings.Contains(calls, "pasta ") || !strings.Contains(calls, "nsenter ") {
+		t.Errorf("frozen: want the filter and pasta; calls:\n%s", calls)
+	}
+}

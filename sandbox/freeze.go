@@ -1,0 +1,139 @@
+package sandbox
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// FrozenCgroup is a container's cgroup frozen by Freeze: none of its processes
+// runs an instruction of its own until Thaw, and neither does a process
+// that joins it meanwhile (the kernel freezes a task moved into a frozen
+// cgroup, v1 and v2 alike). So lxc-attach can set the app up while the
+// container's network comes up: the app's process waits, frozen, on its
+// way to exec, and nothing in the container meets a network that is not
+// finished.
+type FrozenCgroup struct {
+	dir      string // the cgroup
+	file     string // freezer.state (v1) or cgroup.freeze (v2)
+	frozen   string
+	thawed   string
+	released bool
+}
+
+// ErrNoFreezer is a container whose cgroup the user cannot freeze (no
+// freezer hierarchy of the user's, or a v2 cgroup without cgroup.freeze).
+var ErrNoFreezer = errors.New("no freezer for the container's cgroup")
+
+// Freeze freezes the cgroup of pid, a container's init. It prefers the
+// v1 freezer hierarchy, where LXC puts the container and lxc-attach its
+// app when the user owns every v1 hierarchy, then the unified one (LXC's
+// only otherwise).
+func Freeze(pid int) (*FrozenCgroup, error) {
+	mounts, err := cgroupMounts()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("freeze: %w", err)
+	}
+	var v1, v2 string
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		mnt, ok := mounts[parts[1]]
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(mnt, filepath.Clean("/"+parts[2]))
+		// LXC may run init in a leaf of the container's cgroup; the
+		// app goes into the container's, so freeze that (and with it
+		// every cgroup below).
+		if filepath.Base(dir) == ".lxc" {
+			dir = filepath.Dir(dir)
+		}
+		switch {
+		case parts[1] == "":
+			v2 = dir
+		case hasController(parts[1], "freezer"):
+			v1 = dir
+		}
+	}
+	f := &FrozenCgroup{}
+	switch {
+	case v1 != "" && writable(filepath.Join(v1, "freezer.state")):
+		*f = FrozenCgroup{dir: v1, file: filepath.Join(v1, "freezer.state"), frozen: "FROZEN", thawed: "THAWED"}
+	case v2 != "" && writable(filepath.Join(v2, "cgroup.freeze")):
+		*f = FrozenCgroup{dir: v2, file: filepath.Join(v2, "cgroup.freeze"), frozen: "1", thawed: "0"}
+	default:
+		return nil, ErrNoFreezer
+	}
+	if err := os.WriteFile(f.file, []byte(f.frozen), 0); err != nil {
+		return nil, fmt.Errorf("freeze %s: %w", f.dir, err)
+	}
+	return f, nil
+}
+
+// Thaw lets the container's processes run again. A second call does
+// nothing.
+func (f *FrozenCgroup) Thaw() error {
+	if f == nil || f.released {
+		return nil
+	}
+	f.released = true
+	if err := os.WriteFile(f.file, []byte(f.thawed), 0); err != nil {
+		return fmt.Errorf("thaw %s: %w", f.dir, err)
+	}
+	return nil
+}
+
+// KillAndThaw ends every process in the cgroup (and below) before any
+// of them runs again: SIGKILL to each, then Thaw (a v1 frozen task dies
+// of a pending SIGKILL only once thawed, before it returns to its own
+// code). For a start that failed while frozen.
+func (f *FrozenCgroup) KillAndThaw() error {
+	if f == nil || f.released {
+		return nil
+	}
+	filepath.WalkDir(f.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		fh, err := os.Open(filepath.Join(path, "cgroup.procs"))
+		if err != nil {
+			return nil
+		}
+		defer fh.Close()
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if pid, err := strconv.Atoi(sc.Text()); err == nil && pid > 0 {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		return nil
+	})
+	return f.Thaw()
+}
+
+// hasController reports whether a /proc/PID/cgroup controller list
+// ("cpu,cpuacct") names c.
+func hasController(list, c string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+func writable(path string) bool { return unix.Access(path, unix.W_OK) == nil }
