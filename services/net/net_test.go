@@ -139,7 +139,7 @@ func TestPick(t *testing.T) {
 		want      Tool
 		fix       string
 	}{
-		{[]string{"pasta", "slirp4netns"}, nil, Slirp4netns, ""},
+		{[]string{"pasta", "slirp4netns"}, nil, Pasta, ""},
 		{[]string{"pasta", "slirp4netns"}, []int{631}, Pasta, ""},
 		{[]string{"pasta"}, nil, Pasta, ""},
 		{[]string{"slirp4netns"}, nil, Slirp4netns, ""},

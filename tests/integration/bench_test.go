@@ -44,8 +44,8 @@ func BenchmarkColdLaunch(b *testing.B) { coldLaunch(b, benchEnv(b)) }
 // user-mode network is started with the container and waited for
 // (target: ≤ 1.3× the cold launch without a network).
 func BenchmarkColdLaunchNat(b *testing.B) {
-	_, err := exec.LookPath("slirp4netns")
-	need(b, err == nil, "slirp4netns")
+	_, err := exec.LookPath("pasta")
+	need(b, err == nil, "pasta")
 	coldLaunch(b, benchEnvWith(b, "[access]\nnetwork = \"nat\"\n"))
 }
 
