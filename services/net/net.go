@@ -87,6 +87,8 @@ type Service struct {
 	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
 	// other port of the host's loopback is reachable. pasta only.
 	ForwardTCP []int
+	// pastaDir holds pasta's pid file and log (startPasta).
+	pastaDir string
 	// IPv6 also connects IPv6 where the host has an IPv6 default route.
 	// Off, the container has IPv4 only, which starts pasta ~7 ms faster.
 	IPv6 bool
@@ -158,7 +160,10 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	}
 	var undo services.Undo
 	if err == nil {
-		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+		undo = services.Undo{{Remove: s.fileDir(tool)}, {Remove: s.logFile(tool)}, {Remove: s.pidFile(tool)}, {Kill: &proc}}
+		if tool == Slirp4netns { // Dir and the log are the launcher's
+			undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+		}
 	}
 	if g := <-guarded; g.proc != nil {
 		undo = append(undo, services.Step{Kill: g.proc})
@@ -295,7 +300,8 @@ func sbin(name string) string {
 var lookPath = exec.LookPath
 
 // pick returns the program to run (see Service.Tool): pasta for its
-// throughput, slirp4netns where pasta is missing.
+// throughput, slirp4netns where pasta is missing or the host has no IPv4
+// default route.
 func (s *Service) pick() (Tool, error) {
 	switch s.Tool {
 	case Pasta, Slirp4netns:
@@ -305,6 +311,11 @@ func (s *Service) pick() (Tool, error) {
 		return "", fmt.Errorf("user-mode network: unknown program %q (pasta or slirp4netns)", s.Tool)
 	}
 	order := []Tool{Pasta, Slirp4netns}
+	// pasta serves IPv4 only with the host's IPv4 default route as its
+	// template; slirp4netns just connects through the host's routes.
+	if v4, _ := hostRoutes(); !v4 {
+		order = []Tool{Slirp4netns, Pasta}
+	}
 	if len(s.ForwardTCP) > 0 {
 		order = []Tool{Pasta}
 	}
@@ -334,8 +345,17 @@ func (s *Service) check(tool Tool) error {
 	return nil
 }
 
-func (s *Service) pidFile(t Tool) string { return s.Dir + "/" + string(t) + ".pid" }
-func (s *Service) logFile(t Tool) string { return s.Dir + "/" + string(t) + ".log" }
+func (s *Service) pidFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".pid" }
+func (s *Service) logFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".log" }
+
+// fileDir is where t's pid file and log go: Dir, or for pasta the
+// private directory startPasta made (see there).
+func (s *Service) fileDir(t Tool) string {
+	if t == Pasta && s.pastaDir != "" {
+		return s.pastaDir
+	}
+	return s.Dir
+}
 
 // ports renders ForwardTCP for pasta's -T: sorted, without repeats.
 func (s *Service) ports() string {
@@ -352,6 +372,9 @@ func (s *Service) ports() string {
 // defaultRoutes reports whether the host has an IPv4 and an IPv6
 // default route: pasta takes its template interface from them and fails
 // for a family without one.
+// hostRoutes is defaultRoutes; tests replace it.
+var hostRoutes = defaultRoutes
+
 func defaultRoutes() (v4, v6 bool) {
 	v4 = scanRoutes("/proc/net/route", func(f []string) bool {
 		return len(f) > 7 && f[1] == "00000000" && f[7] == "00000000"

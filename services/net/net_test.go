@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,9 +85,16 @@ func TestStartCalls(t *testing.T) {
 		t.Fatal("Start succeeded with a failing pasta")
 	}
 	calls := strings.Join(rec.Calls(), "\n")
-	for _, want := range []string{"nft -f -", "--userns /proc/42/ns/user --netns /proc/42/ns/net"} {
+	for _, want := range []string{"nft -f -", "--userns /proc/42/ns/user --netns /proc/42/ns/net", "--pid /tmp/lxcage-pasta-"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("calls lack %q:\n%s", want, calls)
+		}
+	}
+	// Its files live where Debian's AppArmor profile lets pasta write
+	// (/tmp), in a directory of its own that a failed start removes.
+	if m := regexp.MustCompile(`--pid (/tmp/lxcage-pasta-[^/ ]+)/`).FindStringSubmatch(calls); m != nil {
+		if _, err := os.Stat(m[1]); err == nil {
+			t.Errorf("%s left after a failed start", m[1])
 		}
 	}
 }
@@ -133,19 +141,24 @@ func TestRefused(t *testing.T) {
 
 func TestPick(t *testing.T) {
 	defer func(f func(string) (string, error)) { lookPath = f }(lookPath)
+	defer func(f func() (bool, bool)) { hostRoutes = f }(hostRoutes)
 	for _, tc := range []struct {
 		installed []string
 		ports     []int
 		want      Tool
 		fix       string
+		noV4      bool
 	}{
-		{[]string{"pasta", "slirp4netns"}, nil, Pasta, ""},
-		{[]string{"pasta", "slirp4netns"}, []int{631}, Pasta, ""},
-		{[]string{"pasta"}, nil, Pasta, ""},
-		{[]string{"slirp4netns"}, nil, Slirp4netns, ""},
-		{[]string{"slirp4netns"}, []int{631}, "", "apt-get install passt"},
-		{nil, nil, "", "apt-get install slirp4netns passt"},
+		{[]string{"pasta", "slirp4netns"}, nil, Pasta, "", false},
+		{[]string{"pasta", "slirp4netns"}, nil, Slirp4netns, "", true},
+		{[]string{"pasta"}, nil, Pasta, "", true},
+		{[]string{"pasta", "slirp4netns"}, []int{631}, Pasta, "", true},
+		{[]string{"pasta"}, nil, Pasta, "", false},
+		{[]string{"slirp4netns"}, nil, Slirp4netns, "", false},
+		{[]string{"slirp4netns"}, []int{631}, "", "apt-get install passt", false},
+		{nil, nil, "", "apt-get install slirp4netns passt", false},
 	} {
+		hostRoutes = func() (bool, bool) { return !tc.noV4, true }
 		lookPath = func(name string) (string, error) {
 			for _, i := range tc.installed {
 				if i == name {

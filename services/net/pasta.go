@@ -52,22 +52,34 @@ func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
 
 // startPasta runs pasta and waits for it to daemonize.
 func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Proc, error) {
+	// Debian's AppArmor profile for pasta lets it write its pid file and
+	// log only below /tmp or the user's home, not in Dir (under
+	// XDG_RUNTIME_DIR): a directory of its own in /tmp, private (0700)
+	// and fresh, so that no stale pid file passes for this run's. The
+	// container has a /tmp of its own and may not share the host's.
+	dir, err := os.MkdirTemp("/tmp", "lxcage-pasta-")
+	if err != nil {
+		return services.Proc{}, fmt.Errorf("pasta: a directory for its pid file: %w", err)
+	}
+	s.pastaDir = dir
 	pidFile, logFile := s.pidFile(Pasta), s.logFile(Pasta)
-	// A stale pid file must not pass for this run's; an old log would
-	// mix another run's errors into this one's.
-	os.Remove(pidFile)
-	os.Remove(logFile)
+	fail := func(err error) (services.Proc, error) {
+		os.Remove(pidFile)
+		os.Remove(logFile)
+		os.Remove(dir)
+		return services.Proc{}, err
+	}
 	v4, v6 := defaultRoutes()
 	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(env.InitPID, v4, v6)...); err != nil {
-		return services.Proc{}, pastaError(err, logFile)
+		return fail(pastaError(err, logFile))
 	}
 	pid, err := readPID(pidFile)
 	if err != nil {
-		return services.Proc{}, fmt.Errorf("pasta started but left no pid: %w", err)
+		return fail(fmt.Errorf("pasta started but left no pid: %w", err))
 	}
 	start, err := services.ProcStartTime(pid)
 	if err != nil {
-		return services.Proc{}, fmt.Errorf("pasta (pid %d) ended right after it started; see %s", pid, logFile)
+		return fail(fmt.Errorf("pasta (pid %d) ended right after it started: %s", pid, logErrors(logFile)))
 	}
 	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, nil
 }

@@ -139,7 +139,19 @@ func TestSignalToAppThatIgnoresIt(t *testing.T) {
 	if !e.waitState("deaf", "RUNNING", 10*time.Second) {
 		t.Fatalf("never running:\n%s", l.out)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// The app ignores the signals once its loop runs (a sleep of its own
+	// beside init's): RUNNING alone may come while the launch still
+	// starts (a v2 cgroup's freeze does not show in LXC's state), and a
+	// signal then ends the start, not the app.
+	ns := containerPidNS(t, e, "deaf")
+	deadline := time.Now().Add(20 * time.Second)
+	for procsInNS(ns, "sh") == 0 || procsInNS(ns, "sleep") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app's loop never ran:\n%s", l.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the launch now forwards signals
 	l.cmd.Process.Signal(syscall.SIGTERM)
 	time.Sleep(700 * time.Millisecond)
 	select {
