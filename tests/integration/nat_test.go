@@ -104,6 +104,21 @@ func TestNat(t *testing.T) {
 	}
 }
 
+// TestNatPastaStarts: a nat container with forward_host_ports, which
+// only pasta serves, starts and runs its app; also where AppArmor
+// confines pasta (the VM lane: Debian's profile lets it write its pid
+// file and log only below /tmp or the home). Its probe sees an address
+// pasta gave it.
+func TestNatPastaStarts(t *testing.T) {
+	needTool(t, "pasta")
+	e := newEnv(t)
+	e.profile("pastaup", probeProfile(t, "network = \"nat\"\nforward_host_ports = [631]", "addrs"))
+	r := e.run("launch", "pastaup")
+	if out := strings.TrimSpace(r.stdout); r.code != 0 || out == "" || out == "none" {
+		t.Fatalf("launch with pasta: status %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestNatCgroupsAndNoHostNet: a "nat" container's /sys is its own: no
 // file of the host's cgroup tree is there to write.
 func TestNatCgroupsAndNoHostNet(t *testing.T) {
