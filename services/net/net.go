@@ -87,7 +87,7 @@ type Service struct {
 	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
 	// other port of the host's loopback is reachable. pasta only.
 	ForwardTCP []int
-	// pastaDir holds pasta's pid file and log (startPasta).
+	// pastaDir holds pasta's pid file (startPasta).
 	pastaDir string
 	// IPv6 also connects IPv6 where the host has an IPv6 default route.
 	// Off, the container has IPv4 only, which starts pasta ~7 ms faster.
@@ -160,9 +160,9 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	}
 	var undo services.Undo
 	if err == nil {
-		undo = services.Undo{{Remove: s.fileDir(tool)}, {Remove: s.logFile(tool)}, {Remove: s.pidFile(tool)}, {Kill: &proc}}
-		if tool == Slirp4netns { // Dir and the log are the launcher's
-			undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
+		if tool == Pasta { // its own directory (startPasta)
+			undo = append(services.Undo{{Remove: s.fileDir(tool)}}, undo...)
 		}
 	}
 	if g := <-guarded; g.proc != nil {
@@ -348,8 +348,8 @@ func (s *Service) check(tool Tool) error {
 func (s *Service) pidFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".pid" }
 func (s *Service) logFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".log" }
 
-// fileDir is where t's pid file and log go: Dir, or for pasta the
-// private directory startPasta made (see there).
+// fileDir is where t's pid file (and slirp4netns's log) go: Dir, or for
+// pasta the private directory startPasta made (see there).
 func (s *Service) fileDir(t Tool) string {
 	if t == Pasta && s.pastaDir != "" {
 		return s.pastaDir

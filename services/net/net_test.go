@@ -18,7 +18,7 @@ import (
 )
 
 func TestPastaArgs(t *testing.T) {
-	const common = "--quiet --log-file /d/pasta.log --pid /d/pasta.pid --config-net --ns-ifname eth0 --no-map-gw " +
+	const common = "--quiet --pid /d/pasta.pid --config-net --ns-ifname eth0 --no-map-gw " +
 		"--address 10.0.2.100 --netmask 24 --gateway 10.0.2.2 --mac-addr 52:55:0a:00:02:02 --tcp-ports none --udp-ports none"
 	const ns = " --userns /proc/42/ns/user --netns /proc/42/ns/net"
 	for _, tc := range []struct {
@@ -178,19 +178,17 @@ func TestPick(t *testing.T) {
 	}
 }
 
-// TestPastaFailure: pasta's own error lines (from its log) reach the
-// user, with the fix for a known cause.
+// TestPastaFailure: pasta's own error lines (from its stderr, without
+// the noise) reach the user, with the fix for a known cause.
 func TestPastaFailure(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "pasta.log")
-	os.WriteFile(log, []byte("pasta unknown version: /usr/bin/passt.avx2 (1)\n"+
-		"0.0012: ERROR:   Failed to open tun socket in namespace\n"), 0o600)
-	err := pastaError(&run.ToolError{Tool: "pasta", Err: errors.New("exit status 1")}, log)
+	stderr := "Failed to send 70 bytes to syslog\nFailed to open tun socket in namespace\n"
+	err := pastaError(&run.ToolError{Tool: "pasta", Err: errors.New("exit status 1"), Stderr: stderr})
 	var f fix.Fixable
 	if !errors.As(err, &f) || f.Cause() != "pasta: Failed to open tun socket in namespace" ||
 		!strings.Contains(f.HowToFix(), "chmod 0666 /dev/net/tun") {
 		t.Errorf("error %v, want pasta's message and the /dev/net/tun fix", err)
 	}
-	err = pastaError(&run.ToolError{Tool: "pasta", Err: exec.ErrNotFound}, log)
+	err = pastaError(&run.ToolError{Tool: "pasta", Err: exec.ErrNotFound})
 	if !errors.As(err, &f) || !strings.Contains(f.HowToFix(), "apt-get install passt") {
 		t.Errorf("not installed: %v", err)
 	}

@@ -26,7 +26,9 @@ import (
 //     by default (the MAC address is a stable identifier of the machine);
 //   - --dns-forward: queries to Nameserver go to the host's resolver;
 //   - -4: one family halves the buffers pasta prepares at start;
-//   - -l: messages go to a file of ours, not to syslog or our stderr.
+//   - no --log-file: Debian's AppArmor profile for pasta refuses the
+//     log's open (read and write) anywhere; its errors at start come on
+//     its stderr, which the runner keeps, and later ones go to syslog.
 //
 // pasta daemonizes once the interface inside is configured: its exit is
 // the ready signal, and the daemon's pid is in the pid file.
@@ -36,7 +38,7 @@ func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
 		fwd = s.ports()
 	}
 	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
-	args := []string{"--quiet", "--log-file", s.logFile(Pasta), "--pid", s.pidFile(Pasta),
+	args := []string{"--quiet", "--pid", s.pidFile(Pasta),
 		"--config-net", "--ns-ifname", "eth0", "--no-map-gw",
 		"--address", Address, "--netmask", "24", "--gateway", Gateway, "--mac-addr", GatewayMAC,
 		"--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", fwd, "--udp-ns", "none",
@@ -62,16 +64,15 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 		return services.Proc{}, fmt.Errorf("pasta: a directory for its pid file: %w", err)
 	}
 	s.pastaDir = dir
-	pidFile, logFile := s.pidFile(Pasta), s.logFile(Pasta)
+	pidFile := s.pidFile(Pasta)
 	fail := func(err error) (services.Proc, error) {
 		os.Remove(pidFile)
-		os.Remove(logFile)
 		os.Remove(dir)
 		return services.Proc{}, err
 	}
 	v4, v6 := defaultRoutes()
 	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(env.InitPID, v4, v6)...); err != nil {
-		return fail(pastaError(err, logFile))
+		return fail(pastaError(err))
 	}
 	pid, err := readPID(pidFile)
 	if err != nil {
@@ -79,19 +80,22 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 	}
 	start, err := services.ProcStartTime(pid)
 	if err != nil {
-		return fail(fmt.Errorf("pasta (pid %d) ended right after it started: %s", pid, logErrors(logFile)))
+		return fail(fmt.Errorf("pasta (pid %d) ended right after it started (its messages are in the system log)", pid))
 	}
 	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, nil
 }
 
 // pastaError turns a failed pasta run into what the user can act on: its
-// own error lines (from its log), with a fix where the cause is known.
-func pastaError(err error, logFile string) error {
+// own error lines (from its stderr), with a fix where the cause is known.
+func pastaError(err error) error {
 	var te *run.ToolError
-	if errors.As(err, &te) && te.NotFound() {
+	if !errors.As(err, &te) {
+		return fmt.Errorf("pasta: %w", err)
+	}
+	if te.NotFound() {
 		return fix.Wrap(err, "pasta is not installed", "as root: apt-get install passt")
 	}
-	msg := logErrors(logFile)
+	msg := pastaMessages(te.Stderr)
 	if msg == "" {
 		return fmt.Errorf("pasta: %w", err)
 	}
@@ -107,18 +111,17 @@ func pastaError(err error, logFile string) error {
 	return errors.New(cause)
 }
 
-// logErrors returns the ERROR lines of a pasta log, without their time
-// stamps, joined by "; ".
-func logErrors(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
+// pastaMessages are pasta's lines on stderr, without its banner and
+// its complaints that there is no syslog to copy them to.
+func pastaMessages(stderr string) string {
 	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if i := strings.Index(l, "ERROR:"); i >= 0 {
-			out = append(out, strings.TrimSpace(l[i+len("ERROR:"):]))
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "", strings.HasSuffix(l, "to syslog"), strings.HasPrefix(l, "pasta ") && strings.Contains(l, "version"):
+			continue
 		}
+		out = append(out, l)
 	}
 	return strings.Join(out, "; ")
 }
