@@ -73,8 +73,8 @@ type Service struct {
 	// launcher's that the container cannot write.
 	Dir string
 	// Tool picks the program. "" takes pasta, or slirp4netns when pasta
-	// is missing (and no ForwardTCP is set: only pasta opens exactly
-	// those ports). Measured here, pasta moves 0.53-0.66 of the host's
+	// is missing or the host has no IPv4 default route (and no
+	// ForwardTCP is set: only pasta opens exactly those ports). Measured here, pasta moves 0.53-0.66 of the host's
 	// bytes per second to the stand-in internet where slirp4netns moves
 	// 0.41-0.47 (pasta spends ~25% less CPU per byte). slirp4netns is
 	// ready sooner (~6 ms against ~20 ms for Debian 12's pasta, which

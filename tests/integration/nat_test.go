@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,6 +112,12 @@ func TestNat(t *testing.T) {
 // pasta gave it.
 func TestNatPastaStarts(t *testing.T) {
 	needTool(t, "pasta")
+	// pasta takes the host's IPv4 default route as its template (the VM
+	// lane's qemu network, restricted, gives none): "External interface
+	// not usable". lxcage picks slirp4netns there unless ports are
+	// forwarded.
+	route, _ := os.ReadFile("/proc/net/route")
+	need(t, regexp.MustCompile(`(?m)^\S+\s+00000000\s`).Match(route), "an IPv4 default route on the host (pasta's template)")
 	e := newEnv(t)
 	e.profile("pastaup", probeProfile(t, "network = \"nat\"\nforward_host_ports = [631]", "addrs"))
 	r := e.run("launch", "pastaup")
