@@ -63,7 +63,7 @@ func BenchmarkNATStart(b *testing.B) {
 		s := &Service{Dir: c.dir}
 		for i := 0; i < b.N; i++ {
 			fresh(b)
-			if out, err := exec.Command("pasta", s.pastaArgs(c.pid, true, true)...).CombinedOutput(); err != nil {
+			if out, err := exec.Command("pasta", s.pastaArgs(s.pidFile(Pasta), c.pid, true, true)...).CombinedOutput(); err != nil {
 				b.Fatalf("pasta: %v %s", err, out)
 			}
 			b.StopTimer()

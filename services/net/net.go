@@ -87,8 +87,6 @@ type Service struct {
 	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
 	// other port of the host's loopback is reachable. pasta only.
 	ForwardTCP []int
-	// pastaDir holds pasta's pid file (startPasta).
-	pastaDir string
 	// IPv6 also connects IPv6 where the host has an IPv6 default route.
 	// Off, the container has IPv4 only, which starts pasta ~7 ms faster.
 	IPv6 bool
@@ -153,17 +151,14 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 		guarded <- w
 	}
 	var proc services.Proc
-	if tool == Pasta {
-		proc, err = s.startPasta(ctx, env)
-	} else {
-		proc, err = s.startSlirp(ctx, env)
-	}
 	var undo services.Undo
-	if err == nil {
-		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
-		if tool == Pasta { // its own directory (startPasta)
-			undo = append(services.Undo{{Remove: s.fileDir(tool)}}, undo...)
+	if tool == Pasta {
+		var dir string
+		if proc, dir, err = s.startPasta(ctx, env); err == nil {
+			undo = services.Undo{{Remove: dir}, {Remove: pastaPidFile(dir)}, {Kill: &proc}}
 		}
+	} else if proc, err = s.startSlirp(ctx, env); err == nil {
+		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
 	}
 	if g := <-guarded; g.proc != nil {
 		undo = append(undo, services.Step{Kill: g.proc})
@@ -345,17 +340,8 @@ func (s *Service) check(tool Tool) error {
 	return nil
 }
 
-func (s *Service) pidFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".pid" }
-func (s *Service) logFile(t Tool) string { return s.fileDir(t) + "/" + string(t) + ".log" }
-
-// fileDir is where t's pid file (and slirp4netns's log) go: Dir, or for
-// pasta the private directory startPasta made (see there).
-func (s *Service) fileDir(t Tool) string {
-	if t == Pasta && s.pastaDir != "" {
-		return s.pastaDir
-	}
-	return s.Dir
-}
+func (s *Service) pidFile(t Tool) string { return s.Dir + "/" + string(t) + ".pid" }
+func (s *Service) logFile(t Tool) string { return s.Dir + "/" + string(t) + ".log" }
 
 // ports renders ForwardTCP for pasta's -T: sorted, without repeats.
 func (s *Service) ports() string {

@@ -40,7 +40,7 @@ func TestPastaArgs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.s.Dir = "/d"
-			if got := strings.Join(tc.s.pastaArgs(42, tc.v4, tc.v6), " "); got != tc.want {
+			if got := strings.Join(tc.s.pastaArgs("/d/pasta.pid", 42, tc.v4, tc.v6), " "); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
 		})

@@ -32,13 +32,13 @@ import (
 //
 // pasta daemonizes once the interface inside is configured: its exit is
 // the ready signal, and the daemon's pid is in the pid file.
-func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
+func (s *Service) pastaArgs(pidFile string, pid int, v4, v6 bool) []string {
 	fwd := "none"
 	if len(s.ForwardTCP) > 0 {
 		fwd = s.ports()
 	}
 	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
-	args := []string{"--quiet", "--pid", s.pidFile(Pasta),
+	args := []string{"--quiet", "--pid", pidFile,
 		"--config-net", "--ns-ifname", "eth0", "--no-map-gw",
 		"--address", Address, "--netmask", "24", "--gateway", Gateway, "--mac-addr", GatewayMAC,
 		"--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", fwd, "--udp-ns", "none",
@@ -52,8 +52,12 @@ func (s *Service) pastaArgs(pid int, v4, v6 bool) []string {
 	return append(args, "--userns", ns+"user", "--netns", ns+"net")
 }
 
-// startPasta runs pasta and waits for it to daemonize.
-func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Proc, error) {
+// pastaPidFile is pasta's pid file in the directory startPasta made.
+func pastaPidFile(dir string) string { return dir + "/pasta.pid" }
+
+// startPasta runs pasta and waits for it to daemonize; it returns the
+// daemon and the directory of its pid file.
+func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Proc, string, error) {
 	// Debian's AppArmor profile for pasta lets it write its pid file and
 	// log only below /tmp or the user's home, not in Dir (under
 	// XDG_RUNTIME_DIR): a directory of its own in /tmp, private (0700)
@@ -61,17 +65,16 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 	// container has a /tmp of its own and may not share the host's.
 	dir, err := os.MkdirTemp("/tmp", "lxcage-pasta-")
 	if err != nil {
-		return services.Proc{}, fmt.Errorf("pasta: a directory for its pid file: %w", err)
+		return services.Proc{}, "", fmt.Errorf("pasta: a directory for its pid file: %w", err)
 	}
-	s.pastaDir = dir
-	pidFile := s.pidFile(Pasta)
-	fail := func(err error) (services.Proc, error) {
+	pidFile := pastaPidFile(dir)
+	fail := func(err error) (services.Proc, string, error) {
 		os.Remove(pidFile)
 		os.Remove(dir)
-		return services.Proc{}, err
+		return services.Proc{}, "", err
 	}
 	v4, v6 := defaultRoutes()
-	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(env.InitPID, v4, v6)...); err != nil {
+	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(pidFile, env.InitPID, v4, v6)...); err != nil {
 		return fail(pastaError(err))
 	}
 	pid, err := readPID(pidFile)
@@ -82,7 +85,7 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 	if err != nil {
 		return fail(fmt.Errorf("pasta (pid %d) ended right after it started (its messages are in the system log)", pid))
 	}
-	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, nil
+	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, dir, nil
 }
 
 // pastaError turns a failed pasta run into what the user can act on: its

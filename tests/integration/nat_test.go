@@ -106,10 +106,10 @@ func TestNat(t *testing.T) {
 }
 
 // TestNatPastaStarts: a nat container with forward_host_ports, which
-// only pasta serves, starts and runs its app; also where AppArmor
-// confines pasta (the VM lane: Debian's profile lets it write its pid
-// file and log only below /tmp or the home). Its probe sees an address
-// pasta gave it.
+// only pasta serves, starts and runs its app, its pid file where Debian's
+// AppArmor profile for pasta lets it write (below /tmp). Its probe sees
+// an address pasta gave it. (Not in the VM lane, whose network has no
+// IPv4 default route.)
 func TestNatPastaStarts(t *testing.T) {
 	needTool(t, "pasta")
 	// pasta takes the host's IPv4 default route as its template (the VM
