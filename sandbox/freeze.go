@@ -41,33 +41,24 @@ func Freeze(pid int) (*FrozenCgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	theirs, err := freezerDirs(mounts, strconv.Itoa(pid))
 	if err != nil {
 		return nil, fmt.Errorf("freeze: %w", err)
 	}
-	var v1, v2 string
-	for _, line := range strings.Split(string(b), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		mnt, ok := mounts[parts[1]]
-		if !ok {
-			continue
-		}
-		dir := filepath.Join(mnt, filepath.Clean("/"+parts[2]))
-		// LXC may run init in a leaf of the container's cgroup; the
-		// app goes into the container's, so freeze that (and with it
-		// every cgroup below).
-		if filepath.Base(dir) == ".lxc" {
-			dir = filepath.Dir(dir)
-		}
-		switch {
-		case parts[1] == "":
-			v2 = dir
-		case hasController(parts[1], "freezer"):
-			v1 = dir
-		}
+	ours, err := freezerDirs(mounts, "self")
+	if err != nil {
+		return nil, fmt.Errorf("freeze: %w", err)
+	}
+	// Never a cgroup the caller is in (or below): where LXC left the
+	// container in the user's own cgroup of a hierarchy (a v1 one it
+	// skipped, not all being the user's), freezing it would freeze the
+	// launch itself, and nothing would thaw it.
+	v1, v2 := theirs[0], theirs[1]
+	if within(ours[0], v1) {
+		v1 = ""
+	}
+	if within(ours[1], v2) {
+		v2 = ""
 	}
 	f := &FrozenCgroup{}
 	switch {
@@ -123,6 +114,49 @@ func (f *FrozenCgroup) KillAndThaw() error {
 		return nil
 	})
 	return f.Thaw()
+}
+
+// freezerDirs are the v1 freezer and the unified cgroup directories of
+// the process proc ("self" or a PID), "" where it has none.
+func freezerDirs(mounts map[string]string, proc string) ([2]string, error) {
+	var dirs [2]string
+	b, err := os.ReadFile("/proc/" + proc + "/cgroup")
+	if err != nil {
+		return dirs, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		mnt, ok := mounts[parts[1]]
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(mnt, filepath.Clean("/"+parts[2]))
+		// LXC may run init in a leaf of the container's cgroup; the
+		// app goes into the container's, so freeze that (and with it
+		// every cgroup below).
+		if proc != "self" && filepath.Base(dir) == ".lxc" {
+			dir = filepath.Dir(dir)
+		}
+		switch {
+		case parts[1] == "":
+			dirs[1] = dir
+		case hasController(parts[1], "freezer"):
+			dirs[0] = dir
+		}
+	}
+	return dirs, nil
+}
+
+// within reports whether the cgroup dir lies in (or is) the cgroup
+// top.
+func within(dir, top string) bool {
+	if dir == "" || top == "" {
+		return false
+	}
+	return dir == top || strings.HasPrefix(dir, strings.TrimSuffix(top, "/")+"/")
 }
 
 // hasController reports whether a /proc/PID/cgroup controller list

@@ -148,3 +148,21 @@ func TestKillAndThaw(t *testing.T) {
 		t.Error("the shell still runs after KillAndThaw")
 	}
 }
+
+// TestFreezeRefusesOwnCgroup: a process in the caller's own cgroup (a
+// container LXC left there in some hierarchy) is not frozen: that would
+// freeze the caller.
+func TestFreezeRefusesOwnCgroup(t *testing.T) {
+	dir := freezerDir(t)
+	tk := startTicker(t, dir)
+	// The caller's own cgroup is dir's parent: ask for the caller's.
+	if f, err := Freeze(os.Getpid()); err == nil {
+		f.Thaw()
+		t.Fatal("Freeze froze the caller's own cgroup")
+	}
+	if f, err := Freeze(tk.cmd.Process.Pid); err != nil {
+		t.Fatalf("a cgroup below the caller's: %v", err)
+	} else {
+		f.Thaw()
+	}
+}
