@@ -186,25 +186,13 @@ func (r *StatsReader) cgroupOf(initPID int) (*cgroupDirs, error) {
 		return nil, err
 	}
 	cg := &cgroupDirs{}
-	for _, line := range strings.Split(string(b), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		mnt, ok := mounts[parts[1]]
-		if !ok {
-			continue
-		}
-		dir := filepath.Join(mnt, filepath.Clean("/"+parts[2]))
-		// LXC may run init in an inner cgroup of the container's.
-		if filepath.Base(dir) == ".lxc" {
-			dir = filepath.Dir(dir)
-		}
-		if parts[1] == "" {
+	for _, h := range sandbox.CgroupDirs(string(b), mounts) {
+		dir := sandbox.ContainerCgroupDir(h.Dir)
+		if h.V2() {
 			cg.unified = dir
 			continue
 		}
-		for _, c := range strings.Split(parts[1], ",") {
+		for _, c := range strings.Split(h.Controllers, ",") {
 			switch c {
 			case "cpuacct":
 				cg.cpuDir = dir

@@ -38,15 +38,27 @@ func ReadCgroups() (*Cgroups, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open("/proc/self/cgroup")
+	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("read cgroups: %w", err)
 	}
-	defer f.Close()
-	cg := &Cgroups{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
+	cg := &Cgroups{Hierarchies: CgroupDirs(string(b), mounts)}
+	for i := range cg.Hierarchies {
+		h := &cg.Hierarchies[i]
+		h.Writable = unix.Access(h.Dir, unix.W_OK|unix.X_OK) == nil &&
+			unix.Access(filepath.Join(h.Dir, "cgroup.procs"), unix.W_OK) == nil
+	}
+	sort.Slice(cg.Hierarchies, func(i, j int) bool { return cg.Hierarchies[i].Controllers < cg.Hierarchies[j].Controllers })
+	return cg, nil
+}
+
+// CgroupDirs resolves the text of a /proc/PID/cgroup against mounts
+// (controller list → mount point, "" for the unified hierarchy): the
+// process's directory in each hierarchy mounted here, Writable unset.
+func CgroupDirs(text string, mounts map[string]string) []Hierarchy {
+	var out []Hierarchy
+	for _, line := range strings.Split(text, "\n") {
+		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
@@ -55,13 +67,19 @@ func ReadCgroups() (*Cgroups, error) {
 		if !ok {
 			continue // not mounted here (e.g. an empty v2 with no mount)
 		}
-		h := Hierarchy{Controllers: ctrl, Mount: mnt, Dir: filepath.Join(mnt, path)}
-		h.Writable = unix.Access(h.Dir, unix.W_OK|unix.X_OK) == nil &&
-			unix.Access(filepath.Join(h.Dir, "cgroup.procs"), unix.W_OK) == nil
-		cg.Hierarchies = append(cg.Hierarchies, h)
+		out = append(out, Hierarchy{Controllers: ctrl, Mount: mnt, Dir: filepath.Join(mnt, filepath.Clean("/"+path))})
 	}
-	sort.Slice(cg.Hierarchies, func(i, j int) bool { return cg.Hierarchies[i].Controllers < cg.Hierarchies[j].Controllers })
-	return cg, sc.Err()
+	return out
+}
+
+// ContainerCgroupDir is a container's cgroup, given the directory of its
+// init: LXC may run init in a leaf (.lxc) of the container's cgroup,
+// while lxc-attach puts apps in the container's.
+func ContainerCgroupDir(initDir string) string {
+	if filepath.Base(initDir) == ".lxc" {
+		return filepath.Dir(initDir)
+	}
+	return initDir
 }
 
 // cgroupMounts maps controller lists ("" for v2) to mount points.

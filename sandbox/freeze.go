@@ -117,33 +117,23 @@ func (f *FrozenCgroup) KillAndThaw() error {
 }
 
 // freezerDirs are the v1 freezer and the unified cgroup directories of
-// the process proc ("self" or a PID), "" where it has none.
+// the process proc ("self" or a container init's PID), "" where it has
+// none; for a container, its own cgroup (ContainerCgroupDir).
 func freezerDirs(mounts map[string]string, proc string) ([2]string, error) {
 	var dirs [2]string
 	b, err := os.ReadFile("/proc/" + proc + "/cgroup")
 	if err != nil {
 		return dirs, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		mnt, ok := mounts[parts[1]]
-		if !ok {
-			continue
-		}
-		dir := filepath.Join(mnt, filepath.Clean("/"+parts[2]))
-		// LXC may run init in a leaf of the container's cgroup; the
-		// app goes into the container's, so freeze that (and with it
-		// every cgroup below).
-		if proc != "self" && filepath.Base(dir) == ".lxc" {
-			dir = filepath.Dir(dir)
+	for _, h := range CgroupDirs(string(b), mounts) {
+		dir := h.Dir
+		if proc != "self" {
+			dir = ContainerCgroupDir(dir)
 		}
 		switch {
-		case parts[1] == "":
+		case h.V2():
 			dirs[1] = dir
-		case hasController(parts[1], "freezer"):
+		case hasController(h.Controllers, "freezer"):
 			dirs[0] = dir
 		}
 	}
