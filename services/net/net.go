@@ -74,14 +74,15 @@ type Service struct {
 	Dir string
 	// Tool picks the program. "" takes pasta, or slirp4netns when pasta
 	// is missing or the host has no IPv4 default route (and no
-	// ForwardTCP is set: only pasta opens exactly those ports). Measured here, pasta moves 0.53-0.66 of the host's
-	// bytes per second to the stand-in internet where slirp4netns moves
-	// 0.41-0.47 (pasta spends ~25% less CPU per byte). slirp4netns is
-	// ready sooner (~6 ms against ~20 ms for Debian 12's pasta, which
-	// spends most of it clearing its buffers), but a cold launch does not
-	// wait for that alone any more: the app's lxc-attach runs meanwhile
-	// in the frozen container (launcher.ensureRunning), and with pasta a
-	// cold launch takes 1.25-1.29 times one with network "off".
+	// ForwardTCP is set: only pasta opens exactly those ports).
+	// Measured here, pasta moves 0.52-0.66 of the host's bytes per
+	// second to the stand-in internet where slirp4netns moves 0.41-0.47
+	// (pasta spends ~25% less CPU per byte). slirp4netns is ready sooner
+	// (~6 ms against ~20 ms for Debian 12's pasta, which spends most of
+	// it clearing its buffers), but a cold launch does not wait for that
+	// alone any more: the app's lxc-attach runs meanwhile in the frozen
+	// container (launcher.ensureRunning), and with pasta a cold launch
+	// takes 1.20-1.29 times one with network "off".
 	Tool Tool
 	// ForwardTCP are TCP ports of the host's loopback that the container
 	// reaches at 127.0.0.1:PORT (the profile's forward_host_ports); no
@@ -110,7 +111,9 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if env.InitPID <= 0 {
 		return nil, errors.New("user-mode network: no container init to connect")
 	}
-	tool, err := s.pick()
+	// pick and the program's flags both follow the host's default routes.
+	v4, v6 := defaultRoutes()
+	tool, err := s.pick(v4)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +157,10 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	var undo services.Undo
 	if tool == Pasta {
 		var dir string
-		if proc, dir, err = s.startPasta(ctx, env); err == nil {
+		if proc, dir, err = s.startPasta(ctx, env, v4, v6); err == nil {
 			undo = services.Undo{{Remove: dir}, {Remove: pastaPidFile(dir)}, {Kill: &proc}}
 		}
-	} else if proc, err = s.startSlirp(ctx, env); err == nil {
+	} else if proc, err = s.startSlirp(ctx, env, v6); err == nil {
 		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}
 	}
 	if g := <-guarded; g.proc != nil {
@@ -296,8 +299,8 @@ var lookPath = exec.LookPath
 
 // pick returns the program to run (see Service.Tool): pasta for its
 // throughput, slirp4netns where pasta is missing or the host has no IPv4
-// default route.
-func (s *Service) pick() (Tool, error) {
+// default route (v4 false).
+func (s *Service) pick(v4 bool) (Tool, error) {
 	switch s.Tool {
 	case Pasta, Slirp4netns:
 		return s.Tool, nil
@@ -308,7 +311,7 @@ func (s *Service) pick() (Tool, error) {
 	order := []Tool{Pasta, Slirp4netns}
 	// pasta serves IPv4 only with the host's IPv4 default route as its
 	// template; slirp4netns just connects through the host's routes.
-	if v4, _ := hostRoutes(); !v4 {
+	if !v4 {
 		order = []Tool{Slirp4netns, Pasta}
 	}
 	if len(s.ForwardTCP) > 0 {
@@ -358,9 +361,6 @@ func (s *Service) ports() string {
 // defaultRoutes reports whether the host has an IPv4 and an IPv6
 // default route: pasta takes its template interface from them and fails
 // for a family without one.
-// hostRoutes is defaultRoutes; tests replace it.
-var hostRoutes = defaultRoutes
-
 func defaultRoutes() (v4, v6 bool) {
 	v4 = scanRoutes("/proc/net/route", func(f []string) bool {
 		return len(f) > 7 && f[1] == "00000000" && f[7] == "00000000"

@@ -141,7 +141,6 @@ func TestRefused(t *testing.T) {
 
 func TestPick(t *testing.T) {
 	defer func(f func(string) (string, error)) { lookPath = f }(lookPath)
-	defer func(f func() (bool, bool)) { hostRoutes = f }(hostRoutes)
 	for _, tc := range []struct {
 		installed []string
 		ports     []int
@@ -158,7 +157,6 @@ func TestPick(t *testing.T) {
 		{[]string{"slirp4netns"}, []int{631}, "", "apt-get install passt", false},
 		{nil, nil, "", "apt-get install slirp4netns passt", false},
 	} {
-		hostRoutes = func() (bool, bool) { return !tc.noV4, true }
 		lookPath = func(name string) (string, error) {
 			for _, i := range tc.installed {
 				if i == name {
@@ -167,7 +165,7 @@ func TestPick(t *testing.T) {
 			}
 			return "", exec.ErrNotFound
 		}
-		got, err := (&Service{ForwardTCP: tc.ports}).pick()
+		got, err := (&Service{ForwardTCP: tc.ports}).pick(!tc.noV4)
 		if got != tc.want {
 			t.Errorf("installed %v, ports %v: picked %q, want %q", tc.installed, tc.ports, got, tc.want)
 		}

@@ -56,8 +56,9 @@ func (s *Service) pastaArgs(pidFile string, pid int, v4, v6 bool) []string {
 func pastaPidFile(dir string) string { return dir + "/pasta.pid" }
 
 // startPasta runs pasta and waits for it to daemonize; it returns the
-// daemon and the directory of its pid file.
-func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Proc, string, error) {
+// daemon and the directory of its pid file. v4 and v6 say which default
+// routes the host has.
+func (s *Service) startPasta(ctx context.Context, env services.Env, v4, v6 bool) (services.Proc, string, error) {
 	// Debian's AppArmor profile for pasta lets it write its pid file and
 	// log only below /tmp or the user's home, not in Dir (under
 	// XDG_RUNTIME_DIR): a directory of its own in /tmp, private (0700)
@@ -73,7 +74,6 @@ func (s *Service) startPasta(ctx context.Context, env services.Env) (services.Pr
 		os.Remove(dir)
 		return services.Proc{}, "", err
 	}
-	v4, v6 := defaultRoutes()
 	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(pidFile, env.InitPID, v4, v6)...); err != nil {
 		return fail(pastaError(err))
 	}

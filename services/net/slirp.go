@@ -34,8 +34,9 @@ func (s *Service) slirpArgs(pid int, v6 bool) []string {
 }
 
 // startSlirp runs slirp4netns (it does not daemonize) in a session of
-// its own and waits for its ready byte.
-func (s *Service) startSlirp(ctx context.Context, env services.Env) (services.Proc, error) {
+// its own and waits for its ready byte; v6 says whether the host has an
+// IPv6 default route.
+func (s *Service) startSlirp(ctx context.Context, env services.Env, v6 bool) (services.Proc, error) {
 	pidFile, logFile := s.pidFile(Slirp4netns), s.logFile(Slirp4netns)
 	os.Remove(pidFile)
 	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
@@ -55,7 +56,6 @@ func (s *Service) startSlirp(ctx context.Context, env services.Env) (services.Pr
 	}
 	initFD := os.NewFile(uintptr(pidfd), "pidfd")
 	defer initFD.Close()
-	_, v6 := defaultRoutes()
 	cmd := env.Runner.Command(string(Slirp4netns), s.slirpArgs(env.InitPID, v6)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Stdout, cmd.Stderr = log, log
