@@ -16,14 +16,20 @@ import (
 
 // Buffer sizes: a pump starts small and grows up to maxWhole, the
 // largest request it checks whole and the largest reply it edits whole.
-// Requests are read 16 KiB at a time, as much as a client library
-// writes in one go: the body of a large request then mostly moves by
-// splice instead of through the buffer. The server's packets, small but
-// many, are read in larger chunks.
+// It grows when a packet needs it, and when a read fills the buffer: a
+// client that draws many images of some tens of kilobytes then has
+// several passed on per read (with 16 KiB reads, 100×100 images went at
+// 0.4 of the direct throughput; up to 128 KiB, 0.57). The body of a
+// request larger than the buffer moves by splice. Requests start at 16
+// KiB, as much as a client library writes in one go; the server's
+// packets, small but many, at 64 KiB.
 const (
 	requestBuf = 16 << 10
 	packetBuf  = 64 << 10
 	maxWhole   = 256 << 10
+	// maxRead bounds growth for reads that fill the buffer: 128 KiB
+	// gave the throughput of 256 KiB with less memory.
+	maxRead = 128 << 10
 )
 
 // endp is one socket of a connection.
@@ -53,6 +59,8 @@ type pump struct {
 	rest    int
 	discard bool
 	pipe    *pipe
+	// grow says the last read filled the buffer: it doubles.
+	grow bool
 	// piped is what the pipe holds that dst has not taken.
 	piped int
 	// parse handles buf[:have]: it fills out and returns how much it
@@ -97,6 +105,10 @@ func (p *pump) pull(l *loop) error {
 	if err != nil {
 		return err
 	}
+	// A read that fills the buffer says the source writes faster than
+	// chunks this size carry: larger ones take fewer system calls and
+	// wake the destination less often.
+	p.grow = p.have == 0 && n == len(p.buf) && len(p.buf) < maxRead
 	p.have += n
 	return p.drain(l)
 }
@@ -117,10 +129,14 @@ func (p *pump) drain(l *loop) error {
 	}
 	p.out.reset(p.buf)
 	p.have = copy(p.buf, p.buf[consumed:p.have])
+	if need > maxWhole {
+		return errors.New("a packet to examine outgrew the buffer")
+	}
+	if p.grow {
+		need = max(need, 2*len(p.buf))
+		p.grow = false
+	}
 	if need > len(p.buf) {
-		if need > maxWhole {
-			return errors.New("a packet to examine outgrew the buffer")
-		}
 		nb := make([]byte, need)
 		copy(nb, p.buf[:p.have])
 		p.buf = nb
