@@ -93,9 +93,11 @@ func (l *Launcher) beginServicesIn(ctx context.Context, list []services.Service,
 			defer wg.Done()
 			if bg, ok := services.BackgroundOf(s); ok && background {
 				r.undo, r.wait, r.err = bg.Begin(ctx, env)
+				trace("service " + s.Name() + " begun")
 				return
 			}
 			r.undo, r.err = s.Start(ctx, env)
+			trace("service " + s.Name() + " started")
 		}()
 	}
 	wg.Wait()
@@ -128,6 +130,7 @@ func (l *Launcher) finishServices(ctx context.Context, b *begun) (services.Undo,
 	var failed error
 	for _, p := range b.pending {
 		err := p.wait(ctx)
+		trace("service " + p.s.Name() + " ready")
 		switch {
 		case err == nil:
 			undo = append(undo, p.undo...)
