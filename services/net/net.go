@@ -158,7 +158,7 @@ func (s *Service) Start(ctx context.Context, env services.Env) (services.Undo, e
 	if tool == Pasta {
 		var dir string
 		if proc, dir, err = s.startPasta(ctx, env, v4, v6); err == nil {
-			undo = services.Undo{{Remove: dir}, {Remove: pastaPidFile(dir)}, {Kill: &proc}}
+			undo = services.Undo{{Remove: dir}, {Remove: pastaLog(dir)}, {Kill: &proc}}
 		}
 	} else if proc, err = s.startSlirp(ctx, env, v6); err == nil {
 		undo = services.Undo{{Remove: s.pidFile(tool)}, {Kill: &proc}}

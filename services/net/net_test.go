@@ -3,11 +3,11 @@ package net
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -43,6 +43,11 @@ func TestPastaArgs(t *testing.T) {
 			if got := strings.Join(tc.s.pastaArgs("/d/pasta.pid", 42, tc.v4, tc.v6), " "); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
+			// As launches run it: in the foreground, its pid known.
+			fg := strings.Replace(tc.want, "--pid /d/pasta.pid", "--foreground", 1)
+			if got := strings.Join(tc.s.pastaArgs("", 42, tc.v4, tc.v6), " "); got != fg {
+				t.Errorf("foreground: got  %s\nwant %s", got, fg)
+			}
 		})
 	}
 }
@@ -73,29 +78,36 @@ func TestGuardRules(t *testing.T) {
 }
 
 // TestStartCalls: Start loads the filter as the owner of the
-// container's namespaces and runs pasta with the container's init.
+// container's namespaces and runs pasta with the container's init, in
+// the foreground; when pasta fails, its own message reaches the user and
+// its log directory is gone.
 func TestStartCalls(t *testing.T) {
 	dir := t.TempDir()
+	const pid = 4194300 // no such process: no namespace shows a route
+	before, _ := filepath.Glob("/tmp/lxcage-pasta-*")
 	rec := runtest.New(t, map[string]runtest.Answer{
-		"nsenter --target 42 --user --net -- ": {},
-		"pasta ":                               {Err: errorf("exit status 1")},
+		fmt.Sprintf("nsenter --target %d --user --net -- ", pid): {},
 	})
-	_, err := (&Service{Tool: Pasta, Dir: dir}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
-	if err == nil {
-		t.Fatal("Start succeeded with a failing pasta")
+	rec.Commands = map[string]func() *exec.Cmd{
+		"pasta ": func() *exec.Cmd {
+			return exec.Command("sh", "-c", "echo 'Failed to open tun socket in namespace' >&2; exit 1")
+		},
+	}
+	_, err := (&Service{Tool: Pasta, Dir: dir}).Start(context.Background(), services.Env{Runner: rec, InitPID: pid})
+	var f fix.Fixable
+	if !errors.As(err, &f) || !strings.Contains(f.Cause(), "Failed to open tun socket") {
+		t.Fatalf("Start with a failing pasta: %v, want pasta's message", err)
 	}
 	calls := strings.Join(rec.Calls(), "\n")
-	for _, want := range []string{"nft -f -", "--userns /proc/42/ns/user --netns /proc/42/ns/net", "--pid /tmp/lxcage-pasta-"} {
+	for _, want := range []string{"nft -f -", fmt.Sprintf("--userns /proc/%d/ns/user --netns /proc/%d/ns/net", pid, pid), "--foreground"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("calls lack %q:\n%s", want, calls)
 		}
 	}
-	// Its files live where Debian's AppArmor profile lets pasta write
+	// Its log lives where Debian's AppArmor profile lets pasta write
 	// (/tmp), in a directory of its own that a failed start removes.
-	if m := regexp.MustCompile(`--pid (/tmp/lxcage-pasta-[^/ ]+)/`).FindStringSubmatch(calls); m != nil {
-		if _, err := os.Stat(m[1]); err == nil {
-			t.Errorf("%s left after a failed start", m[1])
-		}
+	if after, _ := filepath.Glob("/tmp/lxcage-pasta-*"); len(after) > len(before) {
+		t.Errorf("a failed start left %v (before: %v)", after, before)
 	}
 }
 
@@ -176,17 +188,17 @@ func TestPick(t *testing.T) {
 	}
 }
 
-// TestPastaFailure: pasta's own error lines (from its stderr, without
-// the noise) reach the user, with the fix for a known cause.
+// TestPastaFailure: pasta's own error lines (from its log, without the
+// noise) reach the user, with the fix for a known cause.
 func TestPastaFailure(t *testing.T) {
 	stderr := "Failed to send 70 bytes to syslog\nFailed to open tun socket in namespace\n"
-	err := pastaError(&run.ToolError{Tool: "pasta", Err: errors.New("exit status 1"), Stderr: stderr})
+	err := pastaError(pastaMessages(stderr))
 	var f fix.Fixable
 	if !errors.As(err, &f) || f.Cause() != "pasta: Failed to open tun socket in namespace" ||
 		!strings.Contains(f.HowToFix(), "chmod 0666 /dev/net/tun") {
 		t.Errorf("error %v, want pasta's message and the /dev/net/tun fix", err)
 	}
-	err = pastaError(&run.ToolError{Tool: "pasta", Err: exec.ErrNotFound})
+	err = pastaStartError(&exec.Error{Name: "pasta", Err: exec.ErrNotFound})
 	if !errors.As(err, &f) || !strings.Contains(f.HowToFix(), "apt-get install passt") {
 		t.Errorf("not installed: %v", err)
 	}
@@ -310,5 +322,51 @@ func TestFilterBeforeRelayUnlessFrozen(t *testing.T) {
 	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42, Frozen: true})
 	if calls := strings.Join(rec.Calls(), "\n"); !strings.Contains(calls, "pasta ") || !strings.Contains(calls, "nsenter ") {
 		t.Errorf("frozen: want the filter and pasta; calls:\n%s", calls)
+	}
+}
+
+// TestPastaReadiness: a launch goes on once the container's namespace
+// shows pasta's default route on eth0 (and a listener for each
+// forwarded port), not before: the files are those of /proc/PID/net.
+func TestPastaReadiness(t *testing.T) {
+	dir := t.TempDir() + "/"
+	write := func(name, s string) {
+		t.Helper()
+		if err := os.WriteFile(dir+name, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const head4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	const tcpHead = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	v4 := readiness{v4: true}
+	write("route", head4)
+	if v4.met(dir) {
+		t.Fatal("ready with no route")
+	}
+	write("route", head4+"eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n")
+	if v4.met(dir) {
+		t.Fatal("ready with the subnet's route only")
+	}
+	write("route", head4+"eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\neth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
+	if !v4.met(dir) {
+		t.Fatal("not ready with the default route on eth0")
+	}
+	v6 := readiness{v6: true}
+	write("ipv6_route", "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n")
+	if v6.met(dir) {
+		t.Fatal("ready (IPv6) with the link-local route only")
+	}
+	write("ipv6_route", "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eth0\n")
+	if !v6.met(dir) {
+		t.Fatal("not ready (IPv6) with the default route on eth0")
+	}
+	ports := readiness{v4: true, ports: []int{631}}
+	write("tcp", tcpHead+"   0: 0100007F:0277 00000000:0000 06 00000000:00000000 00:00000000 00000000  1000        0 1\n")
+	if ports.met(dir) {
+		t.Fatal("ready with port 631 in TIME_WAIT, not listening")
+	}
+	write("tcp", tcpHead+"   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1\n")
+	if !ports.met(dir) {
+		t.Fatal("not ready with port 631 listening")
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/lxcage/lxcage/internal/fix"
-	"github.com/lxcage/lxcage/internal/run"
 	"github.com/lxcage/lxcage/services"
 )
 
@@ -30,19 +32,25 @@ import (
 //     log's open (read and write) anywhere; its errors at start come on
 //     its stderr, which the runner keeps, and later ones go to syslog.
 //
-// pasta daemonizes once the interface inside is configured: its exit is
-// the ready signal, and the daemon's pid is in the pid file.
+// With pidFile, pasta daemonizes once it is set up and writes the
+// daemon's pid there (the bench's raw runs); without, it stays in the
+// foreground (--foreground), as startPasta runs it.
 func (s *Service) pastaArgs(pidFile string, pid int, v4, v6 bool) []string {
 	fwd := "none"
 	if len(s.ForwardTCP) > 0 {
 		fwd = s.ports()
 	}
 	ns := "/proc/" + strconv.Itoa(pid) + "/ns/"
-	args := []string{"--quiet", "--pid", pidFile,
-		"--config-net", "--ns-ifname", "eth0", "--no-map-gw",
+	args := []string{"--quiet"}
+	if pidFile != "" {
+		args = append(args, "--pid", pidFile)
+	} else {
+		args = append(args, "--foreground")
+	}
+	args = append(args, "--config-net", "--ns-ifname", "eth0", "--no-map-gw",
 		"--address", Address, "--netmask", "24", "--gateway", Gateway, "--mac-addr", GatewayMAC,
 		"--tcp-ports", "none", "--udp-ports", "none", "--tcp-ns", fwd, "--udp-ns", "none",
-		"--dns-forward", Nameserver}
+		"--dns-forward", Nameserver)
 	switch {
 	case v4 && (!s.IPv6 || !v6):
 		args = append(args, "--ipv4-only")
@@ -52,58 +60,171 @@ func (s *Service) pastaArgs(pidFile string, pid int, v4, v6 bool) []string {
 	return append(args, "--userns", ns+"user", "--netns", ns+"net")
 }
 
-// pastaPidFile is pasta's pid file in the directory startPasta made.
-func pastaPidFile(dir string) string { return dir + "/pasta.pid" }
+// pastaLog is pasta's output in the directory startPasta made.
+func pastaLog(dir string) string { return dir + "/pasta.log" }
 
-// startPasta runs pasta and waits for it to daemonize; it returns the
-// daemon and the directory of its pid file. v4 and v6 say which default
-// routes the host has.
+// startPasta runs pasta in a session of its own, in the foreground, and
+// waits until the container's interface is configured; it returns pasta
+// and the directory of its log. v4 and v6 say which default routes the
+// host has.
+//
+// Ready means: the default route(s) pasta sets up are in the container's
+// namespace, and so is a listener for each forwarded port. pasta
+// configures the interface early in its start (a quarter of its ~20 ms
+// here); its socket and pipe pools and the page faults of its buffers
+// come after, and now overlap the thaw of the container. A packet the
+// app sends meanwhile waits in the tap device's queue until pasta reads
+// it. (Waiting for pasta to daemonize, as before, held every cold
+// launch with a network for that whole time.)
 func (s *Service) startPasta(ctx context.Context, env services.Env, v4, v6 bool) (services.Proc, string, error) {
-	// Debian's AppArmor profile for pasta lets it write its pid file and
-	// log only below /tmp or the user's home, not in Dir (under
-	// XDG_RUNTIME_DIR): a directory of its own in /tmp, private (0700)
-	// and fresh, so that no stale pid file passes for this run's. The
-	// container has a /tmp of its own and may not share the host's.
+	// Debian's AppArmor profile for pasta lets it write only below /tmp
+	// or the user's home, not in Dir (under XDG_RUNTIME_DIR), and that
+	// holds for a log it inherits too: a directory of its own in /tmp,
+	// private (0700) and fresh. The container has a /tmp of its own and
+	// may not share the host's.
 	dir, err := os.MkdirTemp("/tmp", "lxcage-pasta-")
 	if err != nil {
-		return services.Proc{}, "", fmt.Errorf("pasta: a directory for its pid file: %w", err)
+		return services.Proc{}, "", fmt.Errorf("pasta: a directory for its log: %w", err)
 	}
-	pidFile := pastaPidFile(dir)
+	logPath := pastaLog(dir)
 	fail := func(err error) (services.Proc, string, error) {
-		os.Remove(pidFile)
+		os.Remove(logPath)
 		os.Remove(dir)
 		return services.Proc{}, "", err
 	}
-	if _, err := env.Runner.Run(ctx, nil, string(Pasta), s.pastaArgs(pidFile, env.InitPID, v4, v6)...); err != nil {
-		return fail(pastaError(err))
-	}
-	pid, err := readPID(pidFile)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return fail(fmt.Errorf("pasta started but left no pid: %w", err))
+		return fail(fmt.Errorf("pasta: log: %w", err))
 	}
+	cmd := env.Runner.Command(string(Pasta), s.pastaArgs("", env.InitPID, v4, v6)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Stdout, cmd.Stderr = log, log
+	err = cmd.Start()
+	log.Close()
+	if err != nil {
+		return fail(pastaStartError(err))
+	}
+	exited := make(chan struct{})
+	// Reap it if it ends while this process lives.
+	go func() { cmd.Wait(); close(exited) }()
+	// On a host with both families, the IPv4 route comes first and the
+	// IPv6 one in the same moment; without either, pasta fails at once.
+	want := readiness{v4: v4 || !v6, v6: v6 && !v4, ports: s.ForwardTCP}
+	if err := waitConfigured(ctx, env.InitPID, want, exited); err != nil {
+		cmd.Process.Kill()
+		<-exited
+		b, _ := os.ReadFile(logPath)
+		if msg := pastaMessages(string(b)); msg != "" && ctx.Err() == nil {
+			return fail(pastaError(msg))
+		}
+		return fail(fmt.Errorf("pasta: %w", err))
+	}
+	pid := cmd.Process.Pid
 	start, err := services.ProcStartTime(pid)
 	if err != nil {
-		return fail(fmt.Errorf("pasta (pid %d) ended right after it started (its messages are in the system log)", pid))
+		return fail(fmt.Errorf("pasta (pid %d) ended right after it started", pid))
 	}
 	return services.Proc{Name: string(Pasta), PID: pid, Start: start, ExitSuffices: true}, dir, nil
 }
 
-// pastaError turns a failed pasta run into what the user can act on: its
-// own error lines (from its stderr), with a fix where the cause is known.
-func pastaError(err error) error {
-	var te *run.ToolError
-	if !errors.As(err, &te) {
-		return fmt.Errorf("pasta: %w", err)
+// readiness is what pasta's start shows in the container's namespace
+// once the container can use it.
+type readiness struct {
+	v4, v6 bool
+	ports  []int
+}
+
+// waitConfigured polls the container's routes and listeners (the files
+// of its namespace under /proc/PID/net) until want holds, pasta exits,
+// ctx ends or ReadyTimeout passes.
+func waitConfigured(ctx context.Context, initPID int, want readiness, exited <-chan struct{}) error {
+	base := "/proc/" + strconv.Itoa(initPID) + "/net/"
+	deadline := time.Now().Add(services.ReadyTimeout)
+	for {
+		if want.met(base) {
+			select {
+			case <-exited: // what it set up is gone with it
+				return errors.New("exited at start")
+			default:
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return errors.New("exited at start")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Microsecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the container's interface not configured in %v", services.ReadyTimeout)
+		}
 	}
-	if te.NotFound() {
+}
+
+// met says the namespace whose /proc/PID/net is base shows want.
+func (r readiness) met(base string) bool {
+	if r.v4 && !defaultRouteIn(base+"route", false) || r.v6 && !defaultRouteIn(base+"ipv6_route", true) {
+		return false
+	}
+	for _, p := range r.ports {
+		if !listening(base+"tcp", p) && !listening(base+"tcp6", p) {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultRouteIn says a routes file of /proc/PID/net has a default route
+// through eth0: in "route" ("eth0\t00000000\t0202000A\t0003 ..."), a
+// destination and mask of zero; in "ipv6_route", a destination of zero
+// and prefix length 0, the device last.
+func defaultRouteIn(path string, v6 bool) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case !v6 && len(f) >= 8 && f[0] == "eth0" && f[1] == "00000000" && f[7] == "00000000":
+			return true
+		case v6 && len(f) >= 10 && f[9] == "eth0" && f[0] == strings.Repeat("0", 32) && f[1] == "00":
+			return true
+		}
+	}
+	return false
+}
+
+// listening says a tcp or tcp6 file of /proc/PID/net has a socket
+// listening (state 0A) on port.
+func listening(path string, port int) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) >= 4 && strings.HasSuffix(f[1], suffix) && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
+}
+
+// pastaStartError is why pasta could not be run at all.
+func pastaStartError(err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
 		return fix.Wrap(err, "pasta is not installed", "as root: apt-get install passt")
 	}
-	msg := pastaMessages(te.Stderr)
-	if msg == "" {
-		return fmt.Errorf("pasta: %w", err)
-	}
-	// pasta's message says it all; the exit status and argv would only
-	// bury it.
+	return fmt.Errorf("start pasta: %w", err)
+}
+
+// pastaError turns pasta's own error lines into what the user can act
+// on, with a fix where the cause is known. pasta's message says it all:
+// its exit status and argv would only bury it.
+func pastaError(msg string) error {
 	cause := "pasta: " + msg
 	switch {
 	case strings.Contains(msg, "tun"):
