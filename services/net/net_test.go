@@ -296,20 +296,24 @@ func link(root, p, target string) {
 // (no freezer), the filter is in before the relay starts, and a filter
 // that fails to load starts no relay; in a frozen one both start at once.
 func TestFilterBeforeRelayUnlessFrozen(t *testing.T) {
-	answers := map[string]runtest.Answer{
-		"nsenter --target 42 --user --net -- ": {},
-		"pasta ":                               {Err: errorf("exit status 1")},
+	const pid = 4194300 // no such process: pasta never gets ready
+	nsenter := fmt.Sprintf("nsenter --target %d --user --net -- ", pid)
+	answers := map[string]runtest.Answer{nsenter: {}}
+	failingPasta := map[string]func() *exec.Cmd{
+		"pasta ": func() *exec.Cmd { return exec.Command("sh", "-c", "exit 1") },
 	}
 	rec := runtest.New(t, answers)
-	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42})
+	rec.Commands = failingPasta
+	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: pid})
 	calls := rec.Calls()
 	if len(calls) < 2 || !strings.HasPrefix(calls[0], "nsenter ") || !strings.HasPrefix(calls[1], "pasta ") {
 		t.Errorf("not frozen: want the filter, then pasta; calls:\n%s", strings.Join(calls, "\n"))
 	}
 
-	answers["nsenter --target 42 --user --net -- "] = runtest.Answer{Err: errorf("exit status 1")}
+	answers[nsenter] = runtest.Answer{Err: errorf("exit status 1")}
 	rec = runtest.New(t, answers)
-	if _, err := (&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42}); err == nil {
+	rec.Commands = failingPasta
+	if _, err := (&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: pid}); err == nil {
 		t.Error("Start succeeded without its filter")
 	}
 	for _, c := range rec.Calls() {
@@ -319,7 +323,8 @@ func TestFilterBeforeRelayUnlessFrozen(t *testing.T) {
 	}
 
 	rec = runtest.New(t, answers)
-	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: 42, Frozen: true})
+	rec.Commands = failingPasta
+	(&Service{Tool: Pasta, Dir: t.TempDir()}).Start(context.Background(), services.Env{Runner: rec, InitPID: pid, Frozen: true})
 	if calls := strings.Join(rec.Calls(), "\n"); !strings.Contains(calls, "pasta ") || !strings.Contains(calls, "nsenter ") {
 		t.Errorf("frozen: want the filter and pasta; calls:\n%s", calls)
 	}

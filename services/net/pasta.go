@@ -13,6 +13,7 @@ import (
 
 	"github.com/lxcage/lxcage/internal/fix"
 	"github.com/lxcage/lxcage/services"
+	"golang.org/x/sys/unix"
 )
 
 // pastaArgs is pasta's command line for the container whose init is
@@ -139,6 +140,10 @@ type readiness struct {
 // ctx ends or ReadyTimeout passes.
 func waitConfigured(ctx context.Context, initPID int, want readiness, exited <-chan struct{}) error {
 	base := "/proc/" + strconv.Itoa(initPID) + "/net/"
+	// The routes of this process's own namespace would pass for pasta's.
+	if sameNetns(initPID) {
+		return fmt.Errorf("process %d is in this process's network namespace, not a container's", initPID)
+	}
 	deadline := time.Now().Add(services.ReadyTimeout)
 	for {
 		if want.met(base) {
@@ -160,6 +165,13 @@ func waitConfigured(ctx context.Context, initPID int, want readiness, exited <-c
 			return fmt.Errorf("the container's interface not configured in %v", services.ReadyTimeout)
 		}
 	}
+}
+
+// sameNetns says process pid shares this process's network namespace.
+func sameNetns(pid int) bool {
+	var a, b unix.Stat_t
+	return unix.Stat("/proc/self/ns/net", &a) == nil && unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/net", &b) == nil &&
+		a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 // met says the namespace whose /proc/PID/net is base shows want.
