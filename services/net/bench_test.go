@@ -2,6 +2,7 @@ package net
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -219,4 +220,17 @@ func startFrozen(s *Service, pid int) (services.Undo, error) {
 	undo, serr := s.Start(context.Background(), services.Env{Runner: run.Exec{}, InitPID: pid, Frozen: err == nil})
 	f.Thaw()
 	return undo, serr
+}
+
+// readPID reads the pid file a daemonized pasta wrote (the raw runs).
+func readPID(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("%s: no pid in %q", path, b)
+	}
+	return pid, nil
 }

@@ -362,18 +362,42 @@ func (s *Service) ports() string {
 // default route: pasta takes its template interface from them and fails
 // for a family without one.
 func defaultRoutes() (v4, v6 bool) {
-	v4 = scanRoutes("/proc/net/route", func(f []string) bool {
-		return len(f) > 7 && f[1] == "00000000" && f[7] == "00000000"
+	v4 = anyLine("/proc/net/route", func(f []string) bool {
+		_, ok := defaultRoute4(f)
+		return ok
 	})
-	v6 = scanRoutes("/proc/net/ipv6_route", func(f []string) bool {
+	v6 = anyLine("/proc/net/ipv6_route", func(f []string) bool {
 		// The kernel lists an unreachable default on lo; only a real
 		// interface's counts.
-		return len(f) > 9 && f[0] == strings.Repeat("0", 32) && f[1] == "00" && f[9] != "lo"
+		dev, ok := defaultRoute6(f)
+		return ok && dev != "lo"
 	})
 	return v4, v6
 }
 
-func scanRoutes(path string, isDefault func([]string) bool) bool {
+// defaultRoute4 says a line of a "route" table of /proc (split into
+// fields: "eth0 00000000 0202000A 0003 ...") is a default route, a
+// destination and mask of zero, and names its device.
+func defaultRoute4(f []string) (dev string, ok bool) {
+	if len(f) > 7 && f[1] == "00000000" && f[7] == "00000000" {
+		return f[0], true
+	}
+	return "", false
+}
+
+// defaultRoute6 says a line of an "ipv6_route" table of /proc is a
+// default route, a destination of zero and prefix length 0, and names
+// its device (the last field).
+func defaultRoute6(f []string) (dev string, ok bool) {
+	if len(f) > 9 && f[0] == strings.Repeat("0", 32) && f[1] == "00" {
+		return f[9], true
+	}
+	return "", false
+}
+
+// anyLine says some line of a table of /proc, split into fields, passes
+// match (false when the file cannot be read).
+func anyLine(path string, match func(fields []string) bool) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -381,22 +405,9 @@ func scanRoutes(path string, isDefault func([]string) bool) bool {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if isDefault(strings.Fields(sc.Text())) {
+		if match(strings.Fields(sc.Text())) {
 			return true
 		}
 	}
 	return false
-}
-
-// readPID reads a pid file a program wrote.
-func readPID(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s: no pid in %q", path, b)
-	}
-	return pid, nil
 }

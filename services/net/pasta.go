@@ -30,8 +30,8 @@ import (
 //   - --dns-forward: queries to Nameserver go to the host's resolver;
 //   - -4: one family halves the buffers pasta prepares at start;
 //   - no --log-file: Debian's AppArmor profile for pasta refuses the
-//     log's open (read and write) anywhere; its errors at start come on
-//     its stderr, which the runner keeps, and later ones go to syslog.
+//     log's open (read and write) anywhere; startPasta gives it a log
+//     of its own opening as stdout and stderr instead.
 //
 // With pidFile, pasta daemonizes once it is set up and writes the
 // daemon's pid there (the bench's raw runs); without, it stays in the
@@ -176,7 +176,7 @@ func sameNetns(pid int) bool {
 
 // met says the namespace whose /proc/PID/net is base shows want.
 func (r readiness) met(base string) bool {
-	if r.v4 && !defaultRouteIn(base+"route", false) || r.v6 && !defaultRouteIn(base+"ipv6_route", true) {
+	if r.v4 && !anyLine(base+"route", onEth0(defaultRoute4)) || r.v6 && !anyLine(base+"ipv6_route", onEth0(defaultRoute6)) {
 		return false
 	}
 	for _, p := range r.ports {
@@ -187,42 +187,21 @@ func (r readiness) met(base string) bool {
 	return true
 }
 
-// defaultRouteIn says a routes file of /proc/PID/net has a default route
-// through eth0: in "route" ("eth0\t00000000\t0202000A\t0003 ..."), a
-// destination and mask of zero; in "ipv6_route", a destination of zero
-// and prefix length 0, the device last.
-func defaultRouteIn(path string, v6 bool) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
+// onEth0 matches a default route through the container's interface.
+func onEth0(route func([]string) (string, bool)) func([]string) bool {
+	return func(f []string) bool {
+		dev, ok := route(f)
+		return ok && dev == "eth0"
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		switch {
-		case !v6 && len(f) >= 8 && f[0] == "eth0" && f[1] == "00000000" && f[7] == "00000000":
-			return true
-		case v6 && len(f) >= 10 && f[9] == "eth0" && f[0] == strings.Repeat("0", 32) && f[1] == "00":
-			return true
-		}
-	}
-	return false
 }
 
-// listening says a tcp or tcp6 file of /proc/PID/net has a socket
+// listening says a tcp or tcp6 table of /proc/PID/net has a socket
 // listening (state 0A) on port.
 func listening(path string, port int) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
 	suffix := fmt.Sprintf(":%04X", port)
-	for _, l := range strings.Split(string(b), "\n")[1:] {
-		f := strings.Fields(l)
-		if len(f) >= 4 && strings.HasSuffix(f[1], suffix) && f[3] == "0A" {
-			return true
-		}
-	}
-	return false
+	return anyLine(path, func(f []string) bool {
+		return len(f) >= 4 && strings.HasSuffix(f[1], suffix) && f[3] == "0A"
+	})
 }
 
 // pastaStartError is why pasta could not be run at all.
