@@ -71,6 +71,10 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 		// second configures the packages inside.
 		steps = append(steps, sandbox.SetupStep{Name: "debootstrap second stage", Argv: []string{"/debootstrap/debootstrap", "--second-stage"}})
 	}
+	sources := updateSources(&q)
+	if sources != nil {
+		steps = append(steps, *sources)
+	}
 	link, target, _ := HomeLink(hostHome, q.Home())
 	steps = append(steps, sandbox.SetupStep{
 		Name: "account " + q.User,
@@ -83,9 +87,16 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 	if (len(s.Debs) > 0 || hasDebURL(s.URLs)) && pm != PMApt {
 		return nil, &Error{File: p.Name + Ext, Key: "setup.debs", Msg: ".deb packages need an apt-based image (Debian, Ubuntu)", Fix: "choose a Debian or Ubuntu image"}
 	}
-	if pm == PMApt && needPM {
+	// An image with the distribution's update archives gets their fixes
+	// before anything is installed on it.
+	upgrade := sources != nil && pm == PMApt
+	apt := pm == PMApt && (needPM || upgrade)
+	if apt {
 		steps = append(steps, sandbox.SetupStep{Name: "no services during setup", Argv: []string{"/bin/sh", "-c", noServicesScript}})
 		steps = append(steps, sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true})
+	}
+	if upgrade {
+		steps = append(steps, distUpgrade)
 	}
 	if len(s.Packages) > 0 {
 		var argv []string
@@ -121,7 +132,7 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 	for _, argv := range s.Run {
 		steps = append(steps, sandbox.SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
 	}
-	if pm == PMApt && needPM {
+	if apt {
 		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
 	}
 	return steps, nil
@@ -165,17 +176,46 @@ func urlBase(u string) string {
 	return out.String()
 }
 
-// UpgradeSteps are `lxcage upgrade`: the distribution's updates, as the
-// LXC 1.0 article's API example does (apt-get update && dist-upgrade).
-func UpgradeSteps(pm string) ([]sandbox.SetupStep, error) {
+// distUpgrade installs the distribution's updates.
+var distUpgrade = sandbox.SetupStep{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true}
+
+// updateSources is the step that gives a debootstrap image its
+// distribution's update and security archives (nil for other images and
+// for suites without them). The lines travel as arguments.
+func updateSources(p *Profile) *sandbox.SetupStep {
+	if p.Image.Type != ImageDebootstrap {
+		return nil
+	}
+	im := p.Image
+	lines := sandbox.Debootstrap{Suite: im.Suite, Mirror: im.Mirror, Components: im.Components}.UpdateSources()
+	if len(lines) == 0 {
+		return nil
+	}
+	return &sandbox.SetupStep{Name: "update and security archives", Argv: append([]string{"/bin/sh", "-c", sourcesScript, "lxcage"}, lines...)}
+}
+
+// sourcesScript writes its arguments as apt's list of the distribution's
+// update archives.
+const sourcesScript = `f=/etc/apt/sources.list.d/lxcage-updates.list
+printf '%s\n' "$@" > "$f.tmp" && mv "$f.tmp" "$f"`
+
+// UpgradeSteps are `lxcage upgrade` of p's container: the distribution's
+// updates, as the LXC 1.0 article's API example does (apt-get update &&
+// dist-upgrade). A debootstrap image built before lxcage added its
+// update archives gets them first.
+func UpgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 	switch pm {
 	case PMApt:
-		return []sandbox.SetupStep{
-			{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
-			{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
-			{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true},
-			{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
-		}, nil
+		var steps []sandbox.SetupStep
+		if s := updateSources(p); s != nil {
+			steps = append(steps, *s)
+		}
+		return append(steps,
+			sandbox.SetupStep{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
+			sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
+			distUpgrade,
+			sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
+		), nil
 	case PMDnf:
 		return []sandbox.SetupStep{{Name: "upgrade", Argv: []string{"dnf", "-y", "upgrade"}, Network: true}}, nil
 	case PMApk:

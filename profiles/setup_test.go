@@ -3,6 +3,8 @@ package profiles
 import (
 	"strings"
 	"testing"
+
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 func TestSetupStepsOrderAndArgv(t *testing.T) {
@@ -28,11 +30,11 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 	for _, s := range steps {
 		names = append(names, s.Name)
 	}
-	want := "network configuration|debootstrap second stage|account chris|no services during setup|package lists|packages ca-certificates curl|copy a b.deb|install a b.deb|download https://example.org/x/tool.deb?v=1|install tool.deb|run sh -c echo $HOME; rm -rf /tmp/x|clean up"
+	want := "network configuration|debootstrap second stage|update and security archives|account chris|no services during setup|package lists|dist-upgrade|packages ca-certificates curl|copy a b.deb|install a b.deb|download https://example.org/x/tool.deb?v=1|install tool.deb|run sh -c echo $HOME; rm -rf /tmp/x|clean up"
 	if got := strings.Join(names, "|"); got != want {
 		t.Errorf("steps:\n%s\nwant:\n%s", got, want)
 	}
-	acct := steps[2].Argv
+	acct := steps[3].Argv
 	if acct[len(acct)-6] != "chris" || acct[len(acct)-5] != "1001" || acct[len(acct)-4] != "1002" || acct[len(acct)-3] != "/home/chris" || acct[len(acct)-2] != "home/alice" || acct[len(acct)-1] != "chris" {
 		t.Errorf("account argv %q", acct)
 	}
@@ -42,11 +44,71 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 			t.Errorf("a profile value is inside a script: %q", s.Argv[2])
 		}
 	}
-	if steps[6].StdinFile != "~/Downloads/a b.deb" {
-		t.Errorf("deb copy reads %q", steps[6].StdinFile)
+	if steps[8].StdinFile != "~/Downloads/a b.deb" {
+		t.Errorf("deb copy reads %q", steps[8].StdinFile)
 	}
-	if !strings.HasSuffix(steps[8].Argv[len(steps[8].Argv)-2], "url-0-tool.deb") {
-		t.Errorf("download target %q", steps[8].Argv)
+	if !strings.HasSuffix(steps[10].Argv[len(steps[10].Argv)-2], "url-0-tool.deb") {
+		t.Errorf("download target %q", steps[10].Argv)
+	}
+}
+
+// A debootstrap image gets its distribution's update and security
+// archives and their fixes before anything else is installed, and `lxcage
+// upgrade` adds the archives to an image built without them. A mirror
+// value travels as an argument, never inside the script.
+func TestDebootstrapImagesGetSecurityUpdates(t *testing.T) {
+	for _, c := range []struct{ image, want string }{
+		{`suite = "bookworm"`, "deb http://deb.debian.org/debian/ bookworm-updates main|deb http://deb.debian.org/debian-security/ bookworm-security main"},
+		{`suite = "trixie"
+mirror = "http://cache.lan:3142/deb.debian.org/debian"
+components = ["main", "contrib"]`, "deb http://cache.lan:3142/deb.debian.org/debian trixie-updates main contrib|deb http://cache.lan:3142/deb.debian.org/debian-security/ trixie-security main contrib"},
+		{`suite = "noble"`, "deb http://archive.ubuntu.com/ubuntu/ noble-updates main|deb http://archive.ubuntu.com/ubuntu/ noble-security main"},
+		{`suite = "sid"`, ""},
+	} {
+		p, err := Parse("app", "app.toml", []byte("command = [\"x\"]\n[image]\ntype = \"debootstrap\"\n"+c.image+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup, err := SetupSteps(p, PMApt, 1, 1, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, err := UpgradeSteps(p, PMApt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, steps := range [][]sandbox.SetupStep{setup, up} {
+			var names []string
+			got := ""
+			for _, s := range steps {
+				names = append(names, s.Name)
+				if s.Name == "update and security archives" {
+					got = strings.Join(s.Argv[4:], "|")
+					if strings.Contains(s.Argv[2], "deb ") {
+						t.Errorf("archive lines inside the script: %q", s.Argv[2])
+					}
+				}
+			}
+			if got != c.want {
+				t.Errorf("%s: archives %q, want %q", c.image, got, c.want)
+			}
+			// The fixes come after the lists and before any package.
+			order := strings.Join(names, "|")
+			if c.want != "" && !strings.Contains(order, "package lists|dist-upgrade") {
+				t.Errorf("%s: steps %s", c.image, order)
+			}
+			if c.want == "" && i == 0 && strings.Contains(order, "dist-upgrade") {
+				t.Errorf("%s: an upgrade at setup without update archives: %s", c.image, order)
+			}
+		}
+	}
+	// Other images keep their own sources.
+	p, _ := Parse("app", "app.toml", []byte("command = [\"x\"]\n[image]\ntype = \"download\"\ndist = \"debian\"\nrelease = \"bookworm\"\n"))
+	steps, _ := SetupSteps(p, PMApt, 1, 1, "", "")
+	for _, s := range steps {
+		if s.Name == "update and security archives" || s.Name == "dist-upgrade" {
+			t.Errorf("a download image got %q", s.Name)
+		}
 	}
 }
 

@@ -113,6 +113,39 @@ func (f FSTree) build(ctx context.Context, l *LXC, name, config string, spec Cre
 // archive.ubuntu.com, with Ubuntu's keyring).
 var ubuntuSuites = map[string]bool{"bionic": true, "focal": true, "jammy": true, "noble": true, "oracular": true, "plucky": true, "questing": true}
 
+// debianReleases are the Debian suites with -updates and -security
+// archives: released ones (testing and unstable have none worth
+// trusting: testing-security is empty, sid has no security support).
+var debianReleases = map[string]bool{"bullseye": true, "bookworm": true, "trixie": true, "stable": true, "oldstable": true, "oldoldstable": true}
+
+// UpdateSources are the apt lines a debootstrap rootfs lacks.
+// debootstrap writes the release alone, so an image built from it never
+// gets the distribution's fixes: a bookworm container stayed on Chromium
+// 150 while bookworm-security had 156. Ubuntu: SUITE-updates and
+// SUITE-security from the mirror. Debian: SUITE-updates from the mirror,
+// SUITE-security from the security archive (deb.debian.org's, or the
+// mirror's sibling debian-security when the mirror is a …/debian
+// path, as apt-cacher-ng and most mirrors lay it out). None for suites
+// without them.
+func (d Debootstrap) UpdateSources() []string {
+	comps := "main"
+	if len(d.Components) > 0 {
+		comps = strings.Join(d.Components, " ")
+	}
+	m := d.mirror()
+	switch {
+	case ubuntuSuites[d.Suite]:
+		return []string{"deb " + m + " " + d.Suite + "-updates " + comps, "deb " + m + " " + d.Suite + "-security " + comps}
+	case debianReleases[d.Suite]:
+		sec := "http://deb.debian.org/debian-security/"
+		if base, ok := strings.CutSuffix(strings.TrimSuffix(d.Mirror, "/"), "/debian"); ok && base != "" {
+			sec = base + "/debian-security/"
+		}
+		return []string{"deb " + m + " " + d.Suite + "-updates " + comps, "deb " + sec + " " + d.Suite + "-security " + comps}
+	}
+	return nil
+}
+
 func (d Debootstrap) mirror() string {
 	switch {
 	case d.Mirror != "":
