@@ -65,14 +65,53 @@ func chromiumBenchEnv(b *testing.B) (*tenv, string) {
 	benchPage(b, page)
 	preset, _ := assets.Preset("chromium")
 	e.profile("chromium", strings.Replace(string(preset), "host = \"~/Downloads\"", "host = \"~/Downloads-lxcage-bench\"", 1))
-	if _, err := os.Stat(filepath.Join(e.lxcpath, "chromium", "config")); err != nil {
+	// The container's Chromium must be the host's: the image kept here
+	// falls behind when the host upgrades (150 against 156 was seen), and
+	// two builds of Chromium differ by more than the launch costs.
+	host := packageVersion(b, "/")
+	inC := ""
+	if _, err := os.Stat(filepath.Join(e.lxcpath, "chromium", "config")); err == nil {
+		inC = packageVersion(b, filepath.Join(e.lxcpath, "chromium", "rootfs"))
+		if inC != host {
+			b.Logf("the preset's chromium %s is not the host's %s: building it again", inC, host)
+			if r := e.run("destroy", "chromium"); r.code != 0 {
+				b.Fatalf("destroy the outdated chromium preset: %d\n%s", r.code, r.stderr)
+			}
+			inC = ""
+		}
+	}
+	if inC == "" {
 		b.Logf("building the chromium preset in %s (once)", e.lxcpath)
 		if r := e.run("create", "chromium"); r.code != 0 {
 			b.Fatalf("create the chromium preset: %d\n%s", r.code, r.stderr)
 		}
+		if inC = packageVersion(b, filepath.Join(e.lxcpath, "chromium", "rootfs")); inC != host {
+			b.Fatalf("the preset installed chromium %s, the host has %s: upgrade the host's (apt-get install chromium)", inC, host)
+		}
 	}
 	b.Cleanup(func() { e.run("stop", "chromium") })
 	return e, page
+}
+
+// packageVersion is the version of the chromium package installed under
+// root, from dpkg's status file.
+func packageVersion(b *testing.B, root string) string {
+	data, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, para := range strings.Split(string(data), "\n\n") {
+		if !strings.HasPrefix(para, "Package: chromium\n") || !strings.Contains(para, "\nStatus: install ok installed\n") {
+			continue
+		}
+		for _, l := range strings.Split(para, "\n") {
+			if v, ok := strings.CutPrefix(l, "Version: "); ok {
+				return v
+			}
+		}
+	}
+	b.Fatalf("no chromium installed under %s", root)
+	return ""
 }
 
 // BenchmarkChromiumWindow times pairs of runs, the preset and the host's
