@@ -65,6 +65,8 @@ func imageString(im *Image, key string) *string {
 		return &im.Mirror
 	case "base":
 		return &im.Base
+	case "updates":
+		return &im.Updates
 	}
 	return nil
 }
@@ -114,11 +116,14 @@ var ImageTypes = []ImageType{
 	{
 		Name: ImageDebootstrap, Doc: "A Debian or Ubuntu system built with debootstrap.",
 		Fields: []ImageField{{Key: "suite", Required: true, Placeholder: "bookworm"}, {Key: "mirror", Placeholder: "http://deb.debian.org/debian/"},
-			fieldVariant, {Key: "components", List: true, Placeholder: "main contrib"}, fieldArch},
+			fieldVariant, {Key: "components", List: true, Placeholder: "main contrib"}, fieldArch, {Key: "updates"}},
 		PackageManager: true,
 		check: func(p *Profile, ps *problems) {
 			if p.Image.Suite == "" {
 				ps.add("image.suite", `write suite = "bookworm"`, "a debootstrap image needs a suite")
+			}
+			if u := p.Image.Updates; u != "" && u != "none" {
+				ps.add("image.updates", `remove it (the distribution's update and security archives are added), or write updates = "none" to build without them`, "unknown value %q", u)
 			}
 		},
 		source: func(c *compiler) sandbox.RootfsSource {
@@ -203,7 +208,7 @@ func checkImageFields(t ImageType, im Image, ps *problems) {
 		}
 		return *imageString(&im, key) != ""
 	}
-	for _, key := range []string{"arch", "base", "components", "dist", "metadata", "mirror", "release", "rootfs", "server", "suite", "variant"} {
+	for _, key := range []string{"arch", "base", "components", "dist", "metadata", "mirror", "release", "rootfs", "server", "suite", "updates", "variant"} {
 		if set(key) && !used[key] {
 			ps.add("image."+key, "remove it, or set type to the image type that uses it", "is not used by image type %q", t.Name)
 		}

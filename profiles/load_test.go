@@ -27,6 +27,8 @@ func TestParseErrors(t *testing.T) {
 		{"env reserved", "command = [\"x\"]\n[env]\nDISPLAY = \":1\"\n", []string{"env.DISPLAY: DISPLAY is set by lxcage"}},
 		{"root user", "command = [\"x\"]\nuser = \"root\"\n", []string{"user: invalid account name \"root\""}},
 		{"image field for other type", "command = [\"x\"]\n[image]\ntype = \"host\"\ndist = \"ubuntu\"\n", []string{"image.dist: is not used by image type \"host\""}},
+		{"bad updates", "command = [\"x\"]\n[image]\ntype = \"debootstrap\"\nsuite = \"bookworm\"\nupdates = \"off\"\n", []string{"eyes.toml:5", "image.updates: unknown value \"off\"", "updates = \"none\""}},
+		{"updates for other type", "command = [\"x\"]\n[image]\ntype = \"host\"\nupdates = \"none\"\n", []string{"image.updates: is not used by image type \"host\""}},
 		{"download needs release", "command = [\"x\"]\n[image]\ntype = \"download\"\ndist = \"ubuntu\"\n", []string{"needs dist and release"}},
 		{"url without sum", "command = [\"x\"]\n[setup]\nurls = [{url = \"https://x.org/a.deb\", sha256 = \"\"}]\n", []string{"setup.urls[0].sha256"}},
 		{"mime", "command = [\"x\"]\n[desktop]\nmime_types = [\"text html\"]\n", []string{"desktop.mime_types[0]"}},

@@ -61,6 +61,10 @@ type Image struct {
 	Suite      string   `toml:"suite,omitempty"`
 	Mirror     string   `toml:"mirror,omitempty"`
 	Components []string `toml:"components,omitempty"`
+	// Updates "none" builds without the distribution's update and
+	// security archives (a pinned snapshot mirror, a mirror without
+	// them); by default they are added and their fixes installed.
+	Updates string `toml:"updates,omitempty"`
 
 	// clone
 	Base string `toml:"base,omitempty"`

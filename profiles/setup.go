@@ -183,7 +183,7 @@ var distUpgrade = sandbox.SetupStep{Name: "dist-upgrade", Argv: []string{"apt-ge
 // distribution's update and security archives (nil for other images and
 // for suites without them). The lines travel as arguments.
 func updateSources(p *Profile) *sandbox.SetupStep {
-	if p.Image.Type != ImageDebootstrap {
+	if p.Image.Type != ImageDebootstrap || p.Image.Updates == "none" {
 		return nil
 	}
 	im := p.Image

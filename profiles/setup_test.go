@@ -64,6 +64,8 @@ mirror = "http://cache.lan:3142/deb.debian.org/debian"
 components = ["main", "contrib"]`, "deb http://cache.lan:3142/deb.debian.org/debian trixie-updates main contrib|deb http://cache.lan:3142/deb.debian.org/debian-security/ trixie-security main contrib"},
 		{`suite = "noble"`, "deb http://archive.ubuntu.com/ubuntu/ noble-updates main|deb http://archive.ubuntu.com/ubuntu/ noble-security main"},
 		{`suite = "sid"`, ""},
+		{`suite = "bookworm"
+updates = "none"`, ""},
 	} {
 		p, err := Parse("app", "app.toml", []byte("command = [\"x\"]\n[image]\ntype = \"debootstrap\"\n"+c.image+"\n"))
 		if err != nil {

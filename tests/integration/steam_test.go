@@ -57,12 +57,23 @@ func TestPresetSteamNestedSandbox(t *testing.T) {
 	}
 	e.profile("steam", text)
 	start := time.Now()
-	if r := e.run("create", "steam"); r.code != 0 {
+	r := e.run("create", "steam")
+	if r.code != 0 && mirrorOutOfStep(r.stderr) {
+		// A mirror caught between two syncs of its security archive (this
+		// test machine's served bookworm-security's i386 index with another
+		// size than its Release file says, for days) is the mirror's
+		// fault, not the preset's: the test goes on without the archives,
+		// and says so.
+		t.Logf("the mirror's update archives are out of step; building without them:\n%s", lastLines(r.stderr, 8))
+		e.profile("steam", strings.Replace(text, "suite = \"bookworm\"", "suite = \"bookworm\"\nupdates = \"none\"", 1))
+		r = e.run("create", "steam")
+	}
+	if r.code != 0 {
 		t.Fatalf("create the steam preset: %d\n%s", r.code, r.stderr)
 	}
 	t.Logf("built in %v", time.Since(start).Round(time.Second))
 
-	r := e.run("launch", "steam", steamChecks)
+	r = e.run("launch", "steam", steamChecks)
 	for _, want := range []string{"BWRAP-OK", "BWRAP-PROC-OK", "UNSHARE-OK"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("nested_sandbox = true: %s missing\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
@@ -88,4 +99,22 @@ func TestPresetSteamNestedSandbox(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(e.lxcpath, "steam", "config")); err == nil && strings.Contains(string(b), "dev/.lxc/proc") {
 		t.Error("the unmasked procfs is still mounted without nested_sandbox")
 	}
+}
+
+// mirrorOutOfStep says apt failed on an index of the distribution's
+// security or update archive whose size or hashes differ from its Release
+// file: a mirror in the middle of a sync (apt says so).
+func mirrorOutOfStep(out string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "Mirror sync in progress?") && (strings.Contains(l, "-security/") || strings.Contains(l, "-updates/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
