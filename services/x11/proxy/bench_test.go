@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +50,14 @@ func BenchmarkX11(b *testing.B) {
 		}
 		b.ReportMetric(float64(px.rss()), "proxy-RSS-kB")
 	})
+	// x11perf -putimage100, the issue's other measure of bulk drawing:
+	// an Xlib client, which writes each image with writev as it comes.
+	for _, side := range []struct{ name, display, auth string }{{"direct", x.Display, x.Auth}, {"proxy", px.display, ""}} {
+		b.Run("X11perfPutImage100/"+side.name, func(b *testing.B) {
+			rate := x11perf(b, side.display, side.auth, "-putimage100")
+			b.ReportMetric(1e9/rate, "ns/image")
+		})
+	}
 	for _, kind := range []string{"GetInputFocus", "InternAtom", "PutImage100", "PutImage500"} {
 		for _, side := range sides {
 			b.Run(kind+"/"+side.name, func(b *testing.B) {
@@ -136,6 +145,31 @@ func putImages(b *testing.B, c *xclient.Conn, size, n int) {
 	if err := c.Sync(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// x11perfRate matches the rate x11perf prints: "( 62800.0/sec)".
+var x11perfRate = regexp.MustCompile(`\(\s*([0-9.]+)/sec\)`)
+
+// x11perf runs one x11perf test for two seconds on display and returns
+// its rate per second. It runs once whatever b.N is: x11perf times
+// itself.
+func x11perf(b *testing.B, display, auth, test string) float64 {
+	bin, err := exec.LookPath("x11perf")
+	if err != nil {
+		b.Skip("x11perf (apt-get install x11-apps)")
+	}
+	cmd := exec.Command(bin, "-display", display, test, "-repeat", "1", "-time", "2")
+	cmd.Env = append(os.Environ(), "XAUTHORITY="+auth)
+	out, err := cmd.CombinedOutput()
+	m := x11perfRate.FindAllSubmatch(out, -1)
+	if err != nil || len(m) == 0 {
+		b.Fatalf("x11perf %s on %s: %v\n%s", test, display, err, out)
+	}
+	rate, err := strconv.ParseFloat(string(m[len(m)-1][1]), 64)
+	if err != nil || rate <= 0 {
+		b.Fatalf("x11perf rate %q", m[len(m)-1][1])
+	}
+	return rate
 }
 
 // proxyProcess is the proxy run as `lxcage _serve x11` would run it: the
