@@ -43,7 +43,7 @@ var testPrograms = map[string]string{
 	"debootstrap": "debootstrap", "busybox": "busybox-static",
 	// X11.
 	"Xvfb": "xvfb", "Xephyr": "xserver-xephyr", "xauth": "xauth", "xdotool": "xdotool",
-	"xeyes": "x11-apps", "xclock": "x11-apps", "xwd": "x11-apps", "xdpyinfo": "x11-utils", "xterm": "xterm",
+	"xeyes": "x11-apps", "xclock": "x11-apps", "xwd": "x11-apps", "x11perf": "x11-apps", "xdpyinfo": "x11-utils", "xterm": "xterm",
 	"zenity": "zenity", "python3": "python3/python3-minimal", "convert": "imagemagick/imagemagick-6.q16",
 	// Sessions, sound, Wayland.
 	"dbus-daemon": "dbus/dbus-daemon", "dbus-send": "dbus/dbus-bin", "xdg-dbus-proxy": "xdg-dbus-proxy",
