@@ -28,7 +28,9 @@ type SetupError struct {
 	Status      int
 	Tail        string
 	Log         string
-	Err         error
+	// Hint is the step's own fix, when it has one.
+	Hint string
+	Err  error
 }
 
 func (e *SetupError) Error() string {
@@ -44,6 +46,9 @@ func (e *SetupError) Error() string {
 	}
 	if e.Log != "" {
 		b.WriteString("\nfull output: " + e.Log)
+	}
+	if e.Hint != "" {
+		b.WriteString("\nfix: " + e.Hint)
 	}
 	return b.String()
 }
@@ -169,7 +174,7 @@ func (l *Launcher) runSteps(ctx context.Context, profile string, b *profiles.Bui
 		if err := l.runStep(ctx, name, st, logf, rootfs, i+1, len(list)); err != nil {
 			var se *SetupError
 			if errors.As(err, &se) {
-				se.Step, se.Steps, se.Log = i+1, len(list), logPath
+				se.Step, se.Steps, se.Log, se.Hint = i+1, len(list), logPath, st.Hint
 			}
 			return err
 		}

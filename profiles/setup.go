@@ -132,6 +132,9 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 	for _, argv := range s.Run {
 		steps = append(steps, sandbox.SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
 	}
+	if upgrade {
+		hintUpdates(p, steps)
+	}
 	if apt {
 		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
 	}
@@ -194,6 +197,17 @@ func updateSources(p *Profile) *sandbox.SetupStep {
 	return &sandbox.SetupStep{Name: "update and security archives", Argv: append([]string{"/bin/sh", "-c", sourcesScript, "lxcage"}, lines...)}
 }
 
+// hintUpdates gives the apt steps of an image with update archives the
+// way out when one of them fails: apt fails whole when one archive does.
+func hintUpdates(p *Profile, steps []sandbox.SetupStep) {
+	hint := fmt.Sprintf(`if apt could not use the distribution's update or security archive (unreachable, or "Mirror sync in progress?"), retry later, or write updates = "none" under [image] in %s to build without them`, p.Name+Ext)
+	for i := range steps {
+		if a := steps[i].Argv; a[0] == "apt-get" || a[0] == "apt" {
+			steps[i].Hint = hint
+		}
+	}
+}
+
 // sourcesScript writes its arguments as apt's list of the distribution's
 // update archives.
 const sourcesScript = `f=/etc/apt/sources.list.d/lxcage-updates.list
@@ -210,12 +224,16 @@ func UpgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 		if s := updateSources(p); s != nil {
 			steps = append(steps, *s)
 		}
-		return append(steps,
+		steps = append(steps,
 			sandbox.SetupStep{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
 			sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
 			distUpgrade,
 			sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
-		), nil
+		)
+		if updateSources(p) != nil {
+			hintUpdates(p, steps)
+		}
+		return steps, nil
 	case PMDnf:
 		return []sandbox.SetupStep{{Name: "upgrade", Argv: []string{"dnf", "-y", "upgrade"}, Network: true}}, nil
 	case PMApk:

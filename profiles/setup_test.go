@@ -84,6 +84,11 @@ updates = "none"`, ""},
 			got := ""
 			for _, s := range steps {
 				names = append(names, s.Name)
+				// An apt step names the way out of a broken archive.
+				apt := s.Argv[0] == "apt-get"
+				if hinted := strings.Contains(s.Hint, `updates = "none" under [image] in app.toml`); hinted != (apt && c.want != "") {
+					t.Errorf("%s: step %s hint %q", c.image, s.Name, s.Hint)
+				}
 				if s.Name == "update and security archives" {
 					got = strings.Join(s.Argv[4:], "|")
 					if strings.Contains(s.Argv[2], "deb ") {

@@ -15,4 +15,7 @@ type SetupStep struct {
 	// Watch, when set, is a file the step writes (a download, relative
 	// to the rootfs) whose size is worth reporting as progress.
 	Watch string
+	// Hint, when set, is the fix shown if the step fails (where the
+	// likely cause is known, as a mirror without update archives).
+	Hint string
 }
