@@ -221,8 +221,9 @@ func UpgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 	switch pm {
 	case PMApt:
 		var steps []sandbox.SetupStep
-		if s := updateSources(p); s != nil {
-			steps = append(steps, *s)
+		sources := updateSources(p)
+		if sources != nil {
+			steps = append(steps, *sources)
 		}
 		steps = append(steps,
 			sandbox.SetupStep{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
@@ -230,7 +231,7 @@ func UpgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 			distUpgrade,
 			sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
 		)
-		if updateSources(p) != nil {
+		if sources != nil {
 			hintUpdates(p, steps)
 		}
 		return steps, nil
