@@ -110,6 +110,23 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 		}
 		steps = append(steps, sandbox.SetupStep{Name: "packages " + strings.Join(s.Packages, " "), Argv: append(argv, s.Packages...), Network: true})
 	}
+	steps = append(steps, fileSteps(s)...)
+	for _, argv := range s.Run {
+		steps = append(steps, sandbox.SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
+	}
+	if upgrade {
+		hintUpdates(p, steps)
+	}
+	if apt {
+		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
+	}
+	return steps, nil
+}
+
+// fileSteps copies in the local .debs and downloads the URLs (inside
+// the container, checked against their sha256), installing the .debs.
+func fileSteps(s Setup) []sandbox.SetupStep {
+	var steps []sandbox.SetupStep
 	for i, d := range s.Debs {
 		inside := fmt.Sprintf("/var/cache/lxcage/deb-%d.deb", i)
 		steps = append(steps,
@@ -129,16 +146,7 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 			steps = append(steps, sandbox.SetupStep{Name: "install " + urlBase(u.URL), Argv: []string{"apt-get", "-q", "-y", "--no-install-recommends", "install", "--", inside}, Network: true})
 		}
 	}
-	for _, argv := range s.Run {
-		steps = append(steps, sandbox.SetupStep{Name: "run " + strings.Join(argv, " "), Argv: append([]string(nil), argv...), Network: true})
-	}
-	if upgrade {
-		hintUpdates(p, steps)
-	}
-	if apt {
-		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
-	}
-	return steps, nil
+	return steps
 }
 
 // downloadScript fetches a URL inside the container and checks its
