@@ -35,6 +35,11 @@ func (e *StartError) Error() string {
 	} else if e.LogFile != "" {
 		msg += "\nLXC log: " + e.LogFile
 	}
+	if strings.Contains(e.LogTail, "resolv.conf") && strings.Contains(e.LogTail, "was a symbolic link") {
+		// Something in the image made /etc/resolv.conf a link after
+		// setup; LXC binds the container's resolver config over no link.
+		msg += fmt.Sprintf("\nfix: the image's /etc/resolv.conf is a link, which LXC will not bind the container's resolver config over: lxcage upgrade %s makes it a file again (or lxcage rebuild %s)", e.Name, e.Name)
+	}
 	return msg
 }
 

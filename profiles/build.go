@@ -51,7 +51,7 @@ func stageBuild(c *compiler) error {
 			steps[i].StdinFile = ExpandHome(steps[i].StdinFile, c.h.Home)
 		}
 		b.setup[pm] = stepList{steps, err}
-		up, err := UpgradeSteps(c.p, pm)
+		up, err := UpgradeSteps(c.p, pm, resolv)
 		b.upgrade[pm] = stepList{up, err}
 	}
 	c.plan.Build = b

@@ -55,6 +55,15 @@ const noServicesScript = `printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 // does not run (the app's starts then bind the same content over it).
 const resolvScript = `rm -f /etc/resolv.conf && cat > /etc/resolv.conf`
 
+// keepResolvFile runs last in a setup or an upgrade: a package installed
+// meanwhile may have made /etc/resolv.conf a link again (Debian's
+// systemd-resolved does, on install), and LXC refuses to bind the
+// container's resolver config over a link: every later start with a
+// network would fail ("resolv.conf … was a symbolic link!").
+func keepResolvFile(resolvConf string) sandbox.SetupStep {
+	return sandbox.SetupStep{Name: "resolver config still a file", Argv: []string{"/bin/sh", "-c", `[ -f /etc/resolv.conf ] && [ ! -L /etc/resolv.conf ] || { ` + resolvScript + `; }`}, StdinFile: resolvConf}
+}
+
 // SetupSteps lists the steps that provision a freshly created container
 // for p: DNS, the user account, packages, local .debs, downloads, the
 // profile's own commands. pm is the image's package manager ("" for none).
@@ -119,6 +128,9 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 	}
 	if apt {
 		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
+	}
+	if resolvConf != "" {
+		steps = append(steps, keepResolvFile(resolvConf))
 	}
 	return steps, nil
 }
@@ -224,8 +236,17 @@ printf '%s\n' "$@" > "$f.tmp" && mv "$f.tmp" "$f"`
 // UpgradeSteps are `lxcage upgrade` of p's container: the distribution's
 // updates, as the LXC 1.0 article's API example does (apt-get update &&
 // dist-upgrade). A debootstrap image built before lxcage added its
-// update archives gets them first.
-func UpgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
+// update archives gets them first. resolvConf is as for SetupSteps: the
+// upgrade also makes a linked /etc/resolv.conf a file again.
+func UpgradeSteps(p *Profile, pm, resolvConf string) ([]sandbox.SetupStep, error) {
+	steps, err := upgradeSteps(p, pm)
+	if err == nil && resolvConf != "" {
+		steps = append(steps, keepResolvFile(resolvConf))
+	}
+	return steps, err
+}
+
+func upgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 	switch pm {
 	case PMApt:
 		var steps []sandbox.SetupStep

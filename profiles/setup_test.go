@@ -30,7 +30,7 @@ run = [["sh", "-c", "echo $HOME; rm -rf /tmp/x"]]
 	for _, s := range steps {
 		names = append(names, s.Name)
 	}
-	want := "network configuration|debootstrap second stage|update and security archives|account chris|no services during setup|package lists|dist-upgrade|packages ca-certificates curl|copy a b.deb|install a b.deb|download https://example.org/x/tool.deb?v=1|install tool.deb|run sh -c echo $HOME; rm -rf /tmp/x|clean up"
+	want := "network configuration|debootstrap second stage|update and security archives|account chris|no services during setup|package lists|dist-upgrade|packages ca-certificates curl|copy a b.deb|install a b.deb|download https://example.org/x/tool.deb?v=1|install tool.deb|run sh -c echo $HOME; rm -rf /tmp/x|clean up|resolver config still a file"
 	if got := strings.Join(names, "|"); got != want {
 		t.Errorf("steps:\n%s\nwant:\n%s", got, want)
 	}
@@ -75,7 +75,7 @@ updates = "none"`, ""},
 		if err != nil {
 			t.Fatal(err)
 		}
-		up, err := UpgradeSteps(p, PMApt)
+		up, err := UpgradeSteps(p, PMApt, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,6 +115,37 @@ updates = "none"`, ""},
 	for _, s := range steps {
 		if s.Name == "update and security archives" || s.Name == "dist-upgrade" {
 			t.Errorf("a download image got %q", s.Name)
+		}
+	}
+}
+
+// Setup and upgrade end by making /etc/resolv.conf a file again when a
+// package made it a link (LXC will not bind the container's resolver
+// config over a link); a host image, which has no resolver file of its
+// own to write, gets no such step.
+func TestResolvConfStaysAFile(t *testing.T) {
+	p, err := Parse("app", "app.toml", []byte("command = [\"x\"]\n[image]\ntype = \"debootstrap\"\nsuite = \"bookworm\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pm := range []string{PMApt, PMDnf, PMApk} {
+		setup, _ := SetupSteps(p, pm, 1, 1, "", "/svc/net/resolv.conf")
+		up, err := UpgradeSteps(p, pm, "/svc/net/resolv.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, steps := range [][]sandbox.SetupStep{setup, up} {
+			last := steps[len(steps)-1]
+			if last.Name != "resolver config still a file" || last.StdinFile != "/svc/net/resolv.conf" || !strings.Contains(last.Argv[2], "[ ! -L /etc/resolv.conf ]") {
+				t.Errorf("%s: last step %+v", pm, last)
+			}
+		}
+		setup, _ = SetupSteps(p, pm, 1, 1, "", "")
+		up, _ = UpgradeSteps(p, pm, "")
+		for _, s := range append(setup, up...) {
+			if s.Name == "resolver config still a file" {
+				t.Errorf("%s: a resolver step without a resolver file", pm)
+			}
 		}
 	}
 }

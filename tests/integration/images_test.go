@@ -150,8 +150,12 @@ suite = "bookworm"
 variant = "minbase"
 [setup]
 packages = ["x11-apps"]
+# As Debian's systemd-resolved does on install: a link LXC would not bind
+# the container's resolver config over (setup's last step undoes it).
+run = [["ln", "-sf", "../run/systemd/resolve/stub-resolv.conf", "/etc/resolv.conf"]]
 [access]
 x11 = true
+network = "nat"
 `)
 	start := time.Now()
 	r := e.run("create", "base")
@@ -159,7 +163,7 @@ x11 = true
 		t.Fatalf("create base: %d\n%s", r.code, r.stderr)
 	}
 	t.Logf("debootstrap + setup took %v", time.Since(start).Round(time.Second))
-	for _, step := range []string{"debootstrap second stage", "account user", "packages x11-apps"} {
+	for _, step := range []string{"debootstrap second stage", "account user", "packages x11-apps", "resolver config still a file"} {
 		if !strings.Contains(r.stderr, step) {
 			t.Errorf("progress never mentioned %q", step)
 		}
