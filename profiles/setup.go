@@ -102,7 +102,7 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 	apt := pm == PMApt && (needPM || upgrade)
 	if apt {
 		steps = append(steps, sandbox.SetupStep{Name: "no services during setup", Argv: []string{"/bin/sh", "-c", noServicesScript}})
-		steps = append(steps, sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true})
+		steps = append(steps, aptLists)
 	}
 	if upgrade {
 		steps = append(steps, distUpgrade)
@@ -127,7 +127,7 @@ func SetupSteps(p *Profile, pm string, uid, gid int, hostHome, resolvConf string
 		hintUpdates(p, steps)
 	}
 	if apt {
-		steps = append(steps, sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}})
+		steps = append(steps, aptCleanUp)
 	}
 	if resolvConf != "" {
 		steps = append(steps, keepResolvFile(resolvConf))
@@ -199,8 +199,14 @@ func urlBase(u string) string {
 	return out.String()
 }
 
-// distUpgrade installs the distribution's updates.
-var distUpgrade = sandbox.SetupStep{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true}
+// The apt steps setup and upgrade share: the package lists, the
+// distribution's updates, and the clean-up that also lets services start
+// again.
+var (
+	aptLists    = sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true}
+	distUpgrade = sandbox.SetupStep{Name: "dist-upgrade", Argv: []string{"apt-get", "-q", "-y", "dist-upgrade"}, Network: true}
+	aptCleanUp  = sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}}
+)
 
 // updateSources is the step that gives a debootstrap image its
 // distribution's update and security archives (nil for other images and
@@ -256,9 +262,7 @@ func upgradeSteps(p *Profile, pm string) ([]sandbox.SetupStep, error) {
 		}
 		steps = append(steps,
 			sandbox.SetupStep{Name: "no services during upgrade", Argv: []string{"/bin/sh", "-c", noServicesScript}},
-			sandbox.SetupStep{Name: "package lists", Argv: []string{"apt-get", "-q", "update"}, Network: true},
-			distUpgrade,
-			sandbox.SetupStep{Name: "clean up", Argv: []string{"/bin/sh", "-c", "apt-get -q clean; rm -f /usr/sbin/policy-rc.d"}},
+			aptLists, distUpgrade, aptCleanUp,
 		)
 		if sources != nil {
 			hintUpdates(p, steps)

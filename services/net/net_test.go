@@ -335,43 +335,31 @@ func TestFilterBeforeRelayUnlessFrozen(t *testing.T) {
 // forwarded port), not before: the files are those of /proc/PID/net.
 func TestPastaReadiness(t *testing.T) {
 	dir := t.TempDir() + "/"
-	write := func(name, s string) {
-		t.Helper()
-		if err := os.WriteFile(dir+name, []byte(s), 0o600); err != nil {
+	const head4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	const subnet4 = "eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+	const tcpHead = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	v4, v6, ports := readiness{v4: true}, readiness{v6: true}, readiness{v4: true, ports: []int{631}}
+	// Each step writes one file of the namespace, in order, and says
+	// whether the launch may go on.
+	for _, st := range []struct {
+		r             readiness
+		file, content string
+		ready         bool
+		what          string
+	}{
+		{v4, "route", head4, false, "no route"},
+		{v4, "route", head4 + subnet4, false, "the subnet's route only"},
+		{v4, "route", head4 + subnet4 + "eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n", true, "the default route on eth0"},
+		{v6, "ipv6_route", "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n", false, "(IPv6) the link-local route only"},
+		{v6, "ipv6_route", "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eth0\n", true, "(IPv6) the default route on eth0"},
+		{ports, "tcp", tcpHead + "   0: 0100007F:0277 00000000:0000 06 00000000:00000000 00:00000000 00000000  1000        0 1\n", false, "port 631 in TIME_WAIT, not listening"},
+		{ports, "tcp", tcpHead + "   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1\n", true, "port 631 listening"},
+	} {
+		if err := os.WriteFile(dir+st.file, []byte(st.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}
-	const head4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-	const tcpHead = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-	v4 := readiness{v4: true}
-	write("route", head4)
-	if v4.met(dir) {
-		t.Fatal("ready with no route")
-	}
-	write("route", head4+"eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n")
-	if v4.met(dir) {
-		t.Fatal("ready with the subnet's route only")
-	}
-	write("route", head4+"eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\neth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
-	if !v4.met(dir) {
-		t.Fatal("not ready with the default route on eth0")
-	}
-	v6 := readiness{v6: true}
-	write("ipv6_route", "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n")
-	if v6.met(dir) {
-		t.Fatal("ready (IPv6) with the link-local route only")
-	}
-	write("ipv6_route", "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eth0\n")
-	if !v6.met(dir) {
-		t.Fatal("not ready (IPv6) with the default route on eth0")
-	}
-	ports := readiness{v4: true, ports: []int{631}}
-	write("tcp", tcpHead+"   0: 0100007F:0277 00000000:0000 06 00000000:00000000 00:00000000 00000000  1000        0 1\n")
-	if ports.met(dir) {
-		t.Fatal("ready with port 631 in TIME_WAIT, not listening")
-	}
-	write("tcp", tcpHead+"   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1\n")
-	if !ports.met(dir) {
-		t.Fatal("not ready with port 631 listening")
+		if got := st.r.met(dir); got != st.ready {
+			t.Fatalf("with %s: ready %v, want %v", st.what, got, st.ready)
+		}
 	}
 }
