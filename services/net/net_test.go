@@ -54,6 +54,33 @@ func TestPastaArgs(t *testing.T) {
 
 // TestGuardRules: the filter drops what leaves for the host's loopback
 // and own addresses, and nothing that stays on lo.
+// TestAVX2Build: the AVX2 build beside pasta runs when the CPU has
+// AVX2; pasta itself otherwise, whenever that build is missing or not a
+// program, and for any other program (a stand-in in tests).
+func TestAVX2Build(t *testing.T) {
+	dir := t.TempDir()
+	pasta, avx2 := filepath.Join(dir, "pasta"), filepath.Join(dir, "pasta.avx2")
+	for _, c := range []struct {
+		what  string
+		setup func()
+		path  string
+		avx2  bool
+		want  string
+	}{
+		{"no AVX2 build", func() {}, pasta, true, ""},
+		{"AVX2 build not a program", func() { os.WriteFile(avx2, []byte("#!/bin/sh\n"), 0o644) }, pasta, true, ""},
+		{"AVX2 build a directory", func() { os.Remove(avx2); os.Mkdir(avx2, 0o755) }, pasta, true, ""},
+		{"AVX2 build, CPU with AVX2", func() { os.Remove(avx2); os.WriteFile(avx2, []byte("#!/bin/sh\n"), 0o755) }, pasta, true, avx2},
+		{"AVX2 build, CPU without", func() {}, pasta, false, ""},
+		{"another program", func() {}, filepath.Join(dir, "sh"), true, ""},
+	} {
+		c.setup()
+		if got := avx2Build(c.path, c.avx2); got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, got, c.want)
+		}
+	}
+}
+
 func TestGuardRules(t *testing.T) {
 	got := guardRules([]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.2"),
 		netip.MustParseAddr("fd00::2"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("::ffff:198.18.113.1").Unmap()})
