@@ -68,9 +68,13 @@ func (x *Xephyr) Start(ctx context.Context, env services.Env) (services.Undo, er
 		"-resizeable", "-screen", "1280x800", "-title", x.Title}
 	p, err := services.StartProcess(ctx, env, "Xephyr", argv, "", services.SocketExists(x.Socket()))
 	if err != nil {
+		os.Remove(x.ServerAuth)
 		return nil, fix.Wrap(err, `x11 = "nested"`, "apt-get install xserver-xephyr")
 	}
-	undo := services.Undo{{Kill: &p}}
+	// Both cookie files go with the server (undone in reverse: the
+	// server first): nothing of a display that is gone stays behind in
+	// the user's runtime directory.
+	undo := services.Undo{{Remove: x.ServerAuth}, {Remove: x.CookieFile}, {Kill: &p}}
 	if err := x11.WriteCookies(x.CookieFile, []xauth.Entry{e}); err != nil {
 		undo.Run(ctx, env.Runner)
 		return nil, err

@@ -49,16 +49,31 @@ func (c *Cookie) Grant() services.Grant {
 
 // Start implements services.Service: it writes the cookie file. The
 // entry is rewritten for any host name, since the container has its own.
+// The file goes with the container: the undo removes it at stop (with
+// Trusted it holds the user's own cookie).
 func (c *Cookie) Start(ctx context.Context, env services.Env) (services.Undo, error) {
+	entries, err := c.entries(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteCookies(c.File, entries); err != nil {
+		return nil, err
+	}
+	return services.Undo{{Remove: c.File}}, nil
+}
+
+// entries is what the cookie file holds: the user's own cookie (none when
+// the server has no access control), or an untrusted one made for it.
+func (c *Cookie) entries(ctx context.Context, env services.Env) ([]xauth.Entry, error) {
 	if c.Trusted {
 		e, ok, err := xauth.UserCookie(c.Display)
 		if err != nil {
 			return nil, fmt.Errorf("read your X cookie (%s): %w", xauth.DefaultFile(), err)
 		}
 		if !ok {
-			return nil, WriteCookies(c.File, nil) // the server has no access control
+			return nil, nil // the server has no access control
 		}
-		return nil, WriteCookies(c.File, []xauth.Entry{xauth.ForContainer(e)})
+		return []xauth.Entry{xauth.ForContainer(e)}, nil
 	}
 	e, err := xauth.Untrusted(ctx, env.Runner, c.Display, c.TmpDir)
 	if errors.Is(err, xauth.ErrNoSecurity) {
@@ -67,7 +82,7 @@ func (c *Cookie) Start(ctx context.Context, env services.Env) (services.Undo, er
 	if err != nil {
 		return nil, err
 	}
-	return nil, WriteCookies(c.File, []xauth.Entry{xauth.ForContainer(e)})
+	return []xauth.Entry{xauth.ForContainer(e)}, nil
 }
 
 // WriteCookies writes an authority file for the container, atomically.

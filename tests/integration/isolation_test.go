@@ -5,6 +5,7 @@ package integration
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,5 +115,12 @@ name = "nested eyes"
 	display := ":" + strconv.Itoa(profiles.NestedDisplay(e.lxcpath, "nest")) + " "
 	if hostProcRunning("Xephyr", display) {
 		t.Errorf("Xephyr %s outlived the container", display)
+	}
+	// Nor did its cookies, the server's or the container's copy.
+	state := filepath.Join(profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath), "nest")
+	for _, f := range []string{"xephyr.auth", "svc/Xauthority"} {
+		if _, err := os.Lstat(filepath.Join(state, f)); !os.IsNotExist(err) {
+			t.Errorf("the nested server's cookie %s outlived the container: %v", f, err)
+		}
 	}
 }
