@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lxcage/lxcage/profiles"
 	"github.com/lxcage/lxcage/services/net/nettest"
 )
 
@@ -121,6 +122,27 @@ func (e *tenv) destroyAll() {
 	for pass := 0; pass < 2; pass++ {
 		e.destroyPass(pass == 1)
 	}
+	e.forgetState()
+}
+
+// forgetState removes lxcage's runtime state of the test's LXC path
+// ($XDG_RUNTIME_DIR/lxcage/<hash>): a new directory for every test, it
+// would otherwise pile up in the test user's tmpfs run after run. Not
+// while a container's marker is left: a watchdog may still be ending that
+// container's services, which the marker lists.
+func (e *tenv) forgetState() {
+	dir := profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		markers, _ := filepath.Glob(filepath.Join(dir, "*", "started"))
+		if len(markers) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Logf("runtime state kept: %v still there", markers)
+			return
+		}
+	}
+	os.RemoveAll(dir)
 }
 
 func (e *tenv) destroyPass(last bool) {
@@ -130,6 +152,9 @@ func (e *tenv) destroyPass(last bool) {
 			continue
 		}
 		name := d.Name()
+		// lxcage's own stop first: it ends the container's services and
+		// clears its marker at once.
+		e.cmd("stop", name).Run()
 		exec.Command("lxc-stop", "-P", e.lxcpath, "-n", name, "-k").Run()
 		if out, err := exec.Command("lxc-destroy", "-P", e.lxcpath, "-n", name).CombinedOutput(); err != nil && last {
 			e.t.Logf("destroy %s: %v %s", name, err, out)
