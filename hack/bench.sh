@@ -76,10 +76,13 @@ END {
 # shellcheck disable=SC2086
 LXCAGE_BIN="$OUT/lxcage" "$OUT/x11proxy.test" -test.run '^$' -test.bench '^BenchmarkX11$' \
 	-test.benchtime "${BENCH_X11_COUNT:-10000x}" -test.count "${BENCH_REPEAT:-3}" | tee "$OUT/x11.txt"
+LXCAGE_BIN="$OUT/lxcage" "$OUT/x11proxy.test" -test.run '^$' -test.bench '^BenchmarkX11Connect$' \
+	-test.benchtime 300x -test.count "${BENCH_REPEAT:-3}" | tee -a "$OUT/x11.txt"
 LXCAGE_BIN="$OUT/lxcage" "$OUT/x11svc.test" -test.run '^$' -test.bench '^BenchmarkStart$' \
 	-test.benchtime 30x -test.count "${BENCH_REPEAT:-3}" | tee -a "$OUT/x11.txt"
 awk '
 /^BenchmarkStart/ { st+=$3; sc++ }
+/^BenchmarkX11Connect\// { n=$1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkX11Connect\//, "", n); t["Connect/" n]+=$3; c["Connect/" n]++ }
 /^BenchmarkX11\// { n=$1; sub(/-[0-9]+$/, "", n); sub(/^BenchmarkX11\//, "", n); v=$3
 	for (i=4;i<NF;i++) if ($(i+1)=="ns/image") v=$i
 	t[n]+=v; c[n]++
@@ -89,6 +92,7 @@ END {
 	printf "\nX11 proxy, round trips: GetInputFocus %.2fx, InternAtom %.2fx direct (target <= 1.3)\n", r("GetInputFocus"), r("InternAtom")
 	printf "X11 proxy, PutImage throughput: 100x100 %.2f, 500x500 %.2f of direct (target >= 0.9)\n", 1/r("PutImage100"), 1/r("PutImage500")
 	if (c["X11perfPutImage100/proxy"]) printf "X11 proxy, x11perf -putimage100: %.2f of direct (the same target)\n", 1/r("X11perfPutImage100")
+	if (c["Connect/proxy"]) printf "X11 proxy, connection setup: %.2f ms, %.1fx direct\n", t["Connect/proxy"]/c["Connect/proxy"]/1e6, r("Connect")
 	printf "X11 proxy, resident memory with five clients: %.1f MB (target <= 10)\n", rss/1024
 	if (sc) printf "X11 proxy, spawn to ready: %.1f ms\n", st/sc/1e6
 }' "$OUT/x11.txt"
