@@ -52,8 +52,6 @@ func TestPastaArgs(t *testing.T) {
 	}
 }
 
-// TestGuardRules: the filter drops what leaves for the host's loopback
-// and own addresses, and nothing that stays on lo.
 // TestAVX2Build: the AVX2 build beside pasta runs when the CPU has
 // AVX2; pasta itself otherwise, whenever that build is missing or not a
 // program, and for any other program (a stand-in in tests).
@@ -81,6 +79,8 @@ func TestAVX2Build(t *testing.T) {
 	}
 }
 
+// TestGuardRules: the filter drops what leaves for the host's loopback
+// and own addresses, and nothing that stays on lo.
 func TestGuardRules(t *testing.T) {
 	got := guardRules([]netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("192.0.2.2"),
 		netip.MustParseAddr("fd00::2"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("::ffff:198.18.113.1").Unmap()})

@@ -137,7 +137,7 @@ func (s *Service) startPasta(ctx context.Context, env services.Env, v4, v6 bool)
 // as pasta.avx2 (Debian's passt package), when the CPU has AVX2; "" when
 // there is none to run. pasta itself would execute that build again at
 // its start: running it directly saves one exec and load of the program
-// on every launch with a network (about 2 ms here, BenchmarkNATStart).
+// on every launch with a network (about 1.5 ms here, BenchmarkNATStart).
 // It is the same program (Debian's AppArmor profile for pasta covers
 // both builds), and it takes its name, pasta, from argv[0] less ".avx2".
 func avx2Build(path string, avx2 bool) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/assets"
+	"github.com/lxcage/lxcage/internal/run"
 )
 
 // steamChecks runs in the steam preset's container: the installer and
@@ -64,7 +65,7 @@ func TestPresetSteamNestedSandbox(t *testing.T) {
 		// size than its Release file says, for days) is the mirror's
 		// fault, not the preset's: the test goes on without the archives,
 		// and says so.
-		t.Logf("the mirror's update archives are out of step; building without them:\n%s", lastLines(r.stderr, 8))
+		t.Logf("the mirror's update archives are out of step; building without them:\n%s", run.Tail(r.stderr, 1500))
 		e.profile("steam", strings.Replace(text, "suite = \"bookworm\"", "suite = \"bookworm\"\nupdates = \"none\"", 1))
 		r = e.run("create", "steam")
 	}
@@ -111,10 +112,4 @@ func mirrorOutOfStep(out string) bool {
 		}
 	}
 	return false
-}
-
-// lastLines is the last n lines of s.
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
