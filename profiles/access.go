@@ -321,9 +321,8 @@ func x11Readiness(h *Host, pr Probe) []Readiness {
 			r.OK, r.Detail, r.Fix = true, fmt.Sprintf("DISPLAY=%s, socket %s", h.Display, h.XSocket), ""
 		}
 	}
-	xa := Readiness{Name: `xauth (x11 = "untrusted")`, OK: pr.Installed("xauth"), Detail: `xauth makes the cookie of x11 = "untrusted"`, Fix: "apt-get install xauth"}
 	trusted := Readiness{Name: `x11 = "trusted"`, OK: true, Detail: TrustedX11Risk}
-	return []Readiness{r, xa, trusted}
+	return []Readiness{r, trusted}
 }
 
 func compileX11(c *compiler) error {
@@ -361,7 +360,7 @@ func compileX11(c *compiler) error {
 		return nil
 	}
 	c.use(&x11.Cookie{Display: c.h.Display, Socket: c.h.XSocket, Trusted: mode == X11Trusted,
-		File: cookie, InsideFile: inside, TmpDir: c.plan.ServiceDir})
+		File: cookie, InsideFile: inside})
 	return nil
 }
 

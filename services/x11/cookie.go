@@ -22,8 +22,6 @@ type Cookie struct {
 	// File is the cookie file on the host; InsideFile where the app
 	// finds it (XAUTHORITY).
 	File, InsideFile string
-	// TmpDir holds xauth's temporary files.
-	TmpDir string
 }
 
 // Name implements services.Service.
@@ -50,39 +48,54 @@ func (c *Cookie) Grant() services.Grant {
 // Start implements services.Service: it writes the cookie file. The
 // entry is rewritten for any host name, since the container has its own.
 // The file goes with the container: the undo removes it at stop (with
-// Trusted it holds the user's own cookie).
+// Trusted it holds the user's own cookie), and an untrusted cookie is
+// revoked in the X server then, so that nothing the container could have
+// copied lets anyone in after it.
 func (c *Cookie) Start(ctx context.Context, env services.Env) (services.Undo, error) {
-	entries, err := c.entries(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := WriteCookies(c.File, entries); err != nil {
-		return nil, err
-	}
-	return services.Undo{{Remove: c.File}}, nil
-}
-
-// entries is what the cookie file holds: the user's own cookie (none when
-// the server has no access control), or an untrusted one made for it.
-func (c *Cookie) entries(ctx context.Context, env services.Env) ([]xauth.Entry, error) {
 	if c.Trusted {
 		e, ok, err := xauth.UserCookie(c.Display)
 		if err != nil {
 			return nil, fmt.Errorf("read your X cookie (%s): %w", xauth.DefaultFile(), err)
 		}
-		if !ok {
-			return nil, nil // the server has no access control
+		var entries []xauth.Entry
+		if ok { // none: the server has no access control
+			entries = []xauth.Entry{xauth.ForContainer(e)}
 		}
-		return []xauth.Entry{xauth.ForContainer(e)}, nil
+		if err := WriteCookies(c.File, entries); err != nil {
+			return nil, err
+		}
+		return services.Undo{{Remove: c.File}}, nil
 	}
-	e, err := xauth.Untrusted(ctx, env.Runner, c.Display, c.TmpDir)
-	if errors.Is(err, xauth.ErrNoSecurity) {
-		return nil, fix.Wrap(err, "", `set x11 = "trusted" in the profile to give the app your full display, or "nested" for a display of its own`)
+	return c.startUntrusted(ctx, env)
+}
+
+// startUntrusted has the X server make the container's cookie, and
+// writes it.
+func (c *Cookie) startUntrusted(ctx context.Context, env services.Env) (services.Undo, error) {
+	if env.Self == "" {
+		return nil, errors.New(`x11 = "untrusted": no lxcage binary to revoke the cookie at stop (set LXCAGE_BIN)`)
+	}
+	authority := xauth.DefaultFile()
+	number := xauth.DisplayNumber(c.Display)
+	var own *xauth.Entry
+	if e, ok, err := xauth.FileCookie(authority, number); err != nil {
+		return nil, fmt.Errorf("read your X cookie: %w", err)
+	} else if ok {
+		own = &e
+	}
+	a, err := GenerateUntrusted(c.Socket, number, own)
+	if errors.Is(err, ErrNoSecurity) {
+		return nil, fix.Wrap(err, "", `set x11 = true in the profile (lxcage's X11 proxy), "trusted" to give the app your full display, or "nested" for a display of its own`)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return []xauth.Entry{xauth.ForContainer(e)}, nil
+	undo := services.Undo{{Run: append([]string{env.Self, services.ServeCommand}, RevokeArgs(c.Socket, number, authority, a.ID)...)}}
+	if err := WriteCookies(c.File, []xauth.Entry{a.Cookie}); err != nil {
+		undo.Run(ctx, env.Runner)
+		return nil, err
+	}
+	return append(undo, services.Step{Remove: c.File}), nil
 }
 
 // WriteCookies writes an authority file for the container, atomically.

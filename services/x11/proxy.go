@@ -24,6 +24,7 @@ const ServeKind = "x11"
 
 func init() {
 	services.RegisterMain(ServeKind, proxy.Main)
+	services.RegisterMain(RevokeKind, revokeMain)
 }
 
 // Clipboard modes of the proxy.

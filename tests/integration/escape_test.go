@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+	"github.com/lxcage/lxcage/services/x11/proxy/xclient"
+	"github.com/lxcage/lxcage/services/x11/xauth"
 	"golang.org/x/sys/unix"
 )
 
@@ -334,7 +337,7 @@ func x11ProbeMain() {
 	os.Exit(0)
 }
 
-// TestEscapeUntrustedX11: with the default untrusted cookie, a client in
+// TestEscapeUntrustedX11: with x11 = true (the proxy), a client in
 // the container cannot read another client's window or grab the
 // keyboard; with x11 = "trusted" it can.
 func TestEscapeUntrustedX11(t *testing.T) {
@@ -372,6 +375,57 @@ readonly = true
 			t.Errorf("x11 = %s: probe says %q, want %q (status %d)\n%s", mode, got, want, r.code, r.stderr)
 		}
 		e.run("stop", "probe")
+	}
+}
+
+// TestEscapeUntrustedCookieOutlives: an app under x11 = "untrusted"
+// copies its cookie out. While the container runs the cookie admits an
+// untrusted client (no XTEST); once the container stopped it admits
+// nobody, wherever the copy went.
+func TestEscapeUntrustedCookieOutlives(t *testing.T) {
+	e := newEnv(t)
+	xconn(t)
+	out := filepath.Join(e.cache, "stolen")
+	os.MkdirAll(out, 0o755)
+	e.profile("thief", `command = ["sh", "-c", "cp \"$XAUTHORITY\" /mnt/out/cookie && exec sleep 60"]
+[access]
+x11 = "untrusted"
+[[share]]
+host = "`+out+`"
+path = "/mnt/out"
+`)
+	l := e.start("launch", "thief")
+	file := filepath.Join(out, "cookie")
+	var b []byte
+	for deadline := time.Now().Add(20 * time.Second); len(b) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			e.run("stop", "thief")
+			t.Fatalf("the app wrote no copy of its cookie:\n%s", l.out)
+		}
+		b, _ = os.ReadFile(file)
+	}
+	entries, err := xauth.Parse(bytes.NewReader(b))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("the copied cookie file: %v (%v)", entries, err)
+	}
+	opt := xclient.Options{AuthName: entries[0].Name, AuthData: entries[0].Data}
+	c, err := xclient.Dial(os.Getenv("DISPLAY"), opt)
+	if err != nil {
+		e.run("stop", "thief")
+		t.Fatalf("the container's cookie does not admit a client while it runs: %v", err)
+	}
+	ext, err := c.QueryExtension("XTEST")
+	c.Close()
+	if err != nil || ext.Present {
+		t.Errorf("XTEST for the container's cookie: %+v (%v), want it hidden (an untrusted cookie)", ext, err)
+	}
+	if r := e.run("stop", "thief"); r.code != 0 {
+		t.Fatalf("stop: %d\n%s", r.code, r.stderr)
+	}
+	l.wait(t, 20*time.Second)
+	if c, err := xclient.Dial(os.Getenv("DISPLAY"), opt); err == nil {
+		c.Close()
+		t.Error("the cookie copied out of the container still admits a client after it stopped")
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // TestHostImageGUIPrograms: real GUI programs of the host start from a
-// host-image container with the default (untrusted) X access — plain Xt,
-// GTK 3 and Qt 5 — and show their windows.
+// host-image container with the default X access (x11 = true, the
+// proxy) — plain Xt, GTK 3 and Qt 5 — and show their windows.
 func TestHostImageGUIPrograms(t *testing.T) {
 	e := newEnv(t)
 	x := xconn(t)

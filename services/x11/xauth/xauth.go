@@ -1,10 +1,9 @@
 // Package xauth reads and writes X authority files (the format of
-// ~/.Xauthority) and makes cookies for containers.
+// ~/.Xauthority).
 package xauth
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,9 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/lxcage/lxcage/internal/fix"
-	"github.com/lxcage/lxcage/internal/run"
 )
 
 // Address families used in authority entries.
@@ -141,7 +137,13 @@ func DisplayNumber(display string) string {
 // An X server without access control (Xvfb started without -auth) needs
 // none; then ok is false and err nil.
 func UserCookie(display string) (e Entry, ok bool, err error) {
-	f, err := os.Open(DefaultFile())
+	return FileCookie(DefaultFile(), DisplayNumber(display))
+}
+
+// FileCookie returns the cookie for display number on this host from the
+// authority file, if there is one (none when the file does not exist).
+func FileCookie(file, number string) (e Entry, ok bool, err error) {
+	f, err := os.Open(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return Entry{}, false, nil
 	}
@@ -151,72 +153,9 @@ func UserCookie(display string) (e Entry, ok bool, err error) {
 	defer f.Close()
 	entries, err := Parse(f)
 	if err != nil {
-		return Entry{}, false, err
+		return Entry{}, false, fmt.Errorf("%s: %w", file, err)
 	}
 	host, _ := os.Hostname()
-	e, ok = Find(entries, DisplayNumber(display), host)
+	e, ok = Find(entries, number, host)
 	return e, ok, nil
-}
-
-// ErrNoSecurity means the X server cannot make untrusted cookies.
-var ErrNoSecurity = errors.New("the X server has no SECURITY extension, so it cannot give out an untrusted cookie")
-
-// Untrusted asks the X server for a new cookie marked untrusted (the
-// SECURITY extension): clients using it cannot read other clients'
-// windows, grab the keyboard or inject input. It runs xauth generate
-// with the user's own cookie to authenticate the request. The cookie
-// never expires while the server runs (timeout 0 keeps it valid between
-// launches).
-func Untrusted(ctx context.Context, r run.Runner, display, tmpDir string) (Entry, error) {
-	tmp, err := os.CreateTemp(tmpDir, ".xauth-gen-*")
-	if err != nil {
-		return Entry{}, err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	defer os.Remove(name + "-c") // xauth's lock files
-	defer os.Remove(name + "-l")
-	if own, ok, err := UserCookie(display); err != nil {
-		tmp.Close()
-		return Entry{}, err
-	} else if ok {
-		tmp.Write(Marshal([]Entry{own}))
-	}
-	tmp.Close()
-	// xauth reads the user's cookie from the temporary file (-f) to
-	// authenticate the request.
-	_, err = r.Run(ctx, nil, "xauth", "-q", "-f", name, "generate", display, "MIT-MAGIC-COOKIE-1", "untrusted", "timeout", "0")
-	if err != nil {
-		var te *run.ToolError
-		if errors.As(err, &te) && strings.Contains(te.Stderr, "SECURITY") {
-			return Entry{}, ErrNoSecurity
-		}
-		if errors.As(err, &te) && te.NotFound() {
-			return Entry{}, fix.New("make an untrusted X cookie: xauth is not installed", "apt-get install xauth")
-		}
-		return Entry{}, fmt.Errorf("make an untrusted X cookie with xauth: %w", err)
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return Entry{}, err
-	}
-	entries, err := Parse(bytes.NewReader(b))
-	if err != nil {
-		return Entry{}, err
-	}
-	host, _ := os.Hostname()
-	num := DisplayNumber(display)
-	// generate replaced the user's entry for this display with the new one.
-	e, ok := Find(entries, num, host)
-	if !ok {
-		for _, x := range entries {
-			if x.Number == num {
-				e, ok = x, true
-			}
-		}
-	}
-	if !ok {
-		return Entry{}, fmt.Errorf("xauth generate wrote no cookie for %s", display)
-	}
-	return e, nil
 }
