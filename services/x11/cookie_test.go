@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"testing"
 	"time"
@@ -57,15 +55,7 @@ func TestCookieGoesWithContainer(t *testing.T) {
 // here (no xhost entry), as the test user's display does.
 func TestUntrustedCookieRevokedAtStop(t *testing.T) {
 	x := xvfb.Start(t)
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	xh := exec.Command("xhost", "-si:localuser:"+u.Username)
-	xh.Env = x.Env()
-	if out, err := xh.CombinedOutput(); err != nil {
-		t.Fatalf("xhost: %v\n%s", err, out)
-	}
+	x.CookieOnly(t)
 	if _, err := xclient.Dial(x.Display, xclient.Options{}); err == nil {
 		t.Fatal("the server admits a client without a cookie: the test proves nothing")
 	}

@@ -131,16 +131,29 @@ func Start(tb testing.TB) *Server {
 			tb.Fatalf("Xvfb %s did not start: %v", x.Display, err)
 		}
 	}
+	x.xhost(tb, "+")
+	return x
+}
+
+// CookieOnly takes the user's uid off the server's access list: from now
+// on it admits clients by cookie alone, as the test user's display does.
+func (x *Server) CookieOnly(tb testing.TB) {
+	tb.Helper()
+	x.xhost(tb, "-")
+}
+
+// xhost adds (+) or removes (-) the user's uid on the access list.
+func (x *Server) xhost(tb testing.TB, op string) {
+	tb.Helper()
 	u, err := user.Current()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	xh := exec.Command("xhost", "+si:localuser:"+u.Username)
+	xh := exec.Command("xhost", op+"si:localuser:"+u.Username)
 	xh.Env = x.Env()
 	if out, err := xh.CombinedOutput(); err != nil {
 		tb.Fatalf("xhost: %v\n%s", err, out)
 	}
-	return x
 }
 
 // Options connect a client with the cookie.
