@@ -249,6 +249,10 @@ func (e *tenv) start(args ...string) *started {
 	e.t.Helper()
 	s := &started{cmd: e.cmd(args...), out: &bytes.Buffer{}, done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	// A launch killed by the cleanup below leaves its app running until
+	// the container is stopped, and the app holds the output pipe: Wait
+	// must not wait for that.
+	s.cmd.WaitDelay = 5 * time.Second
 	s.starts = time.Now()
 	if err := s.cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -270,7 +274,15 @@ func (e *tenv) start(args ...string) *started {
 	e.t.Cleanup(func() {
 		select {
 		case <-s.done:
+			return
 		default:
+		}
+		// As a user's Ctrl-C would: the launch ends the app and stops
+		// the container; killed only if it does not.
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
 			s.cmd.Process.Kill()
 			<-s.done
 		}

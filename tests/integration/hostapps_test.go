@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,13 @@ MOZ_CRASHREPORTER_DISABLE = "1"
 			l := e.start("launch", tc.name, "file:///mnt/page/index.html")
 			w, ok := waitWindow(t, x, title, 90*time.Second)
 			if !ok {
-				t.Fatalf("no %s window showing the page; output:\n%s", tc.bin, l.out)
+				// What there was instead, for a run that fails once in
+				// many: the windows on the display and the app's processes.
+				var titles []string
+				for _, n := range topWindows(x) {
+					titles = append(titles, strconv.Quote(n))
+				}
+				t.Fatalf("no %s window showing the page; windows: %s; processes:\n%s\noutput:\n%s", tc.bin, strings.Join(titles, ", "), e.run("top", "--count", "1", tc.name).stdout, l.out)
 			}
 			time.Sleep(2 * time.Second)
 			closeWindow(t, x, w)
