@@ -67,6 +67,9 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Errorf("left behind on the full filesystem: %s", x.Name())
 	}
 	os.RemoveAll(path)
+	// The runtime state of that LXC path (destroyAll knows only the
+	// test's own).
+	os.RemoveAll(profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), path))
 }
 
 // TestFaultProfileEditedWhileRunning: the running container keeps its
