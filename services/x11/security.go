@@ -27,6 +27,8 @@ const (
 	securityTimeout    = 1 << 0
 	securityTrustLevel = 1 << 1
 	securityUntrusted  = 1
+	// BadAuthorization is the extension's first error.
+	securityBadAuthorization = 0
 )
 
 // RevokeKind is the `lxcage _serve` kind that revokes an authorization
@@ -43,25 +45,25 @@ type Authorization struct {
 
 // dialAs connects to the X server at socket with the user's own cookie
 // (nil: none, for a server without access control) and finds SECURITY.
-func dialAs(socket string, own *xauth.Entry) (*xclient.Conn, uint8, error) {
+func dialAs(socket string, own *xauth.Entry) (*xclient.Conn, xclient.Ext, error) {
 	var opt xclient.Options
 	if own != nil {
 		opt.AuthName, opt.AuthData = own.Name, own.Data
 	}
 	c, err := xclient.Dial(socket, opt)
 	if err != nil {
-		return nil, 0, fmt.Errorf("connect to the X server (%s): %w", socket, err)
+		return nil, xclient.Ext{}, fmt.Errorf("connect to the X server (%s): %w", socket, err)
 	}
 	ext, err := c.QueryExtension("SECURITY")
 	if err != nil {
 		c.Close()
-		return nil, 0, fmt.Errorf("X server (%s): %w", socket, err)
+		return nil, ext, fmt.Errorf("X server (%s): %w", socket, err)
 	}
 	if !ext.Present {
 		c.Close()
-		return nil, 0, ErrNoSecurity
+		return nil, ext, ErrNoSecurity
 	}
-	return c, ext.Major, nil
+	return c, ext, nil
 }
 
 // ErrNoSecurity means the X server cannot make untrusted cookies.
@@ -74,7 +76,7 @@ var ErrNoSecurity = errors.New("the X server has no SECURITY extension, so it ca
 // expires by itself (a launch into a running container connects again
 // later); Revoke ends it.
 func GenerateUntrusted(socket, number string, own *xauth.Entry) (Authorization, error) {
-	c, major, err := dialAs(socket, own)
+	c, ext, err := dialAs(socket, own)
 	if err != nil {
 		return Authorization{}, err
 	}
@@ -86,7 +88,7 @@ func GenerateUntrusted(socket, number string, own *xauth.Entry) (Authorization, 
 	o.PutUint32(data[len(data)-8:], 0) // timeout: none
 	o.PutUint32(data[len(data)-4:], securityUntrusted)
 	// The server makes the cookie's data itself (none is given).
-	seq, err := c.SendData(major, securityGenerate, []uint32{c.Pair(uint16(len(proto)), 0), securityTimeout | securityTrustLevel}, data)
+	seq, err := c.SendData(ext.Major, securityGenerate, []uint32{c.Pair(uint16(len(proto)), 0), securityTimeout | securityTrustLevel}, data)
 	if err != nil {
 		return Authorization{}, fmt.Errorf("ask the X server for an untrusted cookie: %w", err)
 	}
@@ -106,18 +108,18 @@ func GenerateUntrusted(socket, number string, own *xauth.Entry) (Authorization, 
 // also closes every connection made with it. One the server no longer
 // knows (it was restarted) counts as revoked.
 func Revoke(socket string, own *xauth.Entry, id uint32) error {
-	c, major, err := dialAs(socket, own)
+	c, ext, err := dialAs(socket, own)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := c.Send(major, securityRevoke, id); err != nil {
+	if _, err := c.Send(ext.Major, securityRevoke, id); err != nil {
 		return fmt.Errorf("revoke X authorization %#x: %w", id, err)
 	}
 	err = c.Sync()
 	var xe *xclient.Error
-	if errors.As(err, &xe) && xe.Major == major {
-		return nil // BadAuthorization: not the server's any more
+	if errors.As(err, &xe) && xe.Code == ext.FirstError+securityBadAuthorization {
+		return nil // not the server's any more
 	}
 	if err != nil {
 		return fmt.Errorf("revoke X authorization %#x: %w", id, err)
