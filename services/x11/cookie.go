@@ -77,11 +77,9 @@ func (c *Cookie) startUntrusted(ctx context.Context, env services.Env) (services
 	}
 	authority := xauth.DefaultFile()
 	number := xauth.DisplayNumber(c.Display)
-	var own *xauth.Entry
-	if e, ok, err := xauth.FileCookie(authority, number); err != nil {
-		return nil, fmt.Errorf("read your X cookie: %w", err)
-	} else if ok {
-		own = &e
+	own, err := ownCookie(authority, number)
+	if err != nil {
+		return nil, err
 	}
 	a, err := GenerateUntrusted(c.Socket, number, own)
 	if errors.Is(err, ErrNoSecurity) {

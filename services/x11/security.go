@@ -148,15 +148,23 @@ func revokeMain(ctx context.Context, args []string) error {
 	if *socket == "" || *id == 0 || *id > 0xffffffff {
 		return fmt.Errorf("%s: usage: -socket SOCKET -display N [-xauthority FILE] -id ID", RevokeKind)
 	}
-	var own *xauth.Entry
-	if *authority != "" {
-		e, ok, err := xauth.FileCookie(*authority, *number)
-		if err != nil {
-			return err
-		}
-		if ok {
-			own = &e
-		}
+	own, err := ownCookie(*authority, *number)
+	if err != nil {
+		return err
 	}
 	return Revoke(*socket, own, uint32(*id))
+}
+
+// ownCookie is the user's cookie for display number from the authority
+// file, with which lxcage talks to the X server itself; nil when there is
+// none (no file, no entry: a server without access control).
+func ownCookie(authority, number string) (*xauth.Entry, error) {
+	e, ok, err := xauth.FileCookie(authority, number)
+	if err != nil {
+		return nil, fmt.Errorf("read your X cookie: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &e, nil
 }
