@@ -39,22 +39,42 @@ type state struct {
 	stale func(*marker)
 }
 
+// newState is the state in dir. It makes nothing: readers (status, the
+// editor's refresh) must not leave directories behind for containers
+// that do not exist; lock and register make what they need.
 func newState(dir string) (*state, error) {
-	for _, d := range []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir), dir, filepath.Join(dir, "holders")} {
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("runtime state: %w", err)
-		}
+	s := &state{dir: dir}
+	if err := s.ours(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	// A state dir owned by someone else would let them steer our launches.
-	fi, err := os.Stat(dir)
+	return s, nil
+}
+
+// ours checks that the state dir is the user's own: a state dir owned by
+// someone else would let them steer our launches.
+func (s *state) ours() error {
+	fi, err := os.Stat(s.dir)
 	if err != nil {
-		return nil, fmt.Errorf("runtime state: %w", err)
+		return fmt.Errorf("runtime state: %w", err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return nil, fmt.Errorf("runtime state %s belongs to uid %d, not you; remove it", dir, st.Uid)
+		return fmt.Errorf("runtime state %s belongs to uid %d, not you; remove it", s.dir, st.Uid)
 	}
-	return &state{dir: dir}, nil
+	return nil
 }
+
+// make creates the state dir and its holders dir, private to the user.
+func (s *state) make() error {
+	for _, d := range []string{filepath.Dir(filepath.Dir(s.dir)), filepath.Dir(s.dir), s.dir, filepath.Join(s.dir, "holders")} {
+		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("runtime state: %w", err)
+		}
+	}
+	return s.ours()
+}
+
+// errStateGone says the state was removed (its container destroyed).
+var errStateGone = errors.New("the container's runtime state is gone")
 
 // lockFile is an open, flock'd file.
 type lockFile struct{ f *os.File }
@@ -66,14 +86,66 @@ func (l *lockFile) unlock() {
 	}
 }
 
-// lock takes the container's transition lock, waiting for it if another
-// launch holds it.
-func (s *state) lock(ctx context.Context) (*lockFile, error) {
-	return flockPath(ctx, filepath.Join(s.dir, "lock"), unix.LOCK_EX)
+// at says whether the locked file is still the one at path. Destroy
+// removes the state, lock file and all, while it holds the lock: a
+// launch that waited for it then holds a lock on a file nobody else can
+// open any more, and must lock the one made anew.
+func (l *lockFile) at(path string) bool {
+	var locked, now unix.Stat_t
+	if unix.Fstat(int(l.f.Fd()), &locked) != nil || unix.Stat(path, &now) != nil {
+		return false
+	}
+	return locked.Dev == now.Dev && locked.Ino == now.Ino
 }
 
-func flockPath(ctx context.Context, path string, how int) (*lockFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+// lock takes the container's transition lock, waiting for it if another
+// launch holds it; it makes the state dir if need be.
+func (s *state) lock(ctx context.Context) (*lockFile, error) { return s.lockIn(ctx, true) }
+
+// lockKept is lock for those who only tidy up after a container: when
+// its state is gone (errStateGone), there is nothing left to tidy.
+func (s *state) lockKept(ctx context.Context) (*lockFile, error) { return s.lockIn(ctx, false) }
+
+func (s *state) lockIn(ctx context.Context, create bool) (*lockFile, error) {
+	path := filepath.Join(s.dir, "lock")
+	for {
+		if create {
+			if err := s.make(); err != nil {
+				return nil, err
+			}
+		} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, errStateGone
+		}
+		lf, err := flockPath(ctx, path, unix.LOCK_EX, create)
+		if err != nil {
+			if !create && errors.Is(err, fs.ErrNotExist) {
+				return nil, errStateGone
+			}
+			return nil, err
+		}
+		if lf.at(path) {
+			return lf, nil
+		}
+		lf.unlock()
+	}
+}
+
+// remove deletes the state, its lock file included; the caller holds
+// the lock (see lockFile.at) and has made sure no launch or marker is
+// left.
+func (s *state) remove() error {
+	if err := os.RemoveAll(s.dir); err != nil {
+		return fmt.Errorf("runtime state: %w", err)
+	}
+	return nil
+}
+
+func flockPath(ctx context.Context, path string, how int, create bool) (*lockFile, error) {
+	flags := os.O_RDWR | unix.O_CLOEXEC
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -112,6 +184,9 @@ type holder struct {
 }
 
 func (s *state) register(args []string) (*holder, error) {
+	if err := s.make(); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(s.dir, "holders", strconv.Itoa(os.Getpid()))
 	// Lock a file under a temporary name, then rename it into place: a
 	// holder file is never visible unlocked, so nobody mistakes it for

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,6 +110,72 @@ func TestLockWaitsAndHonoursContext(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("waiting lock never granted")
+	}
+}
+
+// TestLockAfterRemoval: a launch that waited for the lock while destroy
+// removed the state holds, once granted, the lock of the state made anew:
+// a third one waits for it rather than taking a lock of its own.
+func TestLockAfterRemoval(t *testing.T) {
+	st, _ := newState(filepath.Join(t.TempDir(), "x", "y", "eyes"))
+	held, err := st.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *lockFile, 1)
+	go func() {
+		lk, err := st.lock(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- lk
+	}()
+	time.Sleep(50 * time.Millisecond) // the goroutine waits on the old lock file
+	if err := st.remove(); err != nil {
+		t.Fatal(err)
+	}
+	held.unlock()
+	var waiter *lockFile
+	select {
+	case waiter = <-got:
+	case <-time.After(2 * time.Second):
+		t.Fatal("waiting lock never granted")
+	}
+	defer waiter.unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if lk, err := st.lock(ctx); err == nil {
+		lk.unlock()
+		t.Fatal("two launches hold the lock at once: the waiter locked the removed file")
+	}
+}
+
+// TestReadersMakeNoState: looking at a container's state (status, the
+// editor's refresh) and tidying up after one (lockKept) make no runtime
+// state for a container that has none.
+func TestReadersMakeNoState(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x", "y", "eyes")
+	st, err := newState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.holders(-1)
+	st.readMarker()
+	if _, err := st.lockKept(context.Background()); !errors.Is(err, errStateGone) {
+		t.Errorf("lockKept without a state: %v, want errStateGone", err)
+	}
+	if _, err := os.Stat(filepath.Dir(filepath.Dir(dir))); !os.IsNotExist(err) {
+		t.Errorf("a reader made the state: %v", err)
+	}
+	lk, err := st.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk.unlock()
+	if lk, err = st.lockKept(context.Background()); err != nil {
+		t.Errorf("lockKept of a state that exists: %v", err)
+	} else {
+		lk.unlock()
 	}
 }
 

@@ -116,7 +116,8 @@ func (l *Launcher) Stop(ctx context.Context, name string) error {
 	})
 }
 
-// Destroy removes a profile's stopped container.
+// Destroy removes a profile's stopped container, and then its runtime
+// state: nothing of it is left on the host.
 func (l *Launcher) Destroy(ctx context.Context, name string) error {
 	return l.locked(ctx, name, func(st *state) error {
 		if s, err := l.LXC.State(ctx, name); err != nil {
@@ -124,7 +125,16 @@ func (l *Launcher) Destroy(ctx context.Context, name string) error {
 		} else if s == sandbox.Running {
 			return fix.New(fmt.Sprintf("destroy %s: it is running", name), "stop it first: lxcage stop "+name)
 		}
-		return l.LXC.Destroy(ctx, name)
+		if err := l.LXC.Destroy(ctx, name); err != nil {
+			return err
+		}
+		// A marker whose init is gone is ended here (its services with
+		// it); one whose init runs — a container started again behind
+		// lxcage's back — keeps its state.
+		if _, live := st.readMarker(); live || len(st.holders(-1)) > 0 {
+			return nil
+		}
+		return st.remove()
 	})
 }
 

@@ -99,9 +99,9 @@ func (l *Launcher) cleanupAfter(ctx context.Context, st *state, initPID int) {
 	if !waitPidGone(ctx, initPID, 0) {
 		return // still running: the watchdog was cancelled, not the container
 	}
-	lk, err := st.lock(ctx)
+	lk, err := st.lockKept(ctx)
 	if err != nil {
-		return
+		return // gone (destroyed, its services ended first) or cancelled
 	}
 	defer lk.unlock()
 	if m, ok := st.readMarkerFile(); ok && m.InitPID == initPID {

@@ -131,6 +131,35 @@ func TestFaultCorruptState(t *testing.T) {
 	}
 }
 
+// TestDestroyLeavesNothing: after `lxcage destroy` neither the container
+// nor its runtime state is left on the host; asking about it afterwards
+// does not make the state again, and a launch builds both anew.
+func TestDestroyLeavesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.profile("gone", `command = ["true"]`)
+	e.mustRun("launch", "gone")
+	dir := filepath.Join(profiles.StateDir(os.Getenv("XDG_RUNTIME_DIR"), e.lxcpath), "gone")
+	if _, err := os.Stat(filepath.Join(dir, "lock")); err != nil {
+		t.Fatalf("no runtime state after a launch: %v", err)
+	}
+	e.mustRun("destroy", "gone")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		ents, _ := os.ReadDir(dir)
+		t.Errorf("runtime state left after destroy (%v): %d entries", err, len(ents))
+	}
+	if _, err := os.Stat(filepath.Join(e.lxcpath, "gone")); !os.IsNotExist(err) {
+		t.Errorf("container left after destroy: %v", err)
+	}
+	e.mustRun("status", "gone")
+	e.mustRun("list")
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("status or list made the runtime state again: %v", err)
+	}
+	if r := e.run("launch", "gone"); r.code != 0 {
+		t.Errorf("launch after destroy: %d\n%s", r.code, r.stderr)
+	}
+}
+
 // TestOtherUserCannotTouch runs as a second user (hack/test.sh runs it
 // with LXCAGE_TEST_VICTIM set to the LXC path, name and init PID of a
 // container the test user keeps running): that user can neither list,
