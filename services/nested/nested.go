@@ -60,7 +60,7 @@ func (x *Xephyr) Start(ctx context.Context, env services.Env) (services.Undo, er
 	if _, err := rand.Read(cookie); err != nil {
 		return nil, err
 	}
-	e := xauth.Entry{Family: xauth.FamilyWild, Number: num, Name: "MIT-MAGIC-COOKIE-1", Data: cookie}
+	e := xauth.Entry{Family: xauth.FamilyWild, Number: num, Name: xauth.MagicCookie, Data: cookie}
 	if err := x11.WriteCookies(x.ServerAuth, []xauth.Entry{e}); err != nil {
 		return nil, err
 	}

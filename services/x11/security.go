@@ -81,7 +81,7 @@ func GenerateUntrusted(socket, number string, own *xauth.Entry) (Authorization, 
 		return Authorization{}, err
 	}
 	defer c.Close()
-	const proto = "MIT-MAGIC-COOKIE-1"
+	const proto = xauth.MagicCookie
 	o := c.Order()
 	data := make([]byte, (len(proto)+3)&^3+8)
 	copy(data, proto)

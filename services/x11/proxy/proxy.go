@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lxcage/lxcage/services/x11/xauth"
 )
 
 // Options are what a proxy is made with.
@@ -56,11 +58,17 @@ func New(opt Options) (*Proxy, error) {
 	}
 	auth := opt.Xauthority
 	if auth == "" {
-		auth = defaultAuthority()
+		auth = xauth.DefaultFile()
 	}
-	ck, err := readCookie(auth, disp.number)
+	// No file or no entry is no cookie: a server that admits the user
+	// by uid needs none.
+	e, ok, err := xauth.FileCookie(auth, disp.number)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("X authority: %w", err)
+	}
+	var ck cookie
+	if ok {
+		ck = cookie{name: e.Name, data: e.Data}
 	}
 	d := &dialer{disp: disp, cookie: ck}
 	ctl, err := dialControl(d)

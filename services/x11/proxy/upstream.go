@@ -1,14 +1,10 @@
 package proxy
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -46,63 +42,6 @@ func parseDisplay(d string) (display, error) {
 type cookie struct {
 	name string
 	data []byte
-}
-
-// Authority file families.
-const (
-	familyLocal = 256
-	familyWild  = 65535
-)
-
-// readCookie finds the display's entry in an authority file (the format
-// of ~/.Xauthority). No file or no entry is no cookie: a server that
-// admits the user by uid needs none.
-func readCookie(path, number string) (cookie, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return cookie{}, nil
-	}
-	if err != nil {
-		return cookie{}, fmt.Errorf("X authority: %w", err)
-	}
-	host, _ := os.Hostname()
-	r := bytes.NewReader(b)
-	for {
-		var fam uint16
-		if err := binary.Read(r, binary.BigEndian, &fam); err != nil {
-			return cookie{}, nil
-		}
-		addr, e1 := authField(r)
-		num, e2 := authField(r)
-		name, e3 := authField(r)
-		data, e4 := authField(r)
-		if err := errors.Join(e1, e2, e3, e4); err != nil {
-			return cookie{}, fmt.Errorf("X authority %s: truncated entry", path)
-		}
-		hostOK := fam == familyWild || fam == familyLocal && string(addr) == host
-		if hostOK && (len(num) == 0 || string(num) == number) && string(name) == "MIT-MAGIC-COOKIE-1" {
-			return cookie{name: string(name), data: data}, nil
-		}
-	}
-}
-
-func authField(r io.Reader) ([]byte, error) {
-	var n uint16
-	if err := binary.Read(r, binary.BigEndian, &n); err != nil {
-		return nil, err
-	}
-	b := make([]byte, n)
-	_, err := io.ReadFull(r, b)
-	return b, err
-}
-
-// defaultAuthority is where X clients look for cookies.
-func defaultAuthority() string {
-	if p := os.Getenv("XAUTHORITY"); p != "" {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".Xauthority")
 }
 
 // setupRequest is a connection setup in byte order o with cookie c.

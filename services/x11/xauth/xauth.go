@@ -97,11 +97,17 @@ func DefaultFile() string {
 	return filepath.Join(home, ".Xauthority")
 }
 
-// Find returns the entry for display number on this host (a local or a
-// wild entry), or false.
+// MagicCookie is the one authorization protocol lxcage speaks.
+const MagicCookie = "MIT-MAGIC-COOKIE-1"
+
+// Find returns the first MIT-MAGIC-COOKIE-1 entry for display number on
+// this host, or false. It matches as Xlib does (XauGetBestAuth): a local
+// entry of this host name or a wild one, for this display or for any (an
+// empty number); entries of other protocols are passed over, since none
+// of lxcage's clients could use them.
 func Find(entries []Entry, number, hostname string) (Entry, bool) {
 	for _, e := range entries {
-		if e.Number != number {
+		if e.Number != "" && e.Number != number || e.Name != MagicCookie {
 			continue
 		}
 		switch e.Family {
