@@ -34,7 +34,7 @@ func benchTools(b *testing.B) []Tool {
 // and loaded guard in a freshly started container (the service's whole
 // cost in a launch), next to the raw pasta command alone.
 func BenchmarkNATStart(b *testing.B) {
-	c := startCtr(b, ctrOpts{})
+	c := startCtr(b)
 	fresh := func(b *testing.B) {
 		b.StopTimer()
 		c.stop()
@@ -86,7 +86,7 @@ func BenchmarkNATStart(b *testing.B) {
 // service. "off" is lxc-start alone; the ratio to it bounds what nat
 // adds to a cold launch.
 func BenchmarkNATColdStart(b *testing.B) {
-	c := startCtr(b, ctrOpts{})
+	c := startCtr(b)
 	c.stop()
 	for _, tool := range append([]Tool{"off"}, benchTools(b)...) {
 		b.Run(string(tool), func(b *testing.B) {
@@ -126,7 +126,7 @@ func BenchmarkNATThroughput(b *testing.B) {
 	})
 	for _, tool := range benchTools(b) {
 		b.Run(string(tool), func(b *testing.B) {
-			c := startCtr(b, ctrOpts{})
+			c := startCtr(b)
 			c.startNet(b, &Service{Tool: tool})
 			throughput(b, func() string { return c.do("download", url) })
 		})
@@ -152,7 +152,7 @@ func BenchmarkNATRoundTrip(b *testing.B) {
 	})
 	for _, tool := range benchTools(b) {
 		b.Run(string(tool), func(b *testing.B) {
-			c := startCtr(b, ctrOpts{})
+			c := startCtr(b)
 			c.startNet(b, &Service{Tool: tool})
 			run(b, c.do)
 		})
@@ -188,7 +188,7 @@ func BenchmarkNATRelayCPU(b *testing.B) {
 	url := "http://" + nettest.InetAddr + nettest.BigPath
 	for _, tool := range benchTools(b) {
 		b.Run(string(tool), func(b *testing.B) {
-			c := startCtr(b, ctrOpts{})
+			c := startCtr(b)
 			p := killOf(b, c.startNet(b, &Service{Tool: tool}))
 			before := cpuTicks(b, p.PID)
 			throughput(b, func() string { return c.do("download", url) })

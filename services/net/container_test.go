@@ -200,15 +200,8 @@ type ctr struct {
 	probe   *nettest.Prober
 }
 
-// ctrOpts shapes a test container.
-type ctrOpts struct {
-	// linkedResolv makes the image's /etc/resolv.conf a link to
-	// ../run/systemd/resolve/stub-resolv.conf, as Ubuntu's is.
-	linkedResolv bool
-}
-
 // startCtr starts a test container whose resolv.conf is a ResolvConf's.
-func startCtr(t testing.TB, o ctrOpts) *ctr {
+func startCtr(t testing.TB) *ctr {
 	t.Helper()
 	needContainers(t)
 	base := t.TempDir()
@@ -229,17 +222,9 @@ func startCtr(t testing.TB, o ctrOpts) *ctr {
 	os.WriteFile(filepath.Join(rootfs, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
 	os.WriteFile(filepath.Join(rootfs, "etc/group"), []byte("root:x:0:\n"), 0o644)
 	os.WriteFile(filepath.Join(rootfs, "etc/hosts"), []byte("127.0.0.1 localhost\n"), 0o644)
-	if o.linkedResolv {
-		os.Symlink("../run/systemd/resolve/stub-resolv.conf", filepath.Join(rootfs, "etc/resolv.conf"))
-	} else {
-		os.WriteFile(filepath.Join(rootfs, "etc/resolv.conf"), nil, 0o644)
-	}
+	os.WriteFile(filepath.Join(rootfs, "etc/resolv.conf"), nil, 0o644)
 	os.MkdirAll(c.dir, 0o755)
-	inside, err := ResolvTarget(rootfs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &ResolvConf{File: filepath.Join(c.dir, "resolv.conf"), Inside: inside}
+	rc := &ResolvConf{File: filepath.Join(c.dir, "resolv.conf")}
 	undo, err := rc.Start(context.Background(), services.Env{Runner: run.Exec{}})
 	if err != nil {
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func TestWatchAddrsFollowsHost(t *testing.T) {
 // when told the host has an address more, and ends with the container.
 func TestGuardWatcherLifetime(t *testing.T) {
 	tool := tools(t)[0]
-	c := startCtr(t, ctrOpts{})
+	c := startCtr(t)
 	s := &Service{Tool: tool, Dir: c.dir}
 	undo, err := s.Start(context.Background(), services.Env{Runner: run.Exec{}, InitPID: c.pid, Self: os.Args[0]})
 	if err != nil {

@@ -56,7 +56,7 @@ func TestNAT(t *testing.T) {
 	need(t, nettest.InetUp(), "the stand-in internet")
 	for _, tool := range tools(t) {
 		t.Run(string(tool), func(t *testing.T) {
-			c := startCtr(t, ctrOpts{})
+			c := startCtr(t)
 			// The host's loopback services: a TCP server and an abstract
 			// socket, both reachable from the host itself.
 			srv := newHostServer(t, "127.0.0.1:0", "host-loopback-secret")
@@ -214,7 +214,7 @@ func TestForwardHostPorts(t *testing.T) {
 	if _, err := exec.LookPath("pasta"); err != nil {
 		need(t, err, "pasta")
 	}
-	c := startCtr(t, ctrOpts{})
+	c := startCtr(t)
 	open := newHostServer(t, "127.0.0.1:0", "host-open").port
 	closedSrv := newHostServer(t, "127.0.0.1:0", "host-closed")
 	closed := closedSrv.port
@@ -228,24 +228,6 @@ func TestForwardHostPorts(t *testing.T) {
 	}
 }
 
-// TestLinkedResolvConf: an image whose /etc/resolv.conf is a link (as
-// Ubuntu's) starts, and its resolver uses ours.
-func TestLinkedResolvConf(t *testing.T) {
-	need(t, nettest.InetUp(), "the stand-in internet")
-	if _, err := exec.LookPath("pasta"); err != nil {
-		need(t, err, "pasta")
-	}
-	c := startCtr(t, ctrOpts{linkedResolv: true})
-	c.startNet(t, &Service{Tool: Pasta})
-	if got, err := c.attach("cat", "/etc/resolv.conf"); err != nil || !strings.Contains(got, "nameserver "+Nameserver) {
-		t.Errorf("resolv.conf through the link: %v %q", err, got)
-	}
-	checkDNS(t, c)
-	if _, err := c.attach("sh", "-c", "echo nameserver 192.0.2.99 > /etc/resolv.conf"); err == nil {
-		t.Error("the container's root rewrote its resolv.conf")
-	}
-}
-
 // TestEndsWithContainer: slirp4netns ends when the container's init
 // does (its exit fd is a pidfd of the init); pasta does not (it holds the
 // namespace and has no such option), which is why the Undo must run (the
@@ -254,7 +236,7 @@ func TestLinkedResolvConf(t *testing.T) {
 func TestEndsWithContainer(t *testing.T) {
 	for _, tool := range tools(t) {
 		t.Run(string(tool), func(t *testing.T) {
-			c := startCtr(t, ctrOpts{})
+			c := startCtr(t)
 			undo := c.startNet(t, &Service{Tool: tool})
 			proc := killOf(t, undo)
 			c.stop()
@@ -278,7 +260,7 @@ func TestEndsWithContainer(t *testing.T) {
 func TestStartAgain(t *testing.T) {
 	need(t, nettest.InetUp(), "the stand-in internet")
 	tool := tools(t)[0]
-	c := startCtr(t, ctrOpts{})
+	c := startCtr(t)
 	c.startNet(t, &Service{Tool: tool}).Run(context.Background(), run.Exec{})
 	c.startNet(t, &Service{Tool: tool})
 	if got, want := c.do("get", "http://"+nettest.InetAddr+"/"), "ok 200 "+nettest.InetMarker; got != want {

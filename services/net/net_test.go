@@ -260,65 +260,6 @@ func TestResolvConf(t *testing.T) {
 	}
 }
 
-// TestResolvTarget: links in the image lead where the container will
-// follow them, and never out of its root.
-func TestResolvTarget(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		setup func(root string)
-		want  string
-		err   string
-	}{
-		{"plain file", func(r string) { write(r, "etc/resolv.conf") }, "/etc/resolv.conf", ""},
-		{"missing", func(r string) { os.MkdirAll(filepath.Join(r, "etc"), 0o755) }, "/etc/resolv.conf", ""},
-		{"no etc", func(r string) {}, "/etc/resolv.conf", ""},
-		{"ubuntu's stub link", func(r string) { link(r, "etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf") },
-			"/run/systemd/resolve/stub-resolv.conf", ""},
-		{"absolute link stays inside", func(r string) { link(r, "etc/resolv.conf", "/run/resolvconf/resolv.conf") },
-			"/run/resolvconf/resolv.conf", ""},
-		{"dot-dots stop at the root", func(r string) { link(r, "etc/resolv.conf", "../../../../../tmp/x/resolv.conf") },
-			"/tmp/x/resolv.conf", ""},
-		{"chain through a linked directory", func(r string) {
-			link(r, "etc/resolv.conf", "/var/run/resolv.conf")
-			os.MkdirAll(filepath.Join(r, "run"), 0o755)
-			link(r, "var/run", "../run")
-		}, "/run/resolv.conf", ""},
-		{"linked etc", func(r string) {
-			os.MkdirAll(filepath.Join(r, "real-etc"), 0o755)
-			os.Symlink("real-etc", filepath.Join(r, "etc"))
-			write(r, "real-etc/resolv.conf")
-		}, "/real-etc/resolv.conf", ""},
-		{"loop", func(r string) { link(r, "etc/resolv.conf", "resolv.conf") }, "", "too many links"},
-		{"to a directory", func(r string) { link(r, "etc/resolv.conf", "/etc") }, "", "directory"},
-		{"to the root", func(r string) { link(r, "etc/resolv.conf", "/") }, "", "directory"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			tc.setup(root)
-			got, err := ResolvTarget(root)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Errorf("got %q, %v; want an error saying %q", got, err, tc.err)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %q, %v; want %q", got, err, tc.want)
-			}
-		})
-	}
-}
-
-func write(root, p string) {
-	os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
-	os.WriteFile(filepath.Join(root, p), nil, 0o644)
-}
-
-func link(root, p, target string) {
-	os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
-	os.Symlink(target, filepath.Join(root, p))
-}
-
 // TestFilterBeforeRelayUnlessFrozen: in a container whose processes run
 // (no freezer), the filter is in before the relay starts, and a filter
 // that fails to load starts no relay; in a frozen one both start at once.
