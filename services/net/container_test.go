@@ -230,6 +230,12 @@ func startCtr(t testing.TB) *ctr {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { undo.Run(context.Background(), run.Exec{}) })
+	// Writable by all: lxcage's is the user's, a uid the container maps,
+	// which its root may write to by CAP_DAC_OVERRIDE; here only the
+	// read-only bind may keep that root from rewriting it.
+	if err := os.Chmod(rc.File, 0o666); err != nil {
+		t.Fatal(err)
+	}
 	c.writeConfig(t, rootfs, rc.Grant())
 	c.start(t)
 	return c

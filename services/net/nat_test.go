@@ -187,6 +187,11 @@ func checkDNS(t *testing.T, c *ctr) {
 	if got, err := c.attach("cat", "/etc/resolv.conf"); err != nil || !strings.Contains(got, "nameserver "+Nameserver) {
 		t.Errorf("resolv.conf inside: %v %q", err, got)
 	}
+	// The container's root cannot point the resolver elsewhere: the
+	// file is bound read-only.
+	if _, err := c.attach("sh", "-c", "echo nameserver 192.0.2.99 > /etc/resolv.conf"); err == nil {
+		t.Error("the container's root rewrote its resolv.conf")
+	}
 	want := "ok " + nettest.InetAddr
 	if host := nettest.Probe([]string{"resolve", nettest.InetName}); host != want {
 		if os.Getenv("CI") != "" {
