@@ -36,6 +36,7 @@ func TestParseErrors(t *testing.T) {
 		{"cap", "command = [\"x\"]\n[security]\ndrop_caps = [\"sys_moduel\"]\n", []string{"security.drop_caps[0]: unknown capability"}},
 		{"share into proc", "command = [\"x\"]\n[[share]]\nhost = \"~/a\"\npath = \"/proc/x\"\n", []string{"share[0].path", "under /proc"}},
 		{"relative host", "command = [\"x\"]\n[[share]]\nhost = \"Downloads\"\n", []string{"share[0].host", "relative"}},
+		{"read-only share in system mode", "command = [\"x\"]\nmode = \"system\"\n[[share]]\nhost = \"~/a\"\nreadonly = true\n", []string{"eyes.toml:5: share[0].readonly", "remount", "mode = \"app\""}},
 		{"log level", "command = [\"x\"]\n[log]\nlevel = \"LOUD\"\n", []string{"log.level", "\"TRACE\""}},
 		{"two problems", "command = [\"x\"]\n[access]\nnetwork = \"wifi\"\n[limits]\nmemory = \"1Q\"\n", []string{"eyes.toml:3: access.network", "eyes.toml:5: limits.memory"}},
 	} {

@@ -325,6 +325,16 @@ func checkShares(p *Profile, ps *problems) {
 			ps.add(key+".path", "give each share its own path", "%s is already used by share[%d]", inside, j)
 		}
 		seen[inside] = i
+		// In system mode the image's init and services run as the
+		// container's root, which keeps CAP_SYS_ADMIN over the mounts
+		// LXC made inside: a read-only bind is one remount away from
+		// read-write, and the share's files are the user's, a uid that
+		// root may write. (App mode keeps no such capability; a nested
+		// sandbox's namespaces get the binds locked read-only.)
+		if s.Readonly && p.Mode == ModeSystem {
+			ps.add(key+".readonly", `use mode = "app" (the default), or share a copy of the folder`,
+				`cannot stay read-only in mode = "system": the image's own root may remount the share read-write and change your files`)
+		}
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 // nestedProbe is an app with nested_sandbox = true trying to use its
 // mounts against the container: mount in the container's own mount
 // namespace, and from a user and mount namespace of its own, unmount the
-// masks over /proc, make /usr writable, write the rootfs, rename the
-// container. Each "BAD" line is a success it must not have; the "OK"
+// masks over /proc, make /usr or the read-only share writable, write
+// the rootfs, rename the container. Each "BAD" line is a success it must not have; the "OK"
 // lines show the nested sandbox itself works (so the test can fail).
 const nestedProbe = `. /mnt/probe/funcs.sh
 sys mount tmpfs /tmp tmpfs 0 0 >/dev/null && echo "BAD mounted a tmpfs in the container's own namespace"
@@ -25,6 +25,8 @@ sys umount2 /proc/keys 2 >/dev/null && echo "BAD unmounted the mask over /proc/k
 sys umount2 /usr 2 >/dev/null && echo "BAD unmounted /usr"
 mount -o remount,bind,rw /usr 2>/dev/null && echo "BAD remounted /usr read-write"
 touch /usr/lxcage-nested-probe 2>/dev/null && echo "BAD wrote into /usr"
+mount -o remount,bind,rw /mnt/probe 2>/dev/null && echo "BAD remounted the read-only share read-write"
+touch /mnt/probe/lxcage-nested-probe 2>/dev/null && echo "BAD wrote into the read-only share"
 hostname lxcage-evil 2>/dev/null && echo "BAD renamed the container"
 echo lxcage-evil > /dev/.lxc/proc/sys/kernel/hostname 2>/dev/null && echo "BAD renamed the container through the unmasked /proc"
 mount --bind /tmp /etc && echo "OK nested bind"
