@@ -187,7 +187,9 @@ func (r *StatsReader) cgroupOf(initPID int) (*cgroupDirs, error) {
 	}
 	cg := &cgroupDirs{}
 	for _, h := range sandbox.CgroupDirs(string(b), mounts) {
-		dir := sandbox.ContainerCgroupDir(h.Dir)
+		// The cgroup the limits are on: what it counts includes the
+		// inner one the container's processes run in.
+		dir := sandbox.LimitCgroupDir(sandbox.ContainerCgroupDir(h.Dir))
 		if h.V2() {
 			cg.unified = dir
 			continue

@@ -141,20 +141,23 @@ func TestStatsV1(t *testing.T) {
 	}
 }
 
-// TestStatsV2 reads a container on a unified-only host, where LXC may
-// run init in an inner cgroup.
+// TestStatsV2 reads a container on a unified-only host: its processes
+// run in the inner cgroup (where LXC may put init in a leaf .lxc), its
+// limits are one level up.
 func TestStatsV2(t *testing.T) {
 	ft := newFakeTree(t)
 	ft.mounts[""] = filepath.Join(ft.root, "cg2")
 	const path = "/user.slice/user-1001.slice/lxc.payload.web"
 	ft.write("cg2"+path+"/cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n")
 	ft.write("cg2"+path+"/memory.current", "1048576\n")
-	ft.write("cg2"+path+"/memory.max", "max\n")
+	ft.write("cg2"+path+"/memory.max", "268435456\n")
 	ft.write("cg2"+path+"/pids.current", "3\n")
 	ft.write("cg2"+path+"/pids.max", "max\n")
 	ft.write("cg2"+path+"/cgroup.procs", "")
-	ft.write("cg2"+path+"/.lxc/cgroup.procs", "200\n210\n")
-	cgroup := "0::" + path + "/.lxc\n"
+	ft.write("cg2"+path+"/inner/memory.max", "max\n")
+	ft.write("cg2"+path+"/inner/cgroup.procs", "")
+	ft.write("cg2"+path+"/inner/.lxc/cgroup.procs", "200\n210\n")
+	cgroup := "0::" + path + "/inner/.lxc\n"
 	ft.process(200, "init", []string{"init"}, 1000, cgroup)
 	ft.process(210, "chromium", []string{"chromium", "--no-sandbox"}, 1200, cgroup)
 	r := &StatsReader{Proc: ft.proc, Mounts: ft.mounts, UID: os.Getuid()}
@@ -162,7 +165,7 @@ func TestStatsV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.CPUTime != 1500*time.Millisecond || s.Memory != 1<<20 || s.MemoryLimit != 0 || s.Pids != 3 || s.PidsLimit != 0 {
+	if s.CPUTime != 1500*time.Millisecond || s.Memory != 1<<20 || s.MemoryLimit != 256<<20 || s.Pids != 3 || s.PidsLimit != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	if len(s.Procs) != 1 || s.Procs[0].Name != "chromium" {

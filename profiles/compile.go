@@ -358,6 +358,19 @@ func (c *compiler) tmpfsSize(part int64, min int64) string {
 // controllers, with the defaults where the profile is silent.
 func stageLimits(c *compiler) error {
 	cfg, l := &c.plan.Config, c.p.Limits
+	// The limits go on the container's cgroup and its processes one
+	// level below, where its cgroup namespace starts: what runs inside
+	// sees, and may mount, only the inner cgroup. Otherwise a process
+	// with a mount namespace of its own (nested_sandbox, or the image's
+	// root in system mode) mounts the cgroup tree and raises its own
+	// limits: on cgroup v1 the files belong to the user's uid, which the
+	// container maps (cgroup v2's nsdelegate would refuse the write).
+	cfg.Add("lxc.cgroup.dir.monitor", "lxc.monitor."+c.p.Name)
+	cfg.Add("lxc.cgroup.dir.container", "lxc.payload."+c.p.Name)
+	cfg.Add("lxc.cgroup.dir.container.inner", sandbox.InnerCgroup)
+	// Where the monitor goes when the container ends, so that its own
+	// cgroup can be removed.
+	cfg.Add("lxc.cgroup.dir.monitor.pivot", "lxc.pivot")
 	cg := "lxc.cgroup."
 	if c.h.Cgroup2 {
 		cg = "lxc.cgroup2."

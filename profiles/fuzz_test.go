@@ -31,7 +31,8 @@ func FuzzParseCompile(f *testing.F) {
 		"lxc.net.0.flags", "lxc.mount.auto", "lxc.mount.entry", "lxc.cap.drop", "lxc.cap.keep", "lxc.no_new_privs",
 		"lxc.seccomp.profile", "lxc.apparmor.profile", "lxc.apparmor.allow_nesting", "lxc.cgroup.memory.limit_in_bytes",
 		"lxc.cgroup.memory.memsw.limit_in_bytes", "lxc.cgroup.pids.max", "lxc.cgroup.cpu.shares",
-		"lxc.log.file", "lxc.log.level", "lxc.hook.mount", "lxc.net.0.name"} {
+		"lxc.log.file", "lxc.log.level", "lxc.hook.mount", "lxc.net.0.name", "lxc.cgroup.dir.monitor",
+		"lxc.cgroup.dir.container", "lxc.cgroup.dir.container.inner", "lxc.cgroup.dir.monitor.pivot"} {
 		allowed[k] = true
 	}
 	h := testHost()

@@ -72,6 +72,20 @@ func CgroupDirs(text string, mounts map[string]string) []Hierarchy {
 	return out
 }
 
+// InnerCgroup is the cgroup below a container's own where its processes
+// run and its cgroup namespace starts (lxc.cgroup.dir.container.inner):
+// the limits are set one level up, out of the container's sight.
+const InnerCgroup = "inner"
+
+// LimitCgroupDir is where a container's limits are, given the cgroup
+// its processes run in (ContainerCgroupDir).
+func LimitCgroupDir(dir string) string {
+	if filepath.Base(dir) == InnerCgroup {
+		return filepath.Dir(dir)
+	}
+	return dir
+}
+
 // ContainerCgroupDir is a container's cgroup, given the directory of its
 // init: LXC may run init in a leaf (.lxc) of the container's cgroup,
 // while lxc-attach puts apps in the container's.

@@ -122,6 +122,9 @@ func (l *LXC) InitPID(ctx context.Context, name string) (int, error) {
 // Start starts the container in the background; lxc-start -d returns
 // once it is RUNNING, so no separate wait is needed.
 func (l *LXC) Start(ctx context.Context, name string) error {
+	if err := l.clearStaleCgroups(name); err != nil {
+		return err
+	}
 	if _, err := l.Runner.Run(ctx, nil, "lxc-start", l.args(name, "-d")...); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
@@ -131,6 +134,9 @@ func (l *LXC) Start(ctx context.Context, name string) error {
 // StartPidFile is Start, with the init's host PID written to pidFile
 // (it saves asking lxc-info afterwards).
 func (l *LXC) StartPidFile(ctx context.Context, name, pidFile string) error {
+	if err := l.clearStaleCgroups(name); err != nil {
+		return err
+	}
 	if _, err := l.Runner.Run(ctx, nil, "lxc-start", l.args(name, "-d", "-p", pidFile)...); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}

@@ -160,6 +160,35 @@ func TestDestroyLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestFaultStaleCgroups: cgroups an earlier run left behind (a killed
+// LXC monitor) do not stop the next start. With the cgroup names the
+// config fixes (the limits above an inner cgroup), LXC itself would
+// refuse to start ("Failed to create monitor cgroup").
+func TestFaultStaleCgroups(t *testing.T) {
+	e := newEnv(t)
+	e.profile("stale", `command = ["true"]`)
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || parts[1] == "" || strings.HasPrefix(parts[1], "name=") {
+			continue
+		}
+		dir := filepath.Join("/sys/fs/cgroup", parts[1], parts[2])
+		if os.MkdirAll(filepath.Join(dir, "lxc.payload.stale", "inner"), 0o755) == nil &&
+			os.Mkdir(filepath.Join(dir, "lxc.monitor.stale"), 0o755) == nil {
+			made++
+		}
+	}
+	need(t, made > 0, "cgroup v1 hierarchies this test may make cgroups in")
+	if r := e.run("launch", "stale"); r.code != 0 {
+		t.Errorf("launch over stale cgroups: %d\n%s", r.code, r.stderr)
+	}
+}
+
 // TestOtherUserCannotTouch runs as a second user (hack/test.sh runs it
 // with LXCAGE_TEST_VICTIM set to the LXC path, name and init PID of a
 // container the test user keeps running): that user can neither list,

@@ -233,6 +233,9 @@ func cgroupValue(t *testing.T, pid, ctrl string, files ...string) string {
 			}
 			dir = filepath.Join("/sys/fs/cgroup", parts[1], parts[2])
 		}
+		// The limits are on the container's cgroup, above the inner one
+		// its processes run in.
+		dir = limitDir(dir)
 		for _, f := range files {
 			if v, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
 				return strings.TrimSpace(string(v))
