@@ -166,24 +166,50 @@ func TestDestroyLeavesNothing(t *testing.T) {
 // refuse to start ("Failed to create monitor cgroup").
 func TestFaultStaleCgroups(t *testing.T) {
 	e := newEnv(t)
-	e.profile("stale", `command = ["true"]`)
-	b, err := os.ReadFile("/proc/self/cgroup")
+	e.profile("stale", `command = ["sleep", "30"]`)
+	// Where lxc-start makes the container's cgroups: above the one its
+	// limits are on, in each hierarchy.
+	l := e.start("launch", "stale")
+	if !e.waitState("stale", "RUNNING", 10*time.Second) {
+		t.Fatalf("not running:\n%s", l.out)
+	}
+	pid := initPID(e.mustRun("status", "stale").stdout)
+	b, err := os.ReadFile("/proc/" + pid + "/cgroup")
+	e.mustRun("stop", "stale")
+	l.wait(t, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	made := 0
+	var bases []string
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 || parts[1] == "" || strings.HasPrefix(parts[1], "name=") {
+		if len(parts) != 3 || strings.HasPrefix(parts[1], "name=") {
 			continue
 		}
 		dir := filepath.Join("/sys/fs/cgroup", parts[1], parts[2])
-		if os.MkdirAll(filepath.Join(dir, "lxc.payload.stale", "inner"), 0o755) == nil &&
-			os.Mkdir(filepath.Join(dir, "lxc.monitor.stale"), 0o755) == nil {
+		if parts[1] == "" {
+			dir = filepath.Join("/sys/fs/cgroup", parts[2])
+			if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", "unified")); err == nil {
+				dir = filepath.Join("/sys/fs/cgroup", "unified", parts[2])
+			}
+		}
+		base := filepath.Dir(limitDir(dir))
+		if strings.HasSuffix(base, ".scope") {
+			t.Skip("each start gets a systemd scope of its own: no earlier run's cgroups to meet")
+		}
+		bases = append(bases, base)
+	}
+	made := 0
+	for _, base := range bases {
+		if os.MkdirAll(filepath.Join(base, "lxc.payload.stale", "inner"), 0o755) == nil &&
+			os.MkdirAll(filepath.Join(base, "lxc.monitor.stale"), 0o755) == nil {
 			made++
 		}
 	}
-	need(t, made > 0, "cgroup v1 hierarchies this test may make cgroups in")
+	if made == 0 {
+		t.Fatalf("could make no stale cgroup in %q", bases)
+	}
+	e.profile("stale", `command = ["true"]`)
 	if r := e.run("launch", "stale"); r.code != 0 {
 		t.Errorf("launch over stale cgroups: %d\n%s", r.code, r.stderr)
 	}

@@ -54,12 +54,15 @@ for f in /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max \
 done
 `
 
-// checkLimitProbe fails the test on the probes' "BAD" lines, when the
-// cgroup probe saw nothing, or when more than limit processes ran.
+// checkLimitProbe fails the test on the probes' "BAD" lines, and unless
+// the fork probe pressed against the pids limit (at least three quarters
+// of it ran) and the limit held. Where the probe could mount no cgroup
+// (AppArmor in the systemd VM refuses the mount), the limit holding is
+// what is left to show.
 func checkLimitProbe(t *testing.T, out string, limit int) {
 	t.Helper()
 	if !strings.Contains(out, "SEEN ") {
-		t.Errorf("the probe found no cgroup to try, so it proves nothing:\n%s", out)
+		t.Logf("the probe could mount no cgroup here; checking that the limit holds")
 	}
 	counted := false
 	for _, line := range strings.Split(out, "\n") {
@@ -68,8 +71,10 @@ func checkLimitProbe(t *testing.T, out string, limit int) {
 		}
 		if n, ok := strings.CutPrefix(line, "PROCS "); ok {
 			counted = true
-			if k, err := strconv.Atoi(n); err != nil || k > limit || k < 2 {
+			if k, err := strconv.Atoi(n); err != nil || k > limit {
 				t.Errorf("%s processes ran in a container whose pids limit is %d", n, limit)
+			} else if k < limit*3/4 {
+				t.Errorf("only %d processes ran: the probe did not reach the limit of %d, so it proves nothing", k, limit)
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/lxcage/lxcage/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,8 +74,9 @@ func systemctlUser(t *testing.T, args ...string) string {
 
 // TestSystemdScope: a launch gets a transient scope with Delegate=yes
 // from the real user manager over the real session bus, the container
-// runs in it, the scope's top holds no process (so the controllers for
-// the limits are on), and the scope goes away with the container.
+// runs in it (in the inner cgroup below the one its limits are on), the
+// scope's top holds no process (so the controllers for the limits are
+// on), and the scope goes away with the container.
 func TestSystemdScope(t *testing.T) {
 	needSystemdHost(t)
 	e := newEnv(t)
@@ -87,8 +89,16 @@ func TestSystemdScope(t *testing.T) {
 	uid := os.Getuid()
 	scope := fmt.Sprintf("/user.slice/user-%d.slice/user@%d.service/app.slice/%s", uid, uid, unit)
 	init := initPID(e.mustRun("status", "scoped").stdout)
-	if got := pidCgroup(t, init); got != scope+"/lxc.payload.scoped" {
-		t.Errorf("the container's init is in %s, want %s/lxc.payload.scoped", got, scope)
+	payload := scope + "/lxc.payload.scoped"
+	if got := pidCgroup(t, init); got != payload+"/"+sandbox.InnerCgroup {
+		t.Errorf("the container's init is in %s, want %s/%s", got, payload, sandbox.InnerCgroup)
+	}
+	// The limits are on the container's cgroup, out of its sight; the
+	// inner one it runs in has none of its own.
+	for file, want := range map[string]string{"memory.max": "209715200", "pids.max": "100", "inner/pids.max": "max"} {
+		if got, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", payload, file)); err != nil || strings.TrimSpace(string(got)) != want {
+			t.Errorf("%s/%s = %q (%v), want %s", payload, file, strings.TrimSpace(string(got)), err, want)
+		}
 	}
 	if got := pidCgroup(t, strconv.Itoa(l.cmd.Process.Pid)); got != scope+"/lxcage.launcher" {
 		t.Errorf("the launcher is in %s, want %s/lxcage.launcher", got, scope)
