@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,8 +24,8 @@ const (
 // clearStaleCgroups removes what an earlier run of container name left
 // of its cgroups (LXC leaves them behind when it is killed, and on this
 // project's cgroup v1 test hosts sometimes when it is not), so that the
-// next start is not refused. Only empty cgroups go: one that still has
-// processes is another run of the container, and is reported.
+// next start is not refused. Only a tree of empty cgroups goes: one with
+// processes anywhere is another run of the container, and is reported.
 func (l *LXC) clearStaleCgroups(name string) error {
 	dirs, err := configValues(l.ConfigPath(name), keyCgroupContainer, keyCgroupMonitor)
 	if err != nil || len(dirs) == 0 {
@@ -36,12 +37,40 @@ func (l *LXC) clearStaleCgroups(name string) error {
 	}
 	for _, h := range cg.Hierarchies {
 		for _, d := range dirs {
-			if err := removeCgroupTree(filepath.Join(h.Dir, d)); err != nil {
-				return fmt.Errorf("start %s: a cgroup of an earlier run is still in use: %w", name, err)
+			dir := filepath.Join(h.Dir, d)
+			// The monitor of a run just stopped may still be on its way
+			// out of its cgroup.
+			busy := cgroupInUse(dir)
+			for deadline := time.Now().Add(2 * time.Second); busy != "" && time.Now().Before(deadline); busy = cgroupInUse(dir) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if busy != "" {
+				return fmt.Errorf("start %s: the cgroup %s still has processes: another run of a container of this name (from another LXC path?) uses it", name, busy)
+			}
+			if err := removeCgroupTree(dir); err != nil {
+				return fmt.Errorf("start %s: remove what an earlier run left: %w", name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// cgroupInUse returns the first cgroup at or below dir that has
+// processes, or "". Nothing is removed while any has: the empty cgroups
+// below a running container's are that container's own.
+func cgroupInUse(dir string) string {
+	if b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return dir
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() {
+			if busy := cgroupInUse(filepath.Join(dir, e.Name())); busy != "" {
+				return busy
+			}
+		}
+	}
+	return ""
 }
 
 // configValues returns the values of the given keys in an LXC config

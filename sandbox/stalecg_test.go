@@ -61,3 +61,17 @@ func TestRemoveCgroupTree(t *testing.T) {
 		t.Error("removed a cgroup in use")
 	}
 }
+
+// TestCgroupInUse: a tree with processes anywhere is left whole.
+func TestCgroupInUse(t *testing.T) {
+	top := filepath.Join(t.TempDir(), "lxc.payload.x")
+	os.MkdirAll(filepath.Join(top, "inner", "system.slice"), 0o755)
+	os.MkdirAll(filepath.Join(top, "inner", "user.slice"), 0o755)
+	if busy := cgroupInUse(top); busy != "" {
+		t.Errorf("an empty tree in use at %s", busy)
+	}
+	os.WriteFile(filepath.Join(top, "inner", "user.slice", "cgroup.procs"), []byte("1234\n"), 0o644)
+	if busy := cgroupInUse(top); busy != filepath.Join(top, "inner", "user.slice") {
+		t.Errorf("in use at %q, want the user.slice", busy)
+	}
+}

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -212,6 +213,37 @@ func TestFaultStaleCgroups(t *testing.T) {
 	e.profile("stale", `command = ["true"]`)
 	if r := e.run("launch", "stale"); r.code != 0 {
 		t.Errorf("launch over stale cgroups: %d\n%s", r.code, r.stderr)
+	}
+
+	// A cgroup of that name with a process in it is another container's
+	// (of this name, from another LXC path): the start stops with the
+	// reason, and nothing of that container's cgroups goes, its empty
+	// ones included.
+	base := bases[0]
+	busy := filepath.Join(base, "lxc.payload.stale", "inner")
+	empty := filepath.Join(busy, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := exec.Command("sleep", "30")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	if err := os.WriteFile(filepath.Join(busy, "cgroup.procs"), []byte(strconv.Itoa(other.Process.Pid)), 0o644); err != nil {
+		t.Fatalf("put a process in %s: %v", busy, err)
+	}
+	r := e.run("launch", "stale")
+	if r.code == 0 || !strings.Contains(r.stderr, "still has processes") {
+		t.Errorf("launch over another run's cgroup: status %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(empty); err != nil {
+		t.Errorf("an empty cgroup of the other run was removed: %v", err)
+	}
+	other.Process.Kill()
+	other.Wait()
+	if r := e.run("launch", "stale"); r.code != 0 {
+		t.Errorf("launch once that run is gone: %d\n%s", r.code, r.stderr)
 	}
 }
 
