@@ -113,8 +113,6 @@ func (s *state) lockIn(ctx context.Context, create bool) (*lockFile, error) {
 			if err := s.make(); err != nil {
 				return nil, err
 			}
-		} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, errStateGone
 		}
 		lf, err := flockPath(ctx, path, unix.LOCK_EX, create)
 		if err != nil {

@@ -189,7 +189,7 @@ func (r *StatsReader) cgroupOf(initPID int) (*cgroupDirs, error) {
 	for _, h := range sandbox.CgroupDirs(string(b), mounts) {
 		// The cgroup the limits are on: what it counts includes the
 		// inner one the container's processes run in.
-		dir := sandbox.LimitCgroupDir(sandbox.ContainerCgroupDir(h.Dir))
+		dir := sandbox.LimitCgroupDir(h.Dir)
 		if h.V2() {
 			cg.unified = dir
 			continue

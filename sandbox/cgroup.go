@@ -77,10 +77,10 @@ func CgroupDirs(text string, mounts map[string]string) []Hierarchy {
 // the limits are set one level up, out of the container's sight.
 const InnerCgroup = "inner"
 
-// LimitCgroupDir is where a container's limits are, given the cgroup
-// its processes run in (ContainerCgroupDir).
+// LimitCgroupDir is where a container's limits are, given the cgroup of
+// its init (or ContainerCgroupDir's answer): above the inner cgroup.
 func LimitCgroupDir(dir string) string {
-	if filepath.Base(dir) == InnerCgroup {
+	if dir = ContainerCgroupDir(dir); filepath.Base(dir) == InnerCgroup {
 		return filepath.Dir(dir)
 	}
 	return dir

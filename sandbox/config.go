@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"os"
 	"strings"
 )
 
@@ -51,6 +52,24 @@ func (c *Config) Get(key string) []string {
 		}
 	}
 	return out
+}
+
+// ReadConfig reads an LXC config file (a container's, or the user's
+// lxc.conf): its "key = value" lines, key and value trimmed, in order;
+// comments and any other lines are left out.
+func ReadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if k = strings.TrimSpace(k); ok && k != "" && !strings.HasPrefix(k, "#") {
+			c.Add(k, strings.TrimSpace(v))
+		}
+	}
+	return c, nil
 }
 
 // MountEntry is one lxc.mount.entry, in fstab form.

@@ -56,13 +56,10 @@ func DefaultPath() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find the LXC path: %w", err)
 	}
-	if b, err := os.ReadFile(filepath.Join(home, ".config", "lxc", "lxc.conf")); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, "=")
-			if ok && strings.TrimSpace(k) == "lxc.lxcpath" {
-				if v = strings.TrimSpace(v); filepath.IsAbs(v) {
-					return filepath.Clean(v), nil
-				}
+	if c, err := ReadConfig(filepath.Join(home, ".config", "lxc", "lxc.conf")); err == nil {
+		for _, v := range c.Get("lxc.lxcpath") {
+			if filepath.IsAbs(v) {
+				return filepath.Clean(v), nil
 			}
 		}
 	}

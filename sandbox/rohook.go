@@ -58,18 +58,12 @@ func ReadOnlyHook() error {
 // readOnlyTargets are the targets of the config's recursive read-only
 // mount entries.
 func readOnlyTargets(conf string) ([]string, error) {
-	f, err := os.Open(conf)
+	c, err := ReadConfig(conf)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		if !ok || strings.TrimSpace(k) != "lxc.mount.entry" {
-			continue
-		}
+	for _, v := range c.Get("lxc.mount.entry") {
 		f := strings.Fields(v)
 		if len(f) < 4 {
 			continue
@@ -79,7 +73,7 @@ func readOnlyTargets(conf string) ([]string, error) {
 			out = append(out, UnescapeMountPath(f[1]))
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // mountPoints reads the mount points of a mountinfo file.

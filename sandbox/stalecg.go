@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,9 +26,16 @@ const (
 // next start is not refused. Only a tree of empty cgroups goes: one with
 // processes anywhere is another run of the container, and is reported.
 func (l *LXC) clearStaleCgroups(name string) error {
-	dirs, err := configValues(l.ConfigPath(name), keyCgroupContainer, keyCgroupMonitor)
-	if err != nil || len(dirs) == 0 {
+	conf, err := ReadConfig(l.ConfigPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	dirs := cgroupNames(conf)
+	if len(dirs) == 0 {
+		return nil
 	}
 	cg, err := ReadCgroups()
 	if err != nil {
@@ -73,33 +79,16 @@ func cgroupInUse(dir string) string {
 	return ""
 }
 
-// configValues returns the values of the given keys in an LXC config
-// file; only relative paths without "..", as lxcage writes them.
-func configValues(path string, keys ...string) ([]string, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+// cgroupNames are the container's cgroup names in its config, in order;
+// only relative paths without "..", as lxcage writes them.
+func cgroupNames(c *Config) []string {
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		for _, want := range keys {
-			if k == want && v != "" && filepath.IsLocal(v) {
-				out = append(out, v)
-			}
+	for _, l := range c.Lines {
+		if (l.Key == keyCgroupContainer || l.Key == keyCgroupMonitor) && l.Value != "" && filepath.IsLocal(l.Value) {
+			out = append(out, l.Value)
 		}
 	}
-	return out, sc.Err()
+	return out
 }
 
 // removeCgroupTree removes the cgroup dir and the cgroups below it,

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,20 +23,23 @@ func TestLimitCgroupDir(t *testing.T) {
 	}
 }
 
-// TestConfigValuesTakesOnlyLocalPaths: the cgroup names a start clears
+// TestCgroupNamesTakesOnlyLocalPaths: the cgroup names a start clears
 // come from the container's config; none may lead out of the cgroup
 // lxc-start runs in.
-func TestConfigValuesTakesOnlyLocalPaths(t *testing.T) {
+func TestCgroupNamesTakesOnlyLocalPaths(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "config")
 	os.WriteFile(p, []byte("lxc.uts.name = x\nlxc.cgroup.dir.monitor = lxc.monitor.x\n"+
 		"lxc.cgroup.dir.container=lxc.payload.x\nlxc.cgroup.dir.container = ../escape\n"+
 		"lxc.cgroup.dir.container = /abs\nlxc.cgroup.dir.container.inner = inner\n"), 0o600)
-	got, err := configValues(p, keyCgroupContainer, keyCgroupMonitor)
-	if err != nil || len(got) != 2 || got[0] != "lxc.monitor.x" || got[1] != "lxc.payload.x" {
-		t.Errorf("got %q, %v", got, err)
+	conf, err := ReadConfig(p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got, err := configValues(filepath.Join(t.TempDir(), "none"), keyCgroupContainer); err != nil || got != nil {
-		t.Errorf("no config: %q, %v", got, err)
+	if got := cgroupNames(conf); len(got) != 2 || got[0] != "lxc.monitor.x" || got[1] != "lxc.payload.x" {
+		t.Errorf("got %q", got)
+	}
+	if _, err := ReadConfig(filepath.Join(t.TempDir(), "none")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("no config: %v", err)
 	}
 }
 

@@ -430,13 +430,6 @@ path = "/mnt/out"
 	}
 }
 
-// limitDir is where a container's limits are, given the cgroup of its
-// init: the container's cgroup, above the inner one its processes run
-// in (which the container's cgroup namespace shows as its root).
-func limitDir(initDir string) string {
-	return sandbox.LimitCgroupDir(sandbox.ContainerCgroupDir(initDir))
-}
-
 // TestLimitsReachTheCgroup: memory, pids and CPU weight land in the
 // container's own cgroup on this host's hierarchy: the v1 controllers'
 // files, or on a cgroup v2 host memory.max, memory.swap.max, pids.max and
@@ -461,7 +454,7 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 	}
 	if line := strings.TrimSpace(string(b)); strings.HasPrefix(line, "0::") && !strings.Contains(line, "\n") {
 		// cgroup v2 only: one line, "0::PATH", every file in one directory.
-		dir := limitDir(filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::")))
+		dir := sandbox.LimitCgroupDir(filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::")))
 		for file, w := range map[string]string{"memory.max": strconv.Itoa(300 << 20), "memory.swap.max": "0", "pids.max": "77", "cpu.weight": "50"} {
 			got, err := os.ReadFile(filepath.Join(dir, file))
 			if err != nil || strings.TrimSpace(string(got)) != w {
@@ -478,7 +471,7 @@ func TestLimitsReachTheCgroup(t *testing.T) {
 			if !ok {
 				continue
 			}
-			got, err := os.ReadFile(filepath.Join(limitDir(filepath.Join("/sys/fs/cgroup", parts[1], parts[2])), w[0]))
+			got, err := os.ReadFile(filepath.Join(sandbox.LimitCgroupDir(filepath.Join("/sys/fs/cgroup", parts[1], parts[2])), w[0]))
 			if err != nil {
 				t.Errorf("%s: %v", w[0], err)
 				continue

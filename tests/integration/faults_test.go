@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lxcage/lxcage/profiles"
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // TestFaultBadRootfs: a container that cannot start is reported with what
@@ -194,7 +195,7 @@ func TestFaultStaleCgroups(t *testing.T) {
 				dir = filepath.Join("/sys/fs/cgroup", "unified", parts[2])
 			}
 		}
-		base := filepath.Dir(limitDir(dir))
+		base := filepath.Dir(sandbox.LimitCgroupDir(dir))
 		if strings.HasSuffix(base, ".scope") {
 			t.Skip("each start gets a systemd scope of its own: no earlier run's cgroups to meet")
 		}

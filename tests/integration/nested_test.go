@@ -48,6 +48,24 @@ print(sys.argv[1], sys.argv[2:], "=", r, "errno", ctypes.get_errno())
 sys.exit(0 if r == 0 else 1)' "$@"; }
 `
 
+// probeShare writes files (name → script) into a directory of their own
+// and returns the [[share]] that shows it read-only at /mnt/probe.
+func probeShare(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return `[[share]]
+host = "` + dir + `"
+path = "/mnt/probe"
+readonly = true
+`
+}
+
 // TestNestedSandboxStaysInside is the attacker's side of nested_sandbox
 // on a host-image container: the app's mounts work only in namespaces it
 // made, and nothing it does there reaches the container's own mounts,
@@ -56,18 +74,10 @@ func TestNestedSandboxStaysInside(t *testing.T) {
 	_, err := exec.LookPath("python3")
 	need(t, err == nil, "python3")
 	e := newEnv(t)
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "probe.sh"), []byte(nestedProbe), 0o755)
-	os.WriteFile(filepath.Join(dir, "funcs.sh"), []byte(nestedFuncs), 0o644)
 	e.profile("nested", `command = ["sh", "/mnt/probe/probe.sh"]
 [security]
 nested_sandbox = true
-[[share]]
-host = "`+dir+`"
-path = "/mnt/probe"
-readonly = true
-`)
+`+probeShare(t, map[string]string{"probe.sh": nestedProbe, "funcs.sh": nestedFuncs}))
 	r := e.run("launch", "nested")
 	if r.code != 0 {
 		t.Fatalf("probe: status %d\n%s%s", r.code, r.stdout, r.stderr)

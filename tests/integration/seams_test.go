@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // The seams with the host: what the launcher writes and what a share
@@ -235,7 +237,7 @@ func cgroupValue(t *testing.T, pid, ctrl string, files ...string) string {
 		}
 		// The limits are on the container's cgroup, above the inner one
 		// its processes run in.
-		dir = limitDir(dir)
+		dir = sandbox.LimitCgroupDir(dir)
 		for _, f := range files {
 			if v, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
 				return strings.TrimSpace(string(v))

@@ -134,20 +134,13 @@ pids = 60
 // which the app has. It reaches only the inner cgroup; the limits hold.
 func TestEscapeNestedSandboxLimits(t *testing.T) {
 	e := newEnv(t)
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, "probe.sh"), []byte(cgroupProbe+forkProbe), 0o644)
 	e.profile("nestlim", `command = ["unshare", "-Urm", "--cgroup", "sh", "/mnt/probe/probe.sh"]
 [security]
 nested_sandbox = true
 [limits]
 pids = 60
 memory = "300M"
-[[share]]
-host = "`+dir+`"
-path = "/mnt/probe"
-readonly = true
-`)
+`+probeShare(t, map[string]string{"probe.sh": cgroupProbe + forkProbe}))
 	r := e.run("launch", "nestlim")
 	if r.code != 0 {
 		t.Fatalf("probe: status %d\n%s%s", r.code, r.stdout, r.stderr)
