@@ -400,6 +400,21 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error
 			return nil
 		}
 	}
+	// A system container's init is asked to shut down with the signal
+	// it knows (lxc-stop knows one for every image), and killed if it has
+	// not finished when the timeout ends.
+	if ours && timeout > 0 && m.MonitorPID > 0 && haltInit(m) {
+		if waitPidGone(ctx, m.MonitorPID, timeout) {
+			trace("stop: init shut down, monitor gone")
+			st.clearMarker()
+			return nil
+		}
+		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
+			trace("stop: init killed after the timeout, monitor gone")
+			st.clearMarker()
+			return nil
+		}
+	}
 	err := l.LXC.Stop(ctx, name, timeout)
 	if err == nil {
 		st.clearMarker()
@@ -411,10 +426,21 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error
 // start gets before it is killed.
 const DefaultStopTimeout = profiles.SystemStopTimeout
 
-// killInit sends SIGKILL to the container's init through a pidfd, after
+// haltInit asks the container's init to shut down, with the signal its
+// program takes for that (sandbox.HaltSignal); false for an init it does
+// not know.
+func haltInit(m *marker) bool {
+	sig, known := sandbox.HaltSignal(m.InitPID)
+	return known && signalInit(m, sig)
+}
+
+// killInit sends SIGKILL to the container's init (signalInit).
+func killInit(m *marker) bool { return signalInit(m, unix.SIGKILL) }
+
+// signalInit sends sig to the container's init through a pidfd, after
 // checking it is still the process the marker names. The user owns the
 // container's user namespace, so it may signal its init.
-func killInit(m *marker) bool {
+func signalInit(m *marker, sig unix.Signal) bool {
 	fd, err := unix.PidfdOpen(m.InitPID, 0)
 	if err != nil {
 		return false
@@ -426,7 +452,7 @@ func killInit(m *marker) bool {
 	if ms, err := procStartTime(m.MonitorPID); err != nil || ms != m.MonitorStart {
 		return false
 	}
-	return unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil
+	return unix.PidfdSendSignal(fd, sig, nil, 0) == nil
 }
 
 func isTerminal(f *os.File) bool {

@@ -207,6 +207,9 @@ func stageInit(c *compiler) error {
 		cfg.Add("lxc.init.cmd", InitInside+" -n "+c.p.Name+" -- /bin/sleep infinity")
 		cfg.Add("lxc.console.path", "none")
 	} else {
+		// For lxc-stop (the user's own, or a stop of a container lxcage
+		// did not start): systemd's. lxcage's own stop asks the running
+		// init with the signal its program takes (sandbox.HaltSignal).
 		cfg.Add("lxc.signal.halt", "SIGRTMIN+3")
 	}
 	cfg.Add("lxc.autodev", "1")

@@ -17,7 +17,7 @@ say() { echo "lxcage-vm: $*"; }
 
 # Tests that cannot run in the VM, and why:
 #   TestImage*, TestPresetChromium   need the network and image downloads
-#   TestSystemModeRootStaysInside    a local image: LXC's template needs xz,
+#   TestSystemMode*                  a local image: LXC's template needs xz,
 #                                    not in the image
 #   TestEditor*                      the Fyne editor needs OpenGL
 #   TestWayland, TestPipeWire, TestNestedX, TestHostImageGUIPrograms
@@ -37,7 +37,7 @@ say() { echo "lxcage-vm: $*"; }
 #   TestFaultDiskFull                a tiny filesystem root mounts (plain
 #                                    machine)
 #   Benchmark*                       speed is measured on the plain machine
-SKIP='^(TestImage.*|TestSystemModeRootStaysInside|TestPresetChromium|TestEditor.*|TestWayland|TestPipeWire|TestNestedX|TestHostImageGUIPrograms|TestNoSubordinateIDs|TestOtherUserCannotTouch|TestSystemdDelegation|TestFaultDiskFull|TestNat|TestNatPastaStarts|TestBridge|TestEscapeReadonlyShareSubmount|TestPresetChromiumSandboxAndKeyboard|TestPresetSteamNestedSandbox|TestHostBrowsersShowPage|TestSetupInstallsTestPrograms)$'
+SKIP='^(TestImage.*|TestSystemMode.*|TestPresetChromium|TestEditor.*|TestWayland|TestPipeWire|TestNestedX|TestHostImageGUIPrograms|TestNoSubordinateIDs|TestOtherUserCannotTouch|TestSystemdDelegation|TestFaultDiskFull|TestNat|TestNatPastaStarts|TestBridge|TestEscapeReadonlyShareSubmount|TestPresetChromiumSandboxAndKeyboard|TestPresetSteamNestedSandbox|TestHostBrowsersShowPage|TestSetupInstallsTestPrograms)$'
 # From a login shell: what a user does in a terminal (launch, a second
 # launch, the exit status, signals, limits, check, the device ACL, a
 # desktop entry started with gio), not the whole suite again.

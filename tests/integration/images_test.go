@@ -22,6 +22,7 @@ func busyboxRootfs(t *testing.T, dir string) {
 	for _, d := range []string{"bin", "sbin", "etc", "tmp", "dev", "proc", "sys", "run", "root", "home", "usr/bin", "var/cache"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
+	os.Chmod(filepath.Join(dir, "tmp"), 0o1777) // as in every image: anyone's
 	data, err := os.ReadFile(bb)
 	if err != nil {
 		t.Fatal(err)

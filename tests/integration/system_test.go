@@ -95,24 +95,19 @@ func checkLimitProbe(t *testing.T, out string, limit int) {
 // hold.
 func TestSystemModeRootStaysInside(t *testing.T) {
 	e := newEnv(t)
-	root := filepath.Join(t.TempDir(), "rootfs")
-	busyboxRootfs(t, root)
-	os.Symlink("../bin/busybox", filepath.Join(root, "sbin/init"))
-	os.WriteFile(filepath.Join(root, "etc/inittab"), []byte("::sysinit:/bin/sh /etc/probe.sh\n"), 0o644)
-	probe := "#!/bin/sh\nexec > /run/probe.out 2>&1\n" + cgroupProbe + `echo "ROOT $(id -u)"` + "\n" + forkProbe +
+	// The probe holds every process the limit allows, when no fork can
+	// succeed: it waits until the app has started (lxc-attach forks in
+	// the container), and the app waits for the probe without forking
+	// (busybox's shell exits when a fork fails): a read with a timeout
+	// on a FIFO nobody writes is its sleep.
+	probe := "#!/bin/sh\nexec > /run/probe.out 2>&1\n" +
+		"i=0; while [ ! -e /tmp/app.started ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n" +
+		cgroupProbe + `echo "ROOT $(id -u)"` + "\n" + forkProbe +
 		"chmod 644 /run/probe.out\ntouch /run/probe.done\n"
-	os.WriteFile(filepath.Join(root, "etc/probe.sh"), []byte(probe), 0o755)
-	imgs := t.TempDir()
-	tarXZ(t, root, filepath.Join(imgs, "rootfs.tar.xz"))
-	metaTarball(t, filepath.Join(imgs, "meta.tar.xz"))
-	// The app waits for the probe (counting only sleeps that ran: while
-	// the probe holds every process the limit allows, forks fail).
-	e.profile("sys", `command = ["sh", "-c", "i=0; while [ ! -e /run/probe.done ] && [ $i -lt 100 ]; do sleep 0.1 && i=$((i+1)); done; id -un; cat /run/probe.out"]
+	image := busyboxSystemImage(t, map[string]string{"etc/inittab": "::sysinit:/bin/sh /etc/probe.sh\n", "etc/probe.sh": probe})
+	e.profile("sys", `command = ["sh", "-c", "mkfifo /tmp/wait && exec 3<>/tmp/wait && : >/tmp/app.started && i=0; while [ ! -e /run/probe.done ] && [ $i -lt 300 ]; do read -t 0.1 x <&3; i=$((i+1)); done; id -un; cat /run/probe.out"]
 mode = "system"
-[image]
-type = "local"
-rootfs = "`+filepath.Join(imgs, "rootfs.tar.xz")+`"
-metadata = "`+filepath.Join(imgs, "meta.tar.xz")+`"
+`+image+`
 [limits]
 memory = "256M"
 pids = 60
@@ -146,4 +141,54 @@ memory = "300M"
 		t.Fatalf("probe: status %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	checkLimitProbe(t, r.stdout, 60)
+}
+
+// busyboxSystemImage builds a busybox image whose init is busybox's, with
+// files (path in the image: content) added, and returns the profile's
+// [image] table for it.
+func busyboxSystemImage(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "rootfs")
+	busyboxRootfs(t, root)
+	os.Symlink("../bin/busybox", filepath.Join(root, "sbin/init"))
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imgs := t.TempDir()
+	tarXZ(t, root, filepath.Join(imgs, "rootfs.tar.xz"))
+	metaTarball(t, filepath.Join(imgs, "meta.tar.xz"))
+	return `[image]
+type = "local"
+rootfs = "` + filepath.Join(imgs, "rootfs.tar.xz") + `"
+metadata = "` + filepath.Join(imgs, "meta.tar.xz") + `"
+`
+}
+
+// TestSystemModeCleanShutdown: when the app of a system container ends,
+// the image's own init is asked to shut down in the way it understands,
+// and its shutdown actions run (services stop, data is flushed) before
+// the container stops. busybox's init ignores systemd's SIGRTMIN+3, which
+// lxc-stop sends: it was killed after the whole timeout instead, and its
+// shutdown action never ran.
+func TestSystemModeCleanShutdown(t *testing.T) {
+	e := newEnv(t)
+	image := busyboxSystemImage(t, map[string]string{
+		"etc/inittab": "::sysinit:/bin/true\n::shutdown:/bin/sh -c 'echo clean > /etc/shutdown.out'\n",
+	})
+	e.profile("sysdown", `command = ["true"]
+mode = "system"
+`+image)
+	e.mustRun("create", "sysdown")
+	if r := e.run("launch", "sysdown"); r.code != 0 {
+		t.Fatalf("launch: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if s := e.state("sysdown"); s != "STOPPED" {
+		t.Errorf("container %s after its app ended", s)
+	}
+	out, err := os.ReadFile(filepath.Join(e.lxcpath, "sysdown", "rootfs", "etc", "shutdown.out"))
+	if strings.TrimSpace(string(out)) != "clean" {
+		t.Errorf("the image's shutdown action did not run (%q, %v): its init was killed, not shut down", out, err)
+	}
 }
