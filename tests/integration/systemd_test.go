@@ -4,6 +4,8 @@ package integration
 
 import (
 	"bufio"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -26,6 +29,7 @@ type fakeSystemd struct {
 	mu    sync.Mutex
 	calls []scopeCall
 	jobs  uint32
+	made  []string // the scopes' cgroups, in every hierarchy
 }
 
 type scopeCall struct {
@@ -77,6 +81,9 @@ func (f *fakeSystemd) move(unit string, pids []uint32) error {
 		if err := os.Mkdir(u, 0o755); err != nil && !os.IsExist(err) {
 			return err
 		}
+		f.mu.Lock()
+		f.made = append(f.made, u)
+		f.mu.Unlock()
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 			if b, err := os.ReadFile(filepath.Join(d, f)); err == nil {
 				os.WriteFile(filepath.Join(u, f), b, 0o644)
@@ -86,6 +93,59 @@ func (f *fakeSystemd) move(unit string, pids []uint32) error {
 			if err := os.WriteFile(filepath.Join(u, "cgroup.procs"), []byte(strconv.Itoa(int(pid))), 0o644); err != nil && !strings.Contains(d, "unified") {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// endScopes removes the scopes' cgroups, as systemd does when a scope's
+// last process has gone; each CI run would otherwise leave one in each of
+// the test user's hierarchies. A scope that keeps a process for 5 s is a
+// process the launch left behind.
+func (f *fakeSystemd) endScopes(t *testing.T) {
+	f.mu.Lock()
+	made := f.made
+	f.mu.Unlock()
+	for _, dir := range made {
+		err := removeEmptyTree(dir)
+		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); err = removeEmptyTree(dir) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("the scope's cgroup still has processes after the launch ended: %v\n%s", err, scopeProcs(dir))
+		}
+	}
+}
+
+// scopeProcs lists the processes in the cgroups at and below dir.
+func scopeProcs(dir string) string {
+	var out strings.Builder
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "cgroup.procs" {
+			procs, _ := os.ReadFile(p)
+			for _, pid := range strings.Fields(string(procs)) {
+				cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+				fmt.Fprintf(&out, "%s: %s %s\n", filepath.Dir(p), pid, strings.ReplaceAll(string(cmd), "\x00", " "))
+			}
+		}
+		return nil
+	})
+	return out.String()
+}
+
+// removeEmptyTree removes the cgroup dir and those below it, deepest
+// first; rmdir fails (EBUSY) on one that has processes.
+func removeEmptyTree(dir string) error {
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := syscall.Rmdir(dirs[i]); err != nil && err != syscall.ENOENT {
+			return fmt.Errorf("%s: %w", dirs[i], err)
 		}
 	}
 	return nil
@@ -132,6 +192,7 @@ func TestSystemdDelegation(t *testing.T) {
 		t.Fatalf("own org.freedesktop.systemd1: %v %v", reply, err)
 	}
 	defer conn.ReleaseName("org.freedesktop.systemd1")
+	defer f.endScopes(t)
 
 	if r := e.run("check"); !strings.Contains(r.stdout, "ask systemd for a delegated scope") {
 		t.Errorf("check with systemd:\n%s", r.stdout)
