@@ -384,6 +384,19 @@ func untilSignal(ctx context.Context, end *ending, wait func(context.Context) er
 // than starting lxc-stop), else with lxc-stop. A container with a stop
 // timeout (system mode) gets a clean shutdown first.
 func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error {
+	if err := l.stopContainer(ctx, st, name); err != nil {
+		return err
+	}
+	// Nothing of the container stays on the host: what LXC left of its
+	// cgroups goes now rather than at its next start.
+	if err := l.LXC.RemoveCgroups(name); err != nil {
+		trace("stop: " + err.Error())
+	}
+	return nil
+}
+
+// stopContainer is stopLocked's stop itself.
+func (l *Launcher) stopContainer(ctx context.Context, st *state, name string) error {
 	m, ours := st.readMarker()
 	timeout := DefaultStopTimeout
 	if ours {
@@ -401,8 +414,8 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error
 		}
 	}
 	// A system container's init is asked to shut down with the signal
-	// it knows (lxc-stop knows one for every image), and killed if it has
-	// not finished when the timeout ends.
+	// its program knows (lxc-stop sends the same one whatever the image
+	// runs), and killed if it has not finished when the timeout ends.
 	if ours && timeout > 0 && m.MonitorPID > 0 && haltInit(m) {
 		if waitPidGone(ctx, m.MonitorPID, timeout) {
 			trace("stop: init shut down, monitor gone")

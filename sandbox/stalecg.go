@@ -25,7 +25,32 @@ const (
 // project's cgroup v1 test hosts sometimes when it is not), so that the
 // next start is not refused. Only a tree of empty cgroups goes: one with
 // processes anywhere is another run of the container, and is reported.
+// The monitor of a run just stopped may still be on its way out of its
+// cgroup: a busy tree gets 2 s.
 func (l *LXC) clearStaleCgroups(name string) error {
+	if err := l.removeCgroups(name, 2*time.Second); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
+}
+
+// RemoveCgroups removes the cgroups of container name once it has
+// stopped. LXC's monitor removes them itself, but on this project's
+// cgroup v1 hosts it sometimes leaves the tree (lxc.payload.NAME/inner in
+// every hierarchy) until the next start of the container. As at a start,
+// only empty cgroups go; a busy tree gets 200 ms, then stays (the error
+// says whose).
+func (l *LXC) RemoveCgroups(name string) error {
+	if err := l.removeCgroups(name, 200*time.Millisecond); err != nil {
+		return fmt.Errorf("stopped %s: %w", name, err)
+	}
+	return nil
+}
+
+// removeCgroups removes the trees of the cgroups named in container
+// name's config (lxc.cgroup.dir.*), in every hierarchy, unless a cgroup
+// of a tree still has processes after wait.
+func (l *LXC) removeCgroups(name string, wait time.Duration) error {
 	conf, err := ReadConfig(l.ConfigPath(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -44,17 +69,15 @@ func (l *LXC) clearStaleCgroups(name string) error {
 	for _, h := range cg.Hierarchies {
 		for _, d := range dirs {
 			dir := filepath.Join(h.Dir, d)
-			// The monitor of a run just stopped may still be on its way
-			// out of its cgroup.
 			busy := cgroupInUse(dir)
-			for deadline := time.Now().Add(2 * time.Second); busy != "" && time.Now().Before(deadline); busy = cgroupInUse(dir) {
+			for deadline := time.Now().Add(wait); busy != "" && time.Now().Before(deadline); busy = cgroupInUse(dir) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			if busy != "" {
-				return fmt.Errorf("start %s: the cgroup %s still has processes: another run of a container of this name (from another LXC path?) uses it", name, busy)
+				return fmt.Errorf("the cgroup %s still has processes: another run of a container of this name (from another LXC path?) uses it", busy)
 			}
 			if err := removeCgroupTree(dir); err != nil {
-				return fmt.Errorf("start %s: remove what an earlier run left: %w", name, err)
+				return fmt.Errorf("remove the empty cgroups of a run that ended: %w", err)
 			}
 		}
 	}
