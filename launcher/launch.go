@@ -377,12 +377,8 @@ func untilSignal(ctx context.Context, end *ending, wait func(context.Context) er
 	return got, err
 }
 
-// stopLocked stops the container, undoes its host services and forgets
-// the marker; the caller holds the lock. An app container's init only
-// waits, so it is killed at once: directly when lxcage started it (a
-// signal and a wait for LXC's monitor to finish cleaning up, quicker
-// than starting lxc-stop), else with lxc-stop. A container with a stop
-// timeout (system mode) gets a clean shutdown first.
+// stopLocked stops the container (stopContainer), then removes what LXC
+// left of its cgroups; the caller holds the lock.
 func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error {
 	if err := l.stopContainer(ctx, st, name); err != nil {
 		return err
@@ -395,7 +391,14 @@ func (l *Launcher) stopLocked(ctx context.Context, st *state, name string) error
 	return nil
 }
 
-// stopContainer is stopLocked's stop itself.
+// stopContainer stops the container, undoes its host services and
+// forgets the marker. An app container's init only waits, so it is
+// killed at once: directly when lxcage started it (a signal and a wait
+// for LXC's monitor to finish cleaning up, quicker than starting
+// lxc-stop), else with lxc-stop. A container with a stop timeout (system
+// mode) gets a clean shutdown first: its init is asked with the signal
+// its program knows (lxc-stop sends the same one whatever the image
+// runs), and killed if it has not finished when the timeout ends.
 func (l *Launcher) stopContainer(ctx context.Context, st *state, name string) error {
 	m, ours := st.readMarker()
 	timeout := DefaultStopTimeout
@@ -406,24 +409,18 @@ func (l *Launcher) stopContainer(ctx context.Context, st *state, name string) er
 			trace("stop: services undone")
 		}()
 	}
-	if ours && timeout == 0 && m.MonitorPID > 0 {
-		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
+	if ours && m.MonitorPID > 0 {
+		kill := timeout == 0
+		if !kill && haltInit(m) {
+			if waitPidGone(ctx, m.MonitorPID, timeout) {
+				trace("stop: init shut down, monitor gone")
+				st.clearMarker()
+				return nil
+			}
+			kill = true // its time is up
+		}
+		if kill && killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
 			trace("stop: init killed, monitor gone")
-			st.clearMarker()
-			return nil
-		}
-	}
-	// A system container's init is asked to shut down with the signal
-	// its program knows (lxc-stop sends the same one whatever the image
-	// runs), and killed if it has not finished when the timeout ends.
-	if ours && timeout > 0 && m.MonitorPID > 0 && haltInit(m) {
-		if waitPidGone(ctx, m.MonitorPID, timeout) {
-			trace("stop: init shut down, monitor gone")
-			st.clearMarker()
-			return nil
-		}
-		if killInit(m) && waitPidGone(ctx, m.MonitorPID, 5*time.Second) {
-			trace("stop: init killed after the timeout, monitor gone")
 			st.clearMarker()
 			return nil
 		}
