@@ -225,10 +225,7 @@ func systemMounts() (map[string]string, error) {
 			mountsErr = err
 			return
 		}
-		mountsMap = map[string]string{}
-		for _, h := range cg.Hierarchies {
-			mountsMap[h.Controllers] = h.Mount
-		}
+		mountsMap = cg.Mounts()
 	})
 	return mountsMap, mountsErr
 }

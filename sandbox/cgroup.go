@@ -52,6 +52,16 @@ func ReadCgroups() (*Cgroups, error) {
 	return cg, nil
 }
 
+// Mounts maps each hierarchy's controller list to its mount point, as
+// CgroupDirs takes it to resolve another process's cgroups.
+func (c *Cgroups) Mounts() map[string]string {
+	m := make(map[string]string, len(c.Hierarchies))
+	for _, h := range c.Hierarchies {
+		m[h.Controllers] = h.Mount
+	}
+	return m
+}
+
 // CgroupDirs resolves the text of a /proc/PID/cgroup against mounts
 // (controller list → mount point, "" for the unified hierarchy): the
 // process's directory in each hierarchy mounted here, Writable unset.

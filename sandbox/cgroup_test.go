@@ -25,3 +25,13 @@ func TestCgroupDirs(t *testing.T) {
 		t.Errorf("container dir of a plain cgroup changed: %s", d)
 	}
 }
+
+// TestCgroupsMounts: the mounts a process's hierarchies give resolve
+// another process's cgroups, v1 and unified alike.
+func TestCgroupsMounts(t *testing.T) {
+	cg := &Cgroups{Hierarchies: []Hierarchy{{Controllers: "cpu,cpuacct", Mount: "/c/cpu,cpuacct"}, {Controllers: "", Mount: "/c/unified"}}}
+	got := CgroupDirs("4:cpu,cpuacct:/u/lxc.payload.x\n0::/u/lxc.payload.x/inner\n3:pids:/u\n", cg.Mounts())
+	if len(got) != 2 || got[0].Dir != "/c/cpu,cpuacct/u/lxc.payload.x" || got[1].Dir != "/c/unified/u/lxc.payload.x/inner" {
+		t.Errorf("got %+v", got)
+	}
+}

@@ -76,7 +76,7 @@ func (l *LXC) removeCgroups(name string, wait time.Duration) error {
 			if busy != "" {
 				return fmt.Errorf("the cgroup %s still has processes: another run of a container of this name (from another LXC path?) uses it", busy)
 			}
-			if err := removeCgroupTree(dir); err != nil {
+			if err := RemoveCgroupTree(dir); err != nil {
 				return fmt.Errorf("remove the empty cgroups of a run that ended: %w", err)
 			}
 		}
@@ -114,9 +114,10 @@ func cgroupNames(c *Config) []string {
 	return out
 }
 
-// removeCgroupTree removes the cgroup dir and the cgroups below it,
-// deepest first; a cgroup that is gone already is no error.
-func removeCgroupTree(dir string) error {
+// RemoveCgroupTree removes the cgroup dir and the cgroups below it,
+// deepest first; a cgroup that is gone already is no error, one that has
+// processes is (rmdir: EBUSY), and what is above it stays.
+func RemoveCgroupTree(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -126,7 +127,7 @@ func removeCgroupTree(dir string) error {
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := removeCgroupTree(filepath.Join(dir, e.Name())); err != nil {
+			if err := RemoveCgroupTree(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
 		}

@@ -50,19 +50,19 @@ func TestRemoveCgroupTree(t *testing.T) {
 	top := filepath.Join(base, "lxc.payload.x")
 	os.MkdirAll(filepath.Join(top, "inner", ".lxc"), 0o755)
 	os.MkdirAll(filepath.Join(top, "other"), 0o755)
-	if err := removeCgroupTree(top); err != nil {
+	if err := RemoveCgroupTree(top); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(top); !os.IsNotExist(err) {
 		t.Errorf("still there: %v", err)
 	}
-	if err := removeCgroupTree(top); err != nil {
+	if err := RemoveCgroupTree(top); err != nil {
 		t.Errorf("a cgroup already gone: %v", err)
 	}
 	// A file stands for a cgroup with processes: rmdir fails.
 	os.MkdirAll(filepath.Join(top, "inner"), 0o755)
 	os.WriteFile(filepath.Join(top, "inner", "busy"), nil, 0o644)
-	if err := removeCgroupTree(top); err == nil {
+	if err := RemoveCgroupTree(top); err == nil {
 		t.Error("removed a cgroup in use")
 	}
 }

@@ -172,20 +172,17 @@ func cgroupBases(t *testing.T, pid string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Resolved against this process's cgroup mounts, which are the host's.
+	own, err := sandbox.ReadCgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var bases []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 || strings.HasPrefix(parts[1], "name=") {
+	for _, h := range sandbox.CgroupDirs(string(b), own.Mounts()) {
+		if strings.HasPrefix(h.Controllers, "name=") {
 			continue
 		}
-		dir := filepath.Join("/sys/fs/cgroup", parts[1], parts[2])
-		if parts[1] == "" {
-			dir = filepath.Join("/sys/fs/cgroup", parts[2])
-			if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", "unified")); err == nil {
-				dir = filepath.Join("/sys/fs/cgroup", "unified", parts[2])
-			}
-		}
-		base := filepath.Dir(sandbox.LimitCgroupDir(dir))
+		base := filepath.Dir(sandbox.LimitCgroupDir(h.Dir))
 		if strings.HasSuffix(base, ".scope") {
 			return nil
 		}

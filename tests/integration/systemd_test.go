@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/lxcage/lxcage/sandbox"
 )
 
 // fakeSystemd stands in for systemd's user manager (which cannot run
@@ -107,8 +108,8 @@ func (f *fakeSystemd) endScopes(t *testing.T) {
 	made := f.made
 	f.mu.Unlock()
 	for _, dir := range made {
-		err := removeEmptyTree(dir)
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); err = removeEmptyTree(dir) {
+		err := sandbox.RemoveCgroupTree(dir)
+		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); err = sandbox.RemoveCgroupTree(dir) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if err != nil {
@@ -131,24 +132,6 @@ func scopeProcs(dir string) string {
 		return nil
 	})
 	return out.String()
-}
-
-// removeEmptyTree removes the cgroup dir and those below it, deepest
-// first; rmdir fails (EBUSY) on one that has processes.
-func removeEmptyTree(dir string) error {
-	var dirs []string
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syscall.Rmdir(dirs[i]); err != nil && err != syscall.ENOENT {
-			return fmt.Errorf("%s: %w", dirs[i], err)
-		}
-	}
-	return nil
 }
 
 // TestSystemdDelegation runs in a cgroup the user may join but not create
